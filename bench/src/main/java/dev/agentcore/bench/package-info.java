@@ -1,0 +1,2 @@
+/** Benchmarks and the storm harness (not yet built). */
+package dev.agentcore.bench;

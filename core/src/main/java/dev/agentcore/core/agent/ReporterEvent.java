@@ -1,0 +1,63 @@
+package dev.agentcore.core.agent;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.LifecycleAck;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.Manifest;
+import java.util.Objects;
+import java.util.Optional;
+
+/** What a running {@link LifecycleReporter} did, in the order it did it: for logs, timelines and tests. */
+public sealed interface ReporterEvent {
+
+    /** How a session continues the reporting of the session before it. */
+    enum Resumption {
+        /** The first session of this reporter: everything not yet acknowledged is sent. */
+        FIRST,
+        /** Same row as before: sending resumes after the last acknowledged seq. */
+        RESUME,
+        /** A new row: the current chain is replayed onto it. */
+        REPLAY,
+        /** A new row: the runtime was asked to reinitialize; its new generation will be sent. */
+        REINITIALIZE
+    }
+
+    /** A session became the current one. */
+    record SessionStarted(Manifest manifest, Resumption resumption) implements ReporterEvent {
+        public SessionStarted {
+            Objects.requireNonNull(manifest, "manifest");
+            Objects.requireNonNull(resumption, "resumption");
+        }
+    }
+
+    /** An update was handed to the current session's channel. */
+    record UpdateSent(AgentId agent, LifecycleUpdate update) implements ReporterEvent {
+        public UpdateSent {
+            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(update, "update");
+        }
+    }
+
+    /** The control plane acknowledged an update. */
+    record UpdateAcknowledged(AgentId agent, LifecycleAck ack) implements ReporterEvent {
+        public UpdateAcknowledged {
+            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(ack, "ack");
+        }
+    }
+
+    /** The current session ended; its unacknowledged updates will be sent on the next one. */
+    record SessionEnded(AgentId agent, Optional<Throwable> error) implements ReporterEvent {
+        public SessionEnded {
+            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(error, "error");
+        }
+    }
+
+    /** The runtime was asked to reinitialize (policy {@link AgentChangePolicy#REINITIALIZE}). */
+    record ReinitializationRequested(ReinitializationRequest request) implements ReporterEvent {
+        public ReinitializationRequested {
+            Objects.requireNonNull(request, "request");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.agentcore.core.control;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.LifecycleState;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One build's agent row, as the control plane stores it.
+ *
+ * @param id the row's id
+ * @param workspace the workspace whose build created it
+ * @param buildNumber the build's number within the workspace, from 1
+ * @param createdAt when the build created the row
+ * @param state the latest applied lifecycle state
+ * @param startedAt when the agent last entered STARTING; null before
+ * @param readyAt when startup last ended (READY, START_TIMEOUT or START_ERROR); null before
+ * @param lastChain the chain of the latest applied update; null before the first
+ * @param lastSeq the seq of the latest applied update; 0 before the first
+ * @param active false once a later build (or a stop) retired the row; a retired row takes no update
+ * @param buildDurationRecorded whether the build-duration metric was recorded for this row
+ * @param version incremented by every write; writes compare and set it
+ */
+public record AgentRow(AgentId id, String workspace, long buildNumber, Instant createdAt,
+                       LifecycleState state, Instant startedAt, Instant readyAt,
+                       ChainId lastChain, long lastSeq, boolean active,
+                       boolean buildDurationRecorded, long version) {
+
+    public AgentRow {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(workspace, "workspace");
+        Objects.requireNonNull(createdAt, "createdAt");
+        Objects.requireNonNull(state, "state");
+    }
+
+    /** A new active row at CREATED, version 1. */
+    public static AgentRow created(AgentId id, String workspace, long buildNumber, Instant createdAt) {
+        return new AgentRow(id, workspace, buildNumber, createdAt, LifecycleState.CREATED, null, null, null, 0,
+                true, false, 1);
+    }
+
+    /** This row retired, one version later. */
+    public AgentRow retired() {
+        return new AgentRow(id, workspace, buildNumber, createdAt, state, startedAt, readyAt, lastChain, lastSeq,
+                false, buildDurationRecorded, version + 1);
+    }
+
+    /** Whether this row is a later picture of the workspace than {@code other}: a later build, or a later version. */
+    public boolean isNewerThan(AgentRow other) {
+        return buildNumber != other.buildNumber ? buildNumber > other.buildNumber : version > other.version;
+    }
+}

@@ -1,0 +1,135 @@
+package dev.agentcore.core.control;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.internal.OrderedSink;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/** An {@link AgentStore} in memory: for tests, demos and a control plane that may forget on restart. */
+public final class InMemoryAgentStore implements AgentStore {
+
+    private final Object lock = new Object();
+    private final Map<AgentId, AgentRow> rows = new HashMap<>();
+    private final Map<String, List<AgentId>> buildsByWorkspace = new HashMap<>();
+    private final OrderedSink<AgentRow> changes = new OrderedSink<>(Sinks.many().multicast().directBestEffort());
+
+    @Override
+    public Mono<AgentRow> findRow(AgentId id) {
+        Objects.requireNonNull(id, "id");
+        return Mono.fromSupplier(() -> {
+            synchronized (lock) {
+                return rows.get(id);
+            }
+        });
+    }
+
+    @Override
+    public Mono<AgentRow> latestRow(String workspace) {
+        Objects.requireNonNull(workspace, "workspace");
+        return rows(workspace, 1).next();
+    }
+
+    @Override
+    public Flux<AgentRow> rows(String workspace, int limit) {
+        Objects.requireNonNull(workspace, "workspace");
+        return Flux.defer(() -> {
+            List<AgentRow> result = new ArrayList<>();
+            synchronized (lock) {
+                for (AgentId id : buildsByWorkspace.getOrDefault(workspace, List.of())) {
+                    result.add(rows.get(id));
+                }
+            }
+            result.sort(Comparator.comparingLong(AgentRow::buildNumber).reversed());
+            return Flux.fromIterable(result).take(limit);
+        });
+    }
+
+    @Override
+    public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
+        Objects.requireNonNull(workspace, "workspace");
+        Objects.requireNonNull(createdAt, "createdAt");
+        return Mono.fromSupplier(() -> {
+            AgentRow created;
+            synchronized (lock) {
+                List<AgentId> builds = buildsByWorkspace.computeIfAbsent(workspace, ignored -> new ArrayList<>());
+                retireActive(builds);
+                created = AgentRow.created(new AgentId(UUID.randomUUID().toString()), workspace, builds.size() + 1L,
+                        createdAt);
+                builds.add(created.id());
+                write(created);
+            }
+            changes.drain();
+            return created;
+        });
+    }
+
+    @Override
+    public Mono<AgentRow> stopBuild(String workspace) {
+        Objects.requireNonNull(workspace, "workspace");
+        return Mono.fromSupplier(() -> {
+            AgentRow retired;
+            synchronized (lock) {
+                retired = retireActive(buildsByWorkspace.getOrDefault(workspace, List.of()));
+            }
+            changes.drain();
+            return retired;
+        });
+    }
+
+    @Override
+    public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
+        Objects.requireNonNull(expected, "expected");
+        Objects.requireNonNull(next, "next");
+        if (!expected.id().equals(next.id()) || next.version() != expected.version() + 1) {
+            return Mono.error(new IllegalArgumentException(
+                    "next must be the same row one version later, was " + next.id() + " v" + next.version()
+                            + " after " + expected.id() + " v" + expected.version()));
+        }
+        return Mono.fromSupplier(() -> {
+            boolean written;
+            synchronized (lock) {
+                AgentRow stored = rows.get(expected.id());
+                written = stored != null && stored.version() == expected.version();
+                if (written) {
+                    write(next);
+                }
+            }
+            changes.drain();
+            return written;
+        });
+    }
+
+    @Override
+    public Flux<AgentRow> changes() {
+        return changes.asFlux().onBackpressureBuffer();
+    }
+
+    /** Retires the active row among {@code builds}, if any; call under the lock. */
+    private AgentRow retireActive(List<AgentId> builds) {
+        if (builds.isEmpty()) {
+            return null;
+        }
+        AgentRow latest = rows.get(builds.get(builds.size() - 1));
+        if (!latest.active()) {
+            return null;
+        }
+        AgentRow retired = latest.retired();
+        write(retired);
+        return retired;
+    }
+
+    /** Stores a row and queues its publication in write order; call under the lock. */
+    private void write(AgentRow row) {
+        rows.put(row.id(), row);
+        changes.offer(row);
+    }
+}

@@ -1,0 +1,266 @@
+package dev.agentcore.core.control;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleAck;
+import dev.agentcore.core.LifecycleAck.Outcome;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.LifecycleUpdate;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * The control plane's side of lifecycle reporting: applies agents' updates to their rows,
+ * starts and stops builds, and streams a workspace's row to watchers.
+ *
+ * <p>{@link #apply} follows DESIGN.md 4.2: a retired or unknown row is FENCED; CREATED and
+ * missing states are INVALID_ARGUMENT; a re-sent update is acknowledged as a duplicate without
+ * a write; within a chain seqs follow each other and states only move forward
+ * (INVALID_TRANSITION otherwise), and a new chain starts at seq 1; timestamps are clamped into
+ * [created_at, now + allowed skew]; the write is a compare-and-set on the row version, retried
+ * from a fresh read when another writer got there first.
+ *
+ * <p>Metrics: {@code agentcore.build.duration} (timer, once per row, from created_at to the end
+ * of startup, tagged {@code outcome} and {@code replay}), {@code agentcore.lifecycle.clamped}
+ * (counter, tagged {@code reason}), {@code agentcore.lifecycle.duplicates} (counter).
+ */
+public final class LifecycleService {
+
+    private static final String BUILD_DURATION = "agentcore.build.duration";
+    private static final String CLAMPED = "agentcore.lifecycle.clamped";
+    private static final String DUPLICATES = "agentcore.lifecycle.duplicates";
+
+    private final AgentStore store;
+    private final Clock clock;
+    private final MeterRegistry meters;
+    private final Duration allowedSkew;
+
+    private LifecycleService(Builder builder) {
+        this.store = builder.store;
+        this.clock = builder.clock;
+        this.meters = builder.meters;
+        this.allowedSkew = builder.allowedSkew;
+    }
+
+    /** Starts configuring a service over {@code store}: UTC system clock, 1 minute of allowed skew. */
+    public static Builder builder(AgentStore store) {
+        return new Builder(store);
+    }
+
+    /** The store this service writes to. */
+    public AgentStore store() {
+        return store;
+    }
+
+    /**
+     * Applies one update to the row {@code agent}, which the caller took from the authenticated
+     * session, never from the update. Errors with {@link AgentcoreException} on refusal.
+     */
+    public Mono<LifecycleAck> apply(AgentId agent, LifecycleUpdate update) {
+        Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(update, "update");
+        return Mono.defer(() -> {
+                    if (update.state() == LifecycleState.CREATED) {
+                        return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                                "CREATED is set by the control plane when a build starts; an agent reports from STARTING on"));
+                    }
+                    if (update.seq() < 1) {
+                        return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                                "seq must be 1 or more (seq 0 is the chain's CREATED), was " + update.seq()));
+                    }
+                    return store.findRow(agent)
+                            .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
+                                    "agent row " + agent + " does not exist: exchange the instance identity again")))
+                            .flatMap(row -> applyTo(row, update));
+                })
+                .retryWhen(Retry.indefinitely().filter(LostRace.class::isInstance));
+    }
+
+    /** Starts a build of {@code workspace}: a new row at CREATED; the previous row is retired. */
+    public Mono<AgentRow> startBuild(String workspace) {
+        Objects.requireNonNull(workspace, "workspace");
+        return Mono.defer(() -> store.startBuild(workspace, clock.instant()));
+    }
+
+    /** Stops the workspace's build: retires its active row; empty if none was active. */
+    public Mono<AgentRow> stopBuild(String workspace) {
+        Objects.requireNonNull(workspace, "workspace");
+        return store.stopBuild(workspace);
+    }
+
+    /**
+     * The workspace's latest row, then every later picture of it: its changes, and the next
+     * build's row when one starts. Never completes on its own.
+     */
+    public Flux<AgentRow> watch(String workspace) {
+        Objects.requireNonNull(workspace, "workspace");
+        return Flux.defer(() -> {
+            // Subscribe to changes before reading the latest row, so nothing falls in between;
+            // then drop whatever is not newer than what this watcher already saw.
+            AtomicReference<AgentRow> seen = new AtomicReference<>();
+            Flux<AgentRow> live = store.changes().filter(row -> row.workspace().equals(workspace));
+            return Flux.merge(live, store.latestRow(workspace))
+                    .filter(row -> {
+                        AgentRow previous = seen.get();
+                        if (previous != null && !row.isNewerThan(previous)) {
+                            return false;
+                        }
+                        seen.set(row);
+                        return true;
+                    });
+        });
+    }
+
+    private Mono<LifecycleAck> applyTo(AgentRow row, LifecycleUpdate update) {
+        if (!row.active()) {
+            return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + row.id()
+                    + " was retired by a later build of workspace " + row.workspace()
+                    + ": exchange the instance identity again for the current row"));
+        }
+        boolean sameChain = update.chain().equals(row.lastChain());
+        if (sameChain && update.seq() <= row.lastSeq()) {
+            meters.counter(DUPLICATES).increment();
+            return Mono.just(new LifecycleAck(update.chain(), update.seq(), Outcome.DUPLICATE, row.state()));
+        }
+        AgentcoreException refusal = sameChain ? refusalWithinChain(row, update) : refusalOfNewChain(row, update);
+        if (refusal != null) {
+            return Mono.error(refusal);
+        }
+        Instant now = clock.instant();
+        Instant changedAt = clamp(update.changedAt(), row, now);
+        AgentRow next = applied(row, update, changedAt);
+        return store.compareAndSet(row, next).flatMap(written -> {
+            if (!written) {
+                return Mono.error(LostRace.INSTANCE);
+            }
+            if (next.buildDurationRecorded() && !row.buildDurationRecorded()) {
+                Timer.builder(BUILD_DURATION)
+                        .tag("outcome", next.state().name())
+                        .tag("replay", Boolean.toString(update.replay()))
+                        .register(meters)
+                        .record(Duration.between(next.createdAt(), next.readyAt()));
+            }
+            return Mono.just(new LifecycleAck(update.chain(), update.seq(), Outcome.APPLIED, next.state()));
+        });
+    }
+
+    private static AgentcoreException refusalWithinChain(AgentRow row, LifecycleUpdate update) {
+        if (update.seq() != row.lastSeq() + 1) {
+            return new AgentcoreException(ErrorCode.INVALID_TRANSITION, "seq " + update.seq() + " of chain "
+                    + update.chain() + " does not follow the last applied seq " + row.lastSeq());
+        }
+        if (!row.state().canAdvanceTo(update.state())) {
+            return new AgentcoreException(ErrorCode.INVALID_TRANSITION, "agent row " + row.id() + " cannot go from "
+                    + row.state() + " to " + update.state() + " within one chain: states only move forward");
+        }
+        return null;
+    }
+
+    private static AgentcoreException refusalOfNewChain(AgentRow row, LifecycleUpdate update) {
+        if (update.seq() != 1) {
+            return new AgentcoreException(ErrorCode.INVALID_TRANSITION, "chain " + update.chain()
+                    + " is new to agent row " + row.id() + " and must begin at seq 1, not " + update.seq());
+        }
+        if (row.lastChain() != null && row.lastChain().sameIncarnation(update.chain())
+                && update.chain().generation() < row.lastChain().generation()) {
+            return new AgentcoreException(ErrorCode.INVALID_TRANSITION, "chain " + update.chain()
+                    + " is an older generation than the row's chain " + row.lastChain());
+        }
+        return null;
+    }
+
+    private Instant clamp(Instant changedAt, AgentRow row, Instant now) {
+        if (changedAt == null) {
+            meters.counter(CLAMPED, "reason", "missing").increment();
+            return now;
+        }
+        if (changedAt.isBefore(row.createdAt())) {
+            meters.counter(CLAMPED, "reason", "before_created").increment();
+            return row.createdAt();
+        }
+        if (changedAt.isAfter(now.plus(allowedSkew))) {
+            meters.counter(CLAMPED, "reason", "future").increment();
+            return now;
+        }
+        return changedAt;
+    }
+
+    private static AgentRow applied(AgentRow row, LifecycleUpdate update, Instant changedAt) {
+        LifecycleState state = update.state();
+        Instant startedAt = row.startedAt();
+        Instant readyAt = row.readyAt();
+        boolean recorded = row.buildDurationRecorded();
+        if (state == LifecycleState.STARTING) {
+            startedAt = changedAt;
+            readyAt = null;
+        } else if (state.isStartOutcome()) {
+            if (startedAt == null) {
+                startedAt = changedAt;
+            }
+            // Startup cannot end before it began, whatever clamping did to either end.
+            readyAt = changedAt.isBefore(startedAt) ? startedAt : changedAt;
+            recorded = true;
+        }
+        return new AgentRow(row.id(), row.workspace(), row.buildNumber(), row.createdAt(), state, startedAt, readyAt,
+                update.chain(), update.seq(), true, recorded, row.version() + 1);
+    }
+
+    /** Another writer changed the row between our read and our compare-and-set: read again. */
+    private static final class LostRace extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final LostRace INSTANCE = new LostRace();
+
+        private LostRace() {
+            super("lost a compare-and-set race", null, false, false);
+        }
+    }
+
+    /** Configures a {@link LifecycleService}. */
+    public static final class Builder {
+
+        private final AgentStore store;
+        private Clock clock = Clock.systemUTC();
+        private MeterRegistry meters = new SimpleMeterRegistry();
+        private Duration allowedSkew = Duration.ofMinutes(1);
+
+        private Builder(AgentStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+        }
+
+        /** The control plane's clock: "now" for missing and future timestamps, and created_at. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Where metrics go; a private {@link SimpleMeterRegistry} by default. */
+        public Builder meterRegistry(MeterRegistry meters) {
+            this.meters = Objects.requireNonNull(meters, "meters");
+            return this;
+        }
+
+        /** How far in the future an agent's timestamp may be before it is clamped to now. */
+        public Builder allowedClockSkew(Duration allowedSkew) {
+            Objects.requireNonNull(allowedSkew, "allowedSkew");
+            if (allowedSkew.isNegative()) {
+                throw new IllegalArgumentException("allowedSkew: must not be negative, was " + allowedSkew);
+            }
+            this.allowedSkew = allowedSkew;
+            return this;
+        }
+
+        public LifecycleService build() {
+            return new LifecycleService(this);
+        }
+    }
+}

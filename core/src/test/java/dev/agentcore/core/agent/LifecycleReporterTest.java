@@ -1,0 +1,370 @@
+package dev.agentcore.core.agent;
+
+import static dev.agentcore.core.LifecycleState.READY;
+import static dev.agentcore.core.LifecycleState.SHUTTING_DOWN;
+import static dev.agentcore.core.LifecycleState.STARTING;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.agent.ReporterEvent.ReinitializationRequested;
+import dev.agentcore.core.agent.ReporterEvent.Resumption;
+import dev.agentcore.core.agent.ReporterEvent.SessionEnded;
+import dev.agentcore.core.agent.ReporterEvent.SessionStarted;
+import dev.agentcore.core.agent.ReporterEvent.UpdateSent;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.testing.MutableClock;
+import dev.agentcore.core.testing.TestControlPlane;
+import dev.agentcore.core.testing.TestSession;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
+class LifecycleReporterTest {
+
+    private static final ChainId CHAIN = new ChainId("incarnation-1", 0);
+
+    private final MutableClock clock = MutableClock.at("2026-01-01T10:00:00Z");
+    private final TestControlPlane controlPlane = new TestControlPlane(clock);
+    private final Sinks.Many<AgentSession> sessions = Sinks.many().unicast().onBackpressureBuffer();
+    private final List<ReporterEvent> events = new CopyOnWriteArrayList<>();
+
+    private Lifecycle lifecycle = Lifecycle.create(clock, CHAIN);
+
+    private Disposable run(LifecycleReporter reporter) {
+        return reporter.report(sessions.asFlux()).subscribe(events::add);
+    }
+
+    private Disposable runReplaying() {
+        return run(LifecycleReporter.builder(lifecycle).clock(clock).build());
+    }
+
+    private TestSession connect(AgentRow row) {
+        TestSession session = controlPlane.session(row);
+        sessions.tryEmitNext(session);
+        return session;
+    }
+
+    private void readyOn(AgentRow row) {
+        connect(row);
+        clock.advance(Duration.ofSeconds(1));
+        lifecycle.transitionTo(STARTING);
+        clock.advance(Duration.ofSeconds(3));
+        lifecycle.transitionTo(READY);
+    }
+
+    @Test
+    void firstSessionSendsTransitionsWithTheirOwnTimestamps() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        clock.advance(Duration.ofSeconds(1));
+        LifecycleState starting = lifecycle.transitionTo(STARTING).state();
+        Instant startedAt = lifecycle.current().changedAt();
+        runReplaying();
+
+        connect(rowA);
+
+        assertThat(controlPlane.appliedTo(rowA.id()))
+                .containsExactly(new LifecycleUpdate(CHAIN, 1, starting, startedAt, false, null));
+        assertThat(controlPlane.row(rowA.id()).startedAt()).isEqualTo(startedAt);
+    }
+
+    @Test
+    void buildBoundaryReplaysTheChainOntoTheNewRowWithRefreshedTimestamps() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        runReplaying();
+        readyOn(rowA);
+        AgentRow readyA = controlPlane.row(rowA.id());
+
+        // The VM is suspended; a new build creates row B and retires A; the VM resumes.
+        clock.advance(Duration.ofHours(2));
+        AgentRow rowB = controlPlane.startBuild("ws");
+        clock.advance(Duration.ofSeconds(5));
+        Instant resumedAt = clock.instant();
+        connect(rowB);
+
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.id());
+        assertThat(onB).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
+        assertThat(onB).allMatch(LifecycleUpdate::replay);
+        assertThat(onB).extracting(LifecycleUpdate::changedAt)
+                .containsExactly(resumedAt, resumedAt.plusMillis(1));
+        assertThat(onB).extracting(LifecycleUpdate::originalChangedAt)
+                .containsExactly(readyA.startedAt(), readyA.readyAt());
+
+        AgentRow b = controlPlane.row(rowB.id());
+        assertThat(b.state()).isEqualTo(READY);
+        assertThat(b.startedAt()).isAfter(b.createdAt()).isBefore(b.readyAt());
+        AgentRow a = controlPlane.row(rowA.id());
+        assertThat(a.active()).isFalse();
+        assertThat(a.version()).isEqualTo(readyA.version() + 1); // retired, nothing else
+        assertThat(controlPlane.appliedTo(rowA.id())).hasSize(2);
+        assertThat(events).filteredOn(SessionStarted.class::isInstance).map(e -> ((SessionStarted) e).resumption())
+                .containsExactly(Resumption.FIRST, Resumption.REPLAY);
+    }
+
+    @Test
+    void sameAgentReconnectResendsNothingAlreadyAcknowledged() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        runReplaying();
+        TestSession first = connect(rowA);
+        lifecycle.transitionTo(STARTING);
+        lifecycle.transitionTo(READY);
+        first.cut();
+
+        TestSession second = connect(rowA);
+        assertThat(second.updates()).isEmpty();
+        lifecycle.transitionTo(SHUTTING_DOWN);
+
+        assertThat(second.updates()).extracting(LifecycleUpdate::seq).containsExactly(3L);
+        assertThat(controlPlane.appliedTo(rowA.id())).extracting(LifecycleUpdate::state)
+                .containsExactly(STARTING, READY, SHUTTING_DOWN);
+        assertThat(events).filteredOn(SessionEnded.class::isInstance).hasSize(1);
+    }
+
+    @Test
+    void sendFailingMidReplayIsResumedOnTheSameRowWithoutANewTransition() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        runReplaying();
+        readyOn(rowA);
+        clock.advance(Duration.ofMinutes(30));
+        AgentRow rowB = controlPlane.startBuild("ws");
+
+        // The replay's second update (READY) breaks the connection before the control plane sees it.
+        TestSession broken = controlPlane.session(rowB).failAt(1, false);
+        sessions.tryEmitNext(broken);
+        assertThat(controlPlane.row(rowB.id()).state()).isEqualTo(STARTING);
+
+        clock.advance(Duration.ofSeconds(2));
+        TestSession again = connect(rowB);
+
+        assertThat(again.updates()).extracting(LifecycleUpdate::state).containsExactly(READY);
+        assertThat(again.updates()).allMatch(LifecycleUpdate::replay);
+        AgentRow b = controlPlane.row(rowB.id());
+        assertThat(b.state()).isEqualTo(READY);
+        assertThat(b.startedAt()).isBefore(b.readyAt());
+        assertThat(controlPlane.appliedTo(rowB.id())).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void updateAppliedButNotAcknowledgedIsResentAndTakenAsADuplicate() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        runReplaying();
+        sessions.tryEmitNext(controlPlane.session(rowA).failAt(0, true));
+        lifecycle.transitionTo(STARTING);
+        assertThat(controlPlane.row(rowA.id()).state()).isEqualTo(STARTING);
+
+        TestSession again = connect(rowA);
+        lifecycle.transitionTo(READY);
+
+        assertThat(again.updates()).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
+        assertThat(controlPlane.appliedTo(rowA.id())).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
+        assertThat(controlPlane.row(rowA.id()).state()).isEqualTo(READY);
+    }
+
+    @Test
+    void twoBuildBoundariesWhileSuspendedReplayOntoTheLatestRow() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        runReplaying();
+        readyOn(rowA);
+        clock.advance(Duration.ofHours(1));
+        AgentRow rowB = controlPlane.startBuild("ws");
+        clock.advance(Duration.ofHours(1));
+        AgentRow rowC = controlPlane.startBuild("ws");
+        clock.advance(Duration.ofMinutes(1));
+
+        connect(rowC);
+
+        assertThat(controlPlane.row(rowB.id())).satisfies(b -> {
+            assertThat(b.active()).isFalse();
+            assertThat(b.state()).isEqualTo(LifecycleState.CREATED);
+        });
+        AgentRow c = controlPlane.row(rowC.id());
+        assertThat(c.state()).isEqualTo(READY);
+        assertThat(c.startedAt()).isAfter(c.createdAt()).isBefore(c.readyAt());
+    }
+
+    @Test
+    void buildBoundaryRightAfterAFailedSessionStillReplaysEverything() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        runReplaying();
+        readyOn(rowA);
+        AgentRow rowB = controlPlane.startBuild("ws");
+        sessions.tryEmitNext(controlPlane.session(rowB).failAt(0, false));
+        AgentRow rowC = controlPlane.startBuild("ws");
+
+        connect(rowC);
+
+        assertThat(controlPlane.appliedTo(rowB.id())).isEmpty();
+        assertThat(controlPlane.appliedTo(rowC.id())).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
+    }
+
+    @Test
+    void liveTransitionDuringAReplayKeepsChangedAtStrictlyIncreasing() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        runReplaying();
+        readyOn(rowA);
+        clock.advance(Duration.ofHours(1));
+        AgentRow rowB = controlPlane.startBuild("ws");
+        TestSession held = controlPlane.heldSession(rowB);
+        sessions.tryEmitNext(held);
+
+        // The replay is in flight (nothing delivered yet) when the agent starts shutting down,
+        // in the same millisecond as the replay's first refreshed timestamp.
+        lifecycle.transitionTo(SHUTTING_DOWN);
+        held.release();
+
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.id());
+        assertThat(onB).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY, SHUTTING_DOWN);
+        assertThat(onB).extracting(LifecycleUpdate::replay).containsExactly(true, true, false);
+        assertThat(onB).extracting(LifecycleUpdate::changedAt).isSortedAccordingTo(Instant::compareTo)
+                .doesNotHaveDuplicates();
+        Instant now = clock.instant();
+        assertThat(onB.get(2).changedAt()).isEqualTo(now.plusMillis(2));
+    }
+
+    @Test
+    void reinitializePolicyRequestsReinitializationAndReportsTheNewGenerationFromSeqOne() {
+        LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).clock(clock)
+                .onAgentChange(AgentChangePolicy.REINITIALIZE).build();
+        List<ReinitializationRequest> requests = new CopyOnWriteArrayList<>();
+        reporter.reinitializationRequests().subscribe(requests::add);
+        AgentRow rowA = controlPlane.startBuild("ws");
+        run(reporter);
+        readyOn(rowA);
+        AgentRow rowB = controlPlane.startBuild("ws");
+
+        connect(rowB);
+        assertThat(requests).singleElement().satisfies(request -> {
+            assertThat(request.previousAgent()).isEqualTo(rowA.id());
+            assertThat(request.manifest().agentId()).isEqualTo(rowB.id());
+        });
+        assertThat(controlPlane.appliedTo(rowB.id())).isEmpty();
+
+        // The runtime reacts: a new generation walks through startup again.
+        lifecycle.reinitialize();
+        lifecycle.transitionTo(STARTING);
+        lifecycle.transitionTo(READY);
+
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.id());
+        assertThat(onB).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
+        assertThat(onB).allSatisfy(update -> {
+            assertThat(update.chain()).isEqualTo(CHAIN.nextGeneration());
+            assertThat(update.replay()).isFalse();
+        });
+        assertThat(controlPlane.row(rowB.id()).state()).isEqualTo(READY);
+        assertThat(events).filteredOn(ReinitializationRequested.class::isInstance).hasSize(1);
+    }
+
+    @Test
+    void restartedAgentProcessOnTheSameRowGoesThroughStartingAgain() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        Disposable first = runReplaying();
+        readyOn(rowA);
+        Instant firstReady = controlPlane.row(rowA.id()).readyAt();
+        first.dispose();
+
+        // A new process: a new incarnation whose seqs start at 1 again.
+        clock.advance(Duration.ofMinutes(1));
+        lifecycle = Lifecycle.create(clock, new ChainId("incarnation-2", 0));
+        Sinks.Many<AgentSession> newSessions = Sinks.many().unicast().onBackpressureBuffer();
+        LifecycleReporter.builder(lifecycle).clock(clock).build().report(newSessions.asFlux()).subscribe();
+        newSessions.tryEmitNext(controlPlane.session(rowA));
+        lifecycle.transitionTo(STARTING);
+        AgentRow starting = controlPlane.row(rowA.id());
+        assertThat(starting.state()).isEqualTo(STARTING);
+        assertThat(starting.readyAt()).isNull();
+
+        clock.advance(Duration.ofSeconds(2));
+        lifecycle.transitionTo(READY);
+        AgentRow ready = controlPlane.row(rowA.id());
+        assertThat(ready.state()).isEqualTo(READY);
+        assertThat(ready.startedAt()).isAfter(firstReady).isBefore(ready.readyAt());
+        assertThat(controlPlane.appliedTo(rowA.id())).hasSize(4);
+    }
+
+    @RepeatedTest(200)
+    void transitionRacingWithAReconnectToANewAgentIsNeitherLostNorReordered() throws Exception {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        runReplaying();
+        readyOn(rowA);
+        AgentRow rowB = controlPlane.startBuild("ws");
+        TestSession sessionB = controlPlane.session(rowB);
+
+        CyclicBarrier start = new CyclicBarrier(2);
+        Thread shutdown = new Thread(() -> {
+            await(start);
+            lifecycle.transitionTo(SHUTTING_DOWN);
+        });
+        Thread reconnect = new Thread(() -> {
+            await(start);
+            sessions.tryEmitNext(sessionB);
+        });
+        shutdown.start();
+        reconnect.start();
+        shutdown.join(TimeUnit.SECONDS.toMillis(10));
+        reconnect.join(TimeUnit.SECONDS.toMillis(10));
+
+        StepVerifier.create(controlPlane.service.watch("ws").filter(row -> row.state() == SHUTTING_DOWN).take(1))
+                .expectNextCount(1)
+                .expectComplete()
+                .verify(Duration.ofSeconds(10));
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.id());
+        assertThat(onB).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY, SHUTTING_DOWN);
+        assertThat(onB).extracting(LifecycleUpdate::changedAt).isSortedAccordingTo(Instant::compareTo)
+                .doesNotHaveDuplicates();
+        assertThat(controlPlane.appliedTo(rowA.id())).extracting(LifecycleUpdate::state)
+                .doesNotContain(SHUTTING_DOWN);
+    }
+
+    @Test
+    void completesOnceTheSessionsCompleteAndTheLastSessionEnds() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).clock(clock).build();
+        Sinks.Many<AgentSession> published = Sinks.many().unicast().onBackpressureBuffer();
+        TestSession session = controlPlane.session(rowA);
+
+        StepVerifier.create(reporter.report(published.asFlux().publishOn(Schedulers.parallel())))
+                .then(() -> published.tryEmitNext(session))
+                .expectNextMatches(event -> event instanceof SessionStarted started
+                        && started.resumption() == Resumption.FIRST)
+                .then(() -> lifecycle.transitionTo(STARTING))
+                .expectNextMatches(event -> event instanceof UpdateSent sent && sent.update().state() == STARTING)
+                .expectNextMatches(event -> event instanceof ReporterEvent.UpdateAcknowledged)
+                .then(published::tryEmitComplete)
+                .expectNoEvent(Duration.ofMillis(50))
+                .then(session::cut)
+                .expectNextMatches(event -> event instanceof SessionEnded ended && ended.error().isEmpty())
+                .expectComplete()
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void secondConcurrentRunOfOneReporterIsRefused() {
+        LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).clock(clock).build();
+        Disposable running = reporter.report(sessions.asFlux()).subscribe();
+
+        StepVerifier.create(reporter.report(Sinks.many().unicast().<AgentSession>onBackpressureBuffer().asFlux()))
+                .expectErrorSatisfies(error -> assertThat(error)
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("already running"))
+                .verify(Duration.ofSeconds(5));
+        running.dispose();
+    }
+
+    private static void await(CyclicBarrier barrier) {
+        try {
+            barrier.await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

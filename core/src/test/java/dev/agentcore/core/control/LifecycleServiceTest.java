@@ -1,0 +1,281 @@
+package dev.agentcore.core.control;
+
+import static dev.agentcore.core.LifecycleState.CREATED;
+import static dev.agentcore.core.LifecycleState.READY;
+import static dev.agentcore.core.LifecycleState.SHUTTING_DOWN;
+import static dev.agentcore.core.LifecycleState.STARTING;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleAck;
+import dev.agentcore.core.LifecycleAck.Outcome;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.testing.MutableClock;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.test.StepVerifier;
+
+class LifecycleServiceTest {
+
+    private static final ChainId CHAIN = new ChainId("incarnation-1", 0);
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private final MutableClock clock = MutableClock.at("2026-01-01T10:00:00Z");
+    private final InMemoryAgentStore store = new InMemoryAgentStore();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final LifecycleService service = LifecycleService.builder(store).clock(clock).meterRegistry(meters).build();
+    private final ExecutorService pool = Executors.newFixedThreadPool(8);
+
+    @AfterEach
+    void stopPool() {
+        pool.shutdownNow();
+    }
+
+    private AgentRow build() {
+        return service.startBuild("ws").block(TIMEOUT);
+    }
+
+    private AgentRow row(AgentId id) {
+        return store.findRow(id).block(TIMEOUT);
+    }
+
+    private static LifecycleUpdate update(ChainId chain, long seq, LifecycleState state, Instant at) {
+        return new LifecycleUpdate(chain, seq, state, at, false, null);
+    }
+
+    private LifecycleAck apply(AgentRow row, LifecycleUpdate update) {
+        return service.apply(row.id(), update).block(TIMEOUT);
+    }
+
+    private void expectRefusal(AgentId row, LifecycleUpdate update, ErrorCode code, String message) {
+        StepVerifier.create(service.apply(row, update))
+                .expectErrorSatisfies(error -> assertThat(error)
+                        .isInstanceOfSatisfying(AgentcoreException.class, e -> assertThat(e.code()).isEqualTo(code))
+                        .hasMessageContaining(message))
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void startBuildCreatesARowAtCreatedAndRetiresThePreviousOne() {
+        AgentRow first = build();
+        clock.advance(Duration.ofMinutes(1));
+        AgentRow second = build();
+
+        assertThat(first.state()).isEqualTo(CREATED);
+        assertThat(second.buildNumber()).isEqualTo(2);
+        assertThat(second.createdAt()).isEqualTo(clock.instant());
+        assertThat(row(first.id()).active()).isFalse();
+        assertThat(row(second.id()).active()).isTrue();
+    }
+
+    @Test
+    void appliesStartingThenReadyAndSetsTheTimestamps() {
+        AgentRow row = build();
+        Instant started = clock.advance(Duration.ofSeconds(1));
+        apply(row, update(CHAIN, 1, STARTING, started));
+        Instant ready = clock.advance(Duration.ofSeconds(3));
+        LifecycleAck ack = apply(row, update(CHAIN, 2, READY, ready));
+
+        assertThat(ack).isEqualTo(new LifecycleAck(CHAIN, 2, Outcome.APPLIED, READY));
+        AgentRow stored = row(row.id());
+        assertThat(stored.startedAt()).isEqualTo(started);
+        assertThat(stored.readyAt()).isEqualTo(ready);
+        assertThat(stored.version()).isEqualTo(row.version() + 2);
+    }
+
+    @Test
+    void duplicatesAreAcknowledgedWithoutAWrite() {
+        AgentRow row = build();
+        apply(row, update(CHAIN, 1, STARTING, clock.instant()));
+        apply(row, update(CHAIN, 2, READY, clock.instant().plusMillis(1)));
+        long version = row(row.id()).version();
+
+        LifecycleAck again = apply(row, update(CHAIN, 1, STARTING, clock.instant()));
+
+        assertThat(again.outcome()).isEqualTo(Outcome.DUPLICATE);
+        assertThat(again.rowState()).isEqualTo(READY);
+        assertThat(row(row.id()).version()).isEqualTo(version);
+        assertThat(meters.counter("agentcore.lifecycle.duplicates").count()).isEqualTo(1);
+    }
+
+    @Test
+    void retiredRowAnswersFenced() {
+        AgentRow old = build();
+        build();
+
+        expectRefusal(old.id(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.FENCED, "retired");
+        assertThat(row(old.id()).state()).isEqualTo(CREATED);
+    }
+
+    @Test
+    void unknownRowAnswersFenced() {
+        expectRefusal(AgentId.of("no-such-row"), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.FENCED,
+                "does not exist");
+    }
+
+    @Test
+    void createdFromAnAgentIsAnInvalidArgument() {
+        AgentRow row = build();
+        expectRefusal(row.id(), new LifecycleUpdate(CHAIN, 1, CREATED, clock.instant(), false, null),
+                ErrorCode.INVALID_ARGUMENT, "CREATED");
+        expectRefusal(row.id(), update(CHAIN, 0, STARTING, clock.instant()), ErrorCode.INVALID_ARGUMENT, "seq");
+    }
+
+    @Test
+    void backwardTransitionWithinAChainIsRefused() {
+        AgentRow row = build();
+        apply(row, update(CHAIN, 1, STARTING, clock.instant()));
+        apply(row, update(CHAIN, 2, READY, clock.instant().plusMillis(1)));
+
+        expectRefusal(row.id(), update(CHAIN, 3, STARTING, clock.instant().plusMillis(2)),
+                ErrorCode.INVALID_TRANSITION, "cannot go from READY to STARTING");
+        assertThat(row(row.id()).state()).isEqualTo(READY);
+    }
+
+    @Test
+    void seqGapWithinAChainIsRefused() {
+        AgentRow row = build();
+        apply(row, update(CHAIN, 1, STARTING, clock.instant()));
+
+        expectRefusal(row.id(), update(CHAIN, 3, SHUTTING_DOWN, clock.instant()), ErrorCode.INVALID_TRANSITION,
+                "does not follow");
+    }
+
+    @Test
+    void aNewChainIsAcceptedOnlyFromSeqOne() {
+        AgentRow row = build();
+        apply(row, update(CHAIN, 1, STARTING, clock.instant()));
+        ChainId restarted = new ChainId("incarnation-2", 0);
+
+        expectRefusal(row.id(), update(restarted, 2, READY, clock.instant()), ErrorCode.INVALID_TRANSITION,
+                "must begin at seq 1");
+        assertThat(apply(row, update(restarted, 1, STARTING, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
+    }
+
+    @Test
+    void anOlderGenerationOfTheSameProcessIsRefused() {
+        AgentRow row = build();
+        apply(row, update(CHAIN.nextGeneration(), 1, STARTING, clock.instant()));
+
+        expectRefusal(row.id(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.INVALID_TRANSITION,
+                "older generation");
+    }
+
+    @Test
+    void timestampsAreClampedIntoTheRowsLifetimeAndCounted() {
+        AgentRow row = build();
+        apply(row, update(CHAIN, 1, STARTING, row.createdAt().minus(Duration.ofHours(1))));
+        assertThat(row(row.id()).startedAt()).isEqualTo(row.createdAt());
+
+        clock.advance(Duration.ofSeconds(10));
+        apply(row, update(CHAIN, 2, READY, clock.instant().plus(Duration.ofDays(1))));
+        assertThat(row(row.id()).readyAt()).isEqualTo(clock.instant());
+
+        apply(row, update(CHAIN, 3, SHUTTING_DOWN, null));
+        assertThat(meters.counter("agentcore.lifecycle.clamped", "reason", "before_created").count()).isEqualTo(1);
+        assertThat(meters.counter("agentcore.lifecycle.clamped", "reason", "future").count()).isEqualTo(1);
+        assertThat(meters.counter("agentcore.lifecycle.clamped", "reason", "missing").count()).isEqualTo(1);
+    }
+
+    @Test
+    void startingOfANewChainClearsReadyAt() {
+        AgentRow row = build();
+        apply(row, update(CHAIN, 1, STARTING, clock.instant()));
+        apply(row, update(CHAIN, 2, READY, clock.instant().plusMillis(5)));
+        Instant restart = clock.advance(Duration.ofMinutes(1));
+
+        apply(row, update(new ChainId("incarnation-2", 0), 1, STARTING, restart));
+
+        AgentRow stored = row(row.id());
+        assertThat(stored.state()).isEqualTo(STARTING);
+        assertThat(stored.startedAt()).isEqualTo(restart);
+        assertThat(stored.readyAt()).isNull();
+    }
+
+    @Test
+    void buildDurationIsRecordedOncePerRowAndTaggedForReplays() {
+        AgentRow row = build();
+        Instant start = clock.advance(Duration.ofSeconds(2));
+        service.apply(row.id(), new LifecycleUpdate(CHAIN, 1, STARTING, start, true, start)).block(TIMEOUT);
+        service.apply(row.id(), new LifecycleUpdate(CHAIN, 2, READY, start.plusSeconds(3), true, start))
+                .block(TIMEOUT);
+        // A restarted process on the same row reaches READY again: no second measurement.
+        ChainId restarted = new ChainId("incarnation-2", 0);
+        apply(row, update(restarted, 1, STARTING, start.plusSeconds(4)));
+        apply(row, update(restarted, 2, READY, start.plusSeconds(5)));
+
+        Timer replayed = meters.find("agentcore.build.duration").tag("replay", "true").tag("outcome", "READY").timer();
+        assertThat(replayed).isNotNull();
+        assertThat(replayed.count()).isEqualTo(1);
+        assertThat(replayed.totalTime(java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(5.0);
+        assertThat(meters.find("agentcore.build.duration").timers()).hasSize(1);
+    }
+
+    @Test
+    void concurrentWritesOfOneUpdateApplyItOnceAndBumpTheVersionOnce() throws Exception {
+        AgentRow row = build();
+        LifecycleUpdate starting = update(CHAIN, 1, STARTING, clock.instant());
+        List<Callable<LifecycleAck>> writers = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            writers.add(() -> service.apply(row.id(), starting).block(TIMEOUT));
+        }
+
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Future<LifecycleAck> result : pool.invokeAll(writers)) {
+            outcomes.add(result.get().outcome());
+        }
+
+        assertThat(outcomes).filteredOn(Outcome.APPLIED::equals).hasSize(1);
+        assertThat(row(row.id()).version()).isEqualTo(row.version() + 1);
+    }
+
+    @Test
+    void watchStartsWithTheLatestRowThenFollowsChangesAndTheNextBuild() {
+        AgentRow first = build();
+
+        StepVerifier.create(service.watch("ws"))
+                .assertNext(row -> assertThat(row.id()).isEqualTo(first.id()))
+                .then(() -> apply(first, update(CHAIN, 1, STARTING, clock.instant())))
+                .assertNext(row -> assertThat(row.state()).isEqualTo(STARTING))
+                .then(this::build)
+                .assertNext(row -> assertThat(row).matches(r -> r.id().equals(first.id()) && !r.active()))
+                .assertNext(row -> assertThat(row.buildNumber()).isEqualTo(2))
+                .thenCancel()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void watchOfAWorkspaceWithoutBuildsWaitsForTheFirst() {
+        StepVerifier.create(service.watch("empty"))
+                .expectSubscription()
+                .then(() -> service.startBuild("empty").block(TIMEOUT))
+                .assertNext(row -> assertThat(row.workspace()).isEqualTo("empty"))
+                .thenCancel()
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void stopBuildRetiresTheActiveRow() {
+        AgentRow row = build();
+
+        StepVerifier.create(service.stopBuild("ws"))
+                .assertNext(retired -> assertThat(retired.active()).isFalse())
+                .verifyComplete();
+        StepVerifier.create(service.stopBuild("ws")).verifyComplete();
+        expectRefusal(row.id(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.FENCED, "retired");
+    }
+}

@@ -1,0 +1,2 @@
+/** The agentcore command line: reference control plane, agent, wait, status, demo (not yet built). */
+package dev.agentcore.examples;

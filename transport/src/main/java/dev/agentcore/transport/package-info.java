@@ -1,0 +1,2 @@
+/** RSocket transport for agentcore: protobuf codecs, agent connector, control-plane server (work in progress). */
+package dev.agentcore.transport;
