@@ -56,6 +56,11 @@ public final class TestSession implements AgentSession {
         closed.tryEmitEmpty();
     }
 
+    /** The row this session is bound to. */
+    public dev.agentcore.core.AgentId agent() {
+        return manifest.agentId();
+    }
+
     /** Every update this session received, in order. */
     public List<LifecycleUpdate> updates() {
         synchronized (updates) {

@@ -1,0 +1,73 @@
+package dev.agentcore.core;
+
+import static dev.agentcore.core.LifecycleState.READY;
+import static dev.agentcore.core.LifecycleState.STARTING;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.agent.AgentSession;
+import dev.agentcore.core.agent.Lifecycle;
+import dev.agentcore.core.agent.LifecycleReporter;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.InMemoryAgentStore;
+import dev.agentcore.core.control.LifecycleService;
+import dev.agentcore.core.testing.MutableClock;
+import dev.agentcore.core.testing.TestControlPlane;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+/** The README's core snippet, compiled and run; the README must contain exactly these lines. */
+class ReadmeExampleTest {
+
+    private final TestControlPlane fixture = new TestControlPlane(MutableClock.at("2026-01-01T10:00:00Z"));
+
+    /** Stands in for the transport's connector: any Flux of sessions will do. */
+    private final Sinks.Many<AgentSession> connector = Sinks.many().replay().all();
+
+    @Test
+    void coreSnippetReportsABuildBoundary() {
+        // README-BEGIN core
+        Clock clock = Clock.systemUTC();
+        LifecycleService controlPlane = LifecycleService.builder(new InMemoryAgentStore()).clock(clock).build();
+        StepVerifier.create(controlPlane.startBuild("my-workspace"))
+                .assertNext(row -> assertThat(row.state()).isEqualTo(LifecycleState.CREATED))
+                .verifyComplete();
+
+        Lifecycle lifecycle = Lifecycle.create(clock);                 // the single writer of the chain
+        LifecycleReporter reporter = LifecycleReporter.builder(lifecycle)
+                .clock(clock)
+                .build();                                              // REPLAY on agent change, by default
+        reporter.report(connector.asFlux())                            // Flux<AgentSession>, one per connection
+                .subscribe(event -> System.out.println(event));
+        lifecycle.transitionTo(LifecycleState.STARTING);
+        lifecycle.transitionTo(LifecycleState.READY);
+        // README-END core
+
+        // The snippet's control plane stands alone; report against the fixture's to see the outcome.
+        AgentRow rowA = fixture.startBuild("ws");
+        connector.tryEmitNext(fixture.session(rowA));
+        AgentRow rowB = fixture.startBuild("ws");
+        connector.tryEmitNext(fixture.session(rowB));
+        assertThat(fixture.row(rowB.id()).state()).isEqualTo(READY);
+        assertThat(fixture.appliedTo(rowB.id())).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
+    }
+
+    @Test
+    void readmeShowsTheSnippetAsCompiled() throws IOException {
+        Path self = Path.of("src/test/java/dev/agentcore/core/ReadmeExampleTest.java");
+        List<String> lines = Files.readAllLines(self);
+        int begin = lines.indexOf("        // README-BEGIN core");
+        int end = lines.indexOf("        // README-END core");
+        String snippet = lines.subList(begin + 1, end).stream()
+                .map(line -> line.length() >= 8 ? line.substring(8) : line.strip())
+                .collect(Collectors.joining("\n"));
+
+        assertThat(Files.readString(Path.of("../README.md"))).contains(snippet);
+    }
+}
