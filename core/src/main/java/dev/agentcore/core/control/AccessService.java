@@ -1,0 +1,136 @@
+package dev.agentcore.core.control;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.Manifest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Objects;
+import reactor.core.publisher.Mono;
+
+/**
+ * Credentials on the control plane: creates workspaces with an instance identity, exchanges an
+ * identity for a session token bound to the workspace's active row, and resolves tokens.
+ *
+ * <p>Secrets are 256 random bits, handed out once and stored only as SHA-256 hashes; a presented
+ * secret's hash is compared with the stored one in constant time. No message includes a secret.
+ */
+public final class AccessService {
+
+    /** What an exchange returns: a fresh session token and the row it is bound to. */
+    public record SessionGrant(String sessionToken, AgentId agent) {
+        public SessionGrant {
+            Objects.requireNonNull(sessionToken, "sessionToken");
+            Objects.requireNonNull(agent, "agent");
+        }
+
+        @Override
+        public String toString() {
+            return "SessionGrant[agent=" + agent + ", sessionToken=<secret>]";
+        }
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final AgentStore rows;
+    private final WorkspaceStore workspaces;
+
+    public AccessService(AgentStore rows, WorkspaceStore workspaces) {
+        this.rows = Objects.requireNonNull(rows, "rows");
+        this.workspaces = Objects.requireNonNull(workspaces, "workspaces");
+    }
+
+    /** Creates a workspace; emits its instance identity, a secret shown only this once. */
+    public Mono<String> createWorkspace(Workspace workspace) {
+        Objects.requireNonNull(workspace, "workspace");
+        return Mono.defer(() -> {
+            String identity = newSecret();
+            return workspaces.createWorkspace(workspace, hash(identity)).flatMap(created -> created
+                    ? Mono.just(identity)
+                    : Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                            "workspace " + workspace.name() + " already exists")));
+        });
+    }
+
+    /** The workspace with this name, or INVALID_ARGUMENT if there is none. */
+    public Mono<Workspace> workspace(String name) {
+        return workspaces.findWorkspace(name).switchIfEmpty(Mono.error(() -> new AgentcoreException(
+                ErrorCode.INVALID_ARGUMENT, "no workspace named " + name + ": create it first")));
+    }
+
+    /**
+     * Exchanges an instance identity for a session token bound to its workspace's active row.
+     * UNAUTHENTICATED for an unknown identity; FENCED if the workspace has no active build.
+     */
+    public Mono<SessionGrant> exchange(String instanceIdentity) {
+        Objects.requireNonNull(instanceIdentity, "instanceIdentity");
+        return Mono.defer(() -> {
+            String presented = hash(instanceIdentity);
+            return workspaces.findByIdentityHash(presented)
+                    .filter(stored -> constantTimeEquals(stored.identityHash(), presented))
+                    .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.UNAUTHENTICATED,
+                            "unknown instance identity")))
+                    .flatMap(stored -> rows.latestRow(stored.workspace().name())
+                            .filter(AgentRow::active)
+                            .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
+                                    "workspace " + stored.workspace().name() + " has no active build: start one")))
+                            .flatMap(row -> {
+                                String token = newSecret();
+                                return workspaces.saveSessionToken(hash(token), row.id())
+                                        .thenReturn(new SessionGrant(token, row.id()));
+                            }));
+        });
+    }
+
+    /** The agent row a session token is bound to; UNAUTHENTICATED for an unknown token. */
+    public Mono<AgentId> authenticate(String sessionToken) {
+        Objects.requireNonNull(sessionToken, "sessionToken");
+        return Mono.defer(() -> {
+            String presented = hash(sessionToken);
+            return workspaces.findSessionToken(presented)
+                    .filter(stored -> constantTimeEquals(stored.tokenHash(), presented))
+                    .map(WorkspaceStore.StoredSessionToken::agent)
+                    .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.UNAUTHENTICATED,
+                            "unknown session token: exchange the instance identity for a new one")));
+        });
+    }
+
+    /** The manifest for an agent row; FENCED if the row is retired or unknown. */
+    public Mono<Manifest> manifest(AgentId agent) {
+        Objects.requireNonNull(agent, "agent");
+        return rows.findRow(agent)
+                .filter(AgentRow::active)
+                .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
+                        "agent row " + agent + " is retired or unknown: exchange the instance identity again")))
+                .flatMap(row -> workspace(row.workspace()).map(workspace -> new Manifest(row.id(), workspace.name(),
+                        workspace.agentName(), workspace.startupScripts(), workspace.shutdownScripts())));
+    }
+
+    /** A new secret: 256 random bits, base64url without padding. */
+    public static String newSecret() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** The SHA-256 of a secret, in hex: what the stores keep. */
+    public static String hash(String secret) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(sha256.digest(secret.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+
+    /** Compares two hashes in time independent of where they differ. */
+    public static boolean constantTimeEquals(String expectedHash, String presentedHash) {
+        return MessageDigest.isEqual(expectedHash.getBytes(StandardCharsets.US_ASCII),
+                presentedHash.getBytes(StandardCharsets.US_ASCII));
+    }
+}

@@ -1,0 +1,49 @@
+package dev.agentcore.core.control;
+
+import dev.agentcore.core.AgentId;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import reactor.core.publisher.Mono;
+
+/** A {@link WorkspaceStore} in memory: for tests and demos. */
+public final class InMemoryWorkspaceStore implements WorkspaceStore {
+
+    private final Map<String, StoredWorkspace> byName = new ConcurrentHashMap<>();
+    private final Map<String, StoredWorkspace> byIdentityHash = new ConcurrentHashMap<>();
+    private final Map<String, StoredSessionToken> tokens = new ConcurrentHashMap<>();
+
+    @Override
+    public Mono<Boolean> createWorkspace(Workspace workspace, String identityHash) {
+        Objects.requireNonNull(workspace, "workspace");
+        Objects.requireNonNull(identityHash, "identityHash");
+        return Mono.fromSupplier(() -> {
+            StoredWorkspace stored = new StoredWorkspace(workspace, identityHash);
+            if (byName.putIfAbsent(workspace.name(), stored) != null) {
+                return false;
+            }
+            byIdentityHash.put(identityHash, stored);
+            return true;
+        });
+    }
+
+    @Override
+    public Mono<Workspace> findWorkspace(String name) {
+        return Mono.fromSupplier(() -> byName.get(name)).map(StoredWorkspace::workspace);
+    }
+
+    @Override
+    public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
+        return Mono.fromSupplier(() -> byIdentityHash.get(identityHash));
+    }
+
+    @Override
+    public Mono<Void> saveSessionToken(String tokenHash, AgentId agent) {
+        return Mono.fromRunnable(() -> tokens.put(tokenHash, new StoredSessionToken(tokenHash, agent)));
+    }
+
+    @Override
+    public Mono<StoredSessionToken> findSessionToken(String tokenHash) {
+        return Mono.fromSupplier(() -> tokens.get(tokenHash));
+    }
+}

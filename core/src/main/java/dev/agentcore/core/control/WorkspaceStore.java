@@ -1,0 +1,34 @@
+package dev.agentcore.core.control;
+
+import dev.agentcore.core.AgentId;
+import reactor.core.publisher.Mono;
+
+/**
+ * Where the control plane keeps workspaces and credentials. Secrets are never stored, only
+ * their hashes (see {@link AccessService}).
+ */
+public interface WorkspaceStore {
+
+    /** A workspace with the hash of its instance identity. */
+    record StoredWorkspace(Workspace workspace, String identityHash) {
+    }
+
+    /** A session token's hash and the agent row it is bound to. */
+    record StoredSessionToken(String tokenHash, AgentId agent) {
+    }
+
+    /** Creates the workspace; emits false if one with that name exists (nothing changes then). */
+    Mono<Boolean> createWorkspace(Workspace workspace, String identityHash);
+
+    /** The workspace with this name; empty if none. */
+    Mono<Workspace> findWorkspace(String name);
+
+    /** The workspace whose instance identity has this hash; empty if none. */
+    Mono<StoredWorkspace> findByIdentityHash(String identityHash);
+
+    /** Records a session token, by its hash, bound to one agent row. */
+    Mono<Void> saveSessionToken(String tokenHash, AgentId agent);
+
+    /** The session token with this hash; empty if none. */
+    Mono<StoredSessionToken> findSessionToken(String tokenHash);
+}

@@ -1,0 +1,78 @@
+package dev.agentcore.transport;
+
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.Workspace;
+import dev.agentcore.transport.proto.v1.CreateWorkspaceResponse;
+import dev.agentcore.transport.proto.v1.WorkspaceRequest;
+import io.rsocket.RSocket;
+import java.time.Duration;
+import java.util.Objects;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** The control routes for administrators and tools: workspaces, builds, rows and watch. */
+public final class AdminClient implements Disposable, AutoCloseable {
+
+    private final RSocket rsocket;
+
+    private AdminClient(RSocket rsocket) {
+        this.rsocket = rsocket;
+    }
+
+    /** Connects with the admin token. */
+    public static Mono<AdminClient> connect(ControlPlaneAddress address, String adminToken) {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(adminToken, "adminToken");
+        return RSocketClients.connect(address, adminToken, Duration.ofSeconds(5), Duration.ofSeconds(15))
+                .map(AdminClient::new);
+    }
+
+    /** Creates a workspace; emits its instance identity, a secret shown only this once. */
+    public Mono<String> createWorkspace(Workspace workspace) {
+        return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_CREATE,
+                ProtoCodec.encodeCreateWorkspace(workspace),
+                data -> ProtoCodec.parse(CreateWorkspaceResponse::parseFrom, data, "CreateWorkspaceResponse")
+                        .getInstanceIdentity());
+    }
+
+    /** Starts a build: a new row at CREATED; the previous one is retired. */
+    public Mono<AgentRow> startBuild(String workspace) {
+        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_START, request(workspace, 0), ProtoCodec::decodeRow);
+    }
+
+    /** Stops the workspace's build: its active row is retired. Emits the row. */
+    public Mono<AgentRow> stopBuild(String workspace) {
+        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_STOP, request(workspace, 0), ProtoCodec::decodeRow);
+    }
+
+    /** The workspace's rows, latest build first, at most {@code limit}. */
+    public Flux<AgentRow> rows(String workspace, int limit) {
+        return RSocketClients.requestStream(rsocket, Routes.ROWS, request(workspace, limit), ProtoCodec::decodeRow);
+    }
+
+    /** The workspace's latest row, then every later change; never completes on its own. */
+    public Flux<AgentRow> watch(String workspace) {
+        return RSocketClients.requestStream(rsocket, Routes.WATCH, request(workspace, 0), ProtoCodec::decodeRow);
+    }
+
+    private static byte[] request(String workspace, int limit) {
+        return WorkspaceRequest.newBuilder().setWorkspace(workspace).setLimit(limit).build().toByteArray();
+    }
+
+    @Override
+    public void dispose() {
+        rsocket.dispose();
+    }
+
+    /** Same as {@link #dispose()}, for try-with-resources. */
+    @Override
+    public void close() {
+        dispose();
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return rsocket.isDisposed();
+    }
+}

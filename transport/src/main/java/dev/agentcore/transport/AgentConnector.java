@@ -1,0 +1,186 @@
+package dev.agentcore.transport;
+
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.agent.AgentSession;
+import dev.agentcore.transport.proto.v1.ExchangeRequest;
+import dev.agentcore.transport.proto.v1.ExchangeResponse;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Connects an agent to its control plane over and over: a {@code Flux<AgentSession>} for
+ * {@link dev.agentcore.core.agent.LifecycleReporter#report}.
+ *
+ * <p>Each cycle exchanges the instance identity for a session token (unless it holds one that
+ * still works), connects with the token in SETUP, fetches the manifest, emits the session and
+ * waits for it to close; then it backs off with full jitter (a random delay up to
+ * {@code initial * 2^failures}, capped at {@code max}) and goes again. An established session
+ * resets the backoff. A FENCED or UNAUTHENTICATED answer drops the token, so the next cycle
+ * exchanges again and is bound to the workspace's current row.
+ *
+ * <pre>{@code
+ * AgentConnector connector = AgentConnector.builder(ControlPlaneAddress.tcp("127.0.0.1", 7878), identity).build();
+ * reporter.report(connector.sessions()).subscribe();
+ * }</pre>
+ */
+public final class AgentConnector {
+
+    private static final Logger log = LoggerFactory.getLogger(AgentConnector.class);
+
+    private final ControlPlaneAddress address;
+    private final String instanceIdentity;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+    private final Duration keepAliveInterval;
+    private final Duration keepAliveMaxLifetime;
+    private final Scheduler scheduler;
+    private final Random random;
+
+    private AgentConnector(Builder builder) {
+        this.address = builder.address;
+        this.instanceIdentity = builder.instanceIdentity;
+        this.initialBackoff = builder.initialBackoff;
+        this.maxBackoff = builder.maxBackoff;
+        this.keepAliveInterval = builder.keepAliveInterval;
+        this.keepAliveMaxLifetime = builder.keepAliveMaxLifetime;
+        this.scheduler = builder.scheduler;
+        this.random = builder.random;
+    }
+
+    /** Starts configuring a connector to {@code address} with the workspace's instance identity. */
+    public static Builder builder(ControlPlaneAddress address, String instanceIdentity) {
+        return new Builder(address, instanceIdentity);
+    }
+
+    /** Sessions, one after the other, for as long as subscribed. Never completes on its own. */
+    public Flux<AgentSession> sessions() {
+        return Flux.defer(() -> {
+            Cycle cycle = new Cycle();
+            return Flux.defer(cycle::establish)
+                    .flatMap(session -> Flux.<AgentSession>just(session)
+                            .concatWith(session.onClose().then(Mono.empty()))
+                            .doOnCancel(session::dispose))
+                    .onErrorResume(error -> {
+                        cycle.failed(error);
+                        return Mono.empty();
+                    })
+                    .repeatWhen(cycles -> cycles.concatMap(ignored -> Mono.delay(cycle.nextDelay(), scheduler)));
+        });
+    }
+
+    /** The state of one subscription's connect loop; touched by one cycle at a time. */
+    private final class Cycle {
+        private volatile String sessionToken;
+        private volatile int failures;
+
+        Mono<RSocketAgentSession> establish() {
+            Mono<String> token = sessionToken != null ? Mono.just(sessionToken) : exchange();
+            return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval, keepAliveMaxLifetime)
+                    .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
+                                    ProtoCodec::decodeManifest)
+                            .map(manifest -> new RSocketAgentSession(rsocket, manifest, this::forgetToken))
+                            .doOnError(error -> rsocket.dispose())))
+                    .doOnNext(session -> {
+                        failures = 0;
+                        log.info("connected to {} as agent row {}", address, session.manifest().agentId());
+                    });
+        }
+
+        private Mono<String> exchange() {
+            byte[] request = ExchangeRequest.newBuilder().setInstanceIdentity(instanceIdentity).build().toByteArray();
+            return RSocketClients.connect(address, null, keepAliveInterval, keepAliveMaxLifetime)
+                    .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.EXCHANGE, request,
+                                    data -> ProtoCodec.parse(ExchangeResponse::parseFrom, data, "ExchangeResponse"))
+                            .doFinally(signal -> rsocket.dispose()))
+                    .map(response -> {
+                        if (response.getSessionToken().isEmpty()) {
+                            throw new AgentcoreException(ErrorCode.INTERNAL, "exchange answered without a session token");
+                        }
+                        sessionToken = response.getSessionToken();
+                        return sessionToken;
+                    });
+        }
+
+        void forgetToken() {
+            sessionToken = null;
+        }
+
+        void failed(Throwable error) {
+            failures++;
+            if (WireErrors.rejectsCredential(error)) {
+                forgetToken();
+            }
+            log.warn("connecting to {} failed ({} in a row): {}", address, failures, error.toString());
+        }
+
+        Duration nextDelay() {
+            long ceiling = initialBackoff.toMillis() << Math.min(failures, 20);
+            long bound = Math.min(maxBackoff.toMillis(), Math.max(1, ceiling));
+            return Duration.ofMillis((long) (random.nextDouble() * bound));
+        }
+    }
+
+    /** Configures an {@link AgentConnector}. */
+    public static final class Builder {
+
+        private final ControlPlaneAddress address;
+        private final String instanceIdentity;
+        private Duration initialBackoff = Duration.ofMillis(100);
+        private Duration maxBackoff = Duration.ofSeconds(10);
+        private Duration keepAliveInterval = Duration.ofSeconds(5);
+        private Duration keepAliveMaxLifetime = Duration.ofSeconds(15);
+        private Scheduler scheduler = Schedulers.parallel();
+        private Random random = new Random();
+
+        private Builder(ControlPlaneAddress address, String instanceIdentity) {
+            this.address = Objects.requireNonNull(address, "address");
+            this.instanceIdentity = Objects.requireNonNull(instanceIdentity, "instanceIdentity");
+        }
+
+        /** Full-jitter backoff between cycles: up to {@code initial}, doubling per failure, capped at {@code max}. */
+        public Builder backoff(Duration initial, Duration max) {
+            Objects.requireNonNull(initial, "initial");
+            Objects.requireNonNull(max, "max");
+            if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+                throw new IllegalArgumentException("backoff: initial must be positive and max at least initial");
+            }
+            this.initialBackoff = initial;
+            this.maxBackoff = max;
+            return this;
+        }
+
+        /**
+         * RSocket keepalive: a frame every {@code interval}; a peer silent for {@code maxLifetime}
+         * is dead and the session closes. 5 s and 15 s by default.
+         */
+        public Builder keepAlive(Duration interval, Duration maxLifetime) {
+            this.keepAliveInterval = Objects.requireNonNull(interval, "interval");
+            this.keepAliveMaxLifetime = Objects.requireNonNull(maxLifetime, "maxLifetime");
+            return this;
+        }
+
+        /** Where backoff delays run; {@code Schedulers.parallel()} by default. */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /** The jitter's randomness; seed it to make delays repeatable. */
+        public Builder random(Random random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        public AgentConnector build() {
+            return new AgentConnector(this);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package dev.agentcore.transport;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.control.AccessService;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.LifecycleService;
+import dev.agentcore.transport.proto.v1.CreateWorkspaceResponse;
+import dev.agentcore.transport.proto.v1.ExchangeRequest;
+import dev.agentcore.transport.proto.v1.ExchangeResponse;
+import dev.agentcore.transport.proto.v1.WorkspaceRequest;
+import io.rsocket.Payload;
+import io.rsocket.RSocket;
+import io.rsocket.util.DefaultPayload;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Serves one connection: routes each request, checks that the connection's principal may use
+ * the route, and answers refusals with stable error codes. Nothing a peer sends on one
+ * connection reaches another's state except through the services' own checks.
+ */
+final class ConnectionHandler implements RSocket {
+
+    private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+    private static final int DEFAULT_ROWS_LIMIT = 20;
+
+    private final Principal principal;
+    private final ControlPlaneServer server;
+    private final LifecycleService lifecycle;
+    private final AccessService access;
+    private final RowFences fences;
+    private final Consumer<ConnectionHandler> onDispose;
+    private final AtomicBoolean disposed = new AtomicBoolean();
+
+    ConnectionHandler(Principal principal, ControlPlaneServer server, RowFences fences,
+                      Consumer<ConnectionHandler> onDispose) {
+        this.principal = principal;
+        this.server = server;
+        this.fences = fences;
+        this.onDispose = onDispose;
+        this.lifecycle = server.lifecycle;
+        this.access = server.access;
+    }
+
+    /** A request's route and a copy of its data, read before the payload is released. */
+    private record Request(String route, ByteBuffer data) {
+    }
+
+    private Request read(Payload payload, boolean routed) {
+        try {
+            int size = payload.data().readableBytes() + payload.metadata().readableBytes();
+            if (size > server.maxPayloadBytes) {
+                throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "payload of " + size
+                        + " bytes exceeds the limit of " + server.maxPayloadBytes + " bytes");
+            }
+            String route = routed ? WireMetadata.route(payload.metadata()) : null;
+            ByteBuffer source = payload.getData();
+            ByteBuffer copy = ByteBuffer.allocate(source.remaining());
+            copy.put(source).flip();
+            return new Request(route, copy);
+        } finally {
+            payload.release();
+        }
+    }
+
+    @Override
+    public Mono<Payload> requestResponse(Payload payload) {
+        return Mono.defer(() -> {
+            Request request = read(payload, true);
+            return switch (request.route()) {
+                case Routes.EXCHANGE -> exchange(request.data());
+                case Routes.MANIFEST -> access.manifest(agent()).map(manifest -> payload(ProtoCodec.encodeManifest(manifest)));
+                case Routes.WORKSPACES_CREATE -> createWorkspace(request.data());
+                case Routes.BUILDS_START -> startBuild(request.data());
+                case Routes.BUILDS_STOP -> stopBuild(request.data());
+                default -> Mono.error(unknownRoute(request.route(), "request-response"));
+            };
+        }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
+    }
+
+    @Override
+    public Flux<Payload> requestStream(Payload payload) {
+        return Flux.defer(() -> {
+            Request request = read(payload, true);
+            return switch (request.route()) {
+                case Routes.ROWS -> rows(request.data());
+                case Routes.WATCH -> watch(request.data());
+                default -> Flux.error(unknownRoute(request.route(), "request-stream"));
+            };
+        }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
+    }
+
+    @Override
+    public Flux<Payload> requestChannel(Publisher<Payload> payloads) {
+        return Flux.from(payloads).switchOnFirst((first, all) -> {
+            if (!first.hasValue()) {
+                return Flux.empty();
+            }
+            Payload head = first.get();
+            String route;
+            try {
+                route = WireMetadata.route(head.metadata());
+            } catch (AgentcoreException e) {
+                head.release();
+                return Flux.error(e);
+            }
+            if (!Routes.LIFECYCLE.equals(route)) {
+                head.release();
+                return Flux.error(unknownRoute(route, "request-channel"));
+            }
+            return lifecycleChannel(agent(), all);
+        }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
+    }
+
+    /** Called by rsocket-java when the connection closes. */
+    @Override
+    public void dispose() {
+        if (disposed.compareAndSet(false, true)) {
+            onDispose.accept(this);
+        }
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return disposed.get();
+    }
+
+    // ---- agent routes -------------------------------------------------------------------------
+
+    private Mono<Payload> exchange(ByteBuffer data) {
+        ExchangeRequest request = ProtoCodec.parse(ExchangeRequest::parseFrom, data, "ExchangeRequest");
+        return access.exchange(request.getInstanceIdentity()).map(grant -> payload(ExchangeResponse.newBuilder()
+                .setSessionToken(grant.sessionToken())
+                .setAgentId(grant.agent().value())
+                .build().toByteArray()));
+    }
+
+    /**
+     * One lifecycle channel: the first payload opens it (routing metadata, usually an empty body);
+     * every other payload is one update, applied in order and acknowledged. The channel ends with
+     * FENCED as soon as a build retires the row.
+     */
+    private Flux<Payload> lifecycleChannel(AgentId agent, Flux<Payload> payloads) {
+        UpdateRateLimit rateLimit = new UpdateRateLimit(server.clock, server.updatesPerSecond, server.updateBurst);
+        AtomicBoolean opened = new AtomicBoolean();
+        AtomicBoolean fenced = new AtomicBoolean();
+        Flux<Payload> acks = payloads.concatMap(payload -> {
+            boolean opening = opened.compareAndSet(false, true);
+            Request request = read(payload, false);
+            if (opening && !request.data().hasRemaining()) {
+                return Mono.empty();
+            }
+            if (!rateLimit.tryAcquire()) {
+                return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "more than "
+                        + server.updatesPerSecond + " lifecycle updates per second on one session"));
+            }
+            LifecycleUpdate update = ProtoCodec.decodeUpdate(request.data());
+            return lifecycle.apply(agent, update).map(ack -> payload(ProtoCodec.encodeAck(ack)));
+        });
+        Mono<Void> retired = fences.retired(agent).doOnSuccess(ignored -> fenced.set(true));
+        return acks.takeUntilOther(retired).concatWith(Mono.defer(() -> fenced.get()
+                ? Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + agent
+                        + " was retired by a new build: exchange the instance identity again"))
+                : Mono.empty()));
+    }
+
+    // ---- admin routes -------------------------------------------------------------------------
+
+    private Mono<Payload> createWorkspace(ByteBuffer data) {
+        requireAdmin();
+        var workspace = ProtoCodec.decodeCreateWorkspace(data);
+        return access.createWorkspace(workspace).map(identity -> payload(CreateWorkspaceResponse.newBuilder()
+                .setWorkspace(workspace.name())
+                .setInstanceIdentity(identity)
+                .build().toByteArray()));
+    }
+
+    private Mono<Payload> startBuild(ByteBuffer data) {
+        requireAdmin();
+        String workspace = workspaceOf(data).getWorkspace();
+        return access.workspace(workspace).then(lifecycle.startBuild(workspace)).map(ConnectionHandler::rowPayload);
+    }
+
+    private Mono<Payload> stopBuild(ByteBuffer data) {
+        requireAdmin();
+        String workspace = workspaceOf(data).getWorkspace();
+        return access.workspace(workspace)
+                .then(lifecycle.stopBuild(workspace).switchIfEmpty(lifecycle.store().latestRow(workspace)))
+                .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                        "workspace " + workspace + " has no build to stop")))
+                .map(ConnectionHandler::rowPayload);
+    }
+
+    private Flux<Payload> rows(ByteBuffer data) {
+        requireAdmin();
+        WorkspaceRequest request = workspaceOf(data);
+        int limit = request.getLimit() == 0 ? DEFAULT_ROWS_LIMIT : Math.min(request.getLimit(), 1000);
+        return access.workspace(request.getWorkspace())
+                .thenMany(lifecycle.store().rows(request.getWorkspace(), limit))
+                .map(ConnectionHandler::rowPayload);
+    }
+
+    private Flux<Payload> watch(ByteBuffer data) {
+        requireAdmin();
+        String workspace = workspaceOf(data).getWorkspace();
+        return access.workspace(workspace).thenMany(lifecycle.watch(workspace)).map(ConnectionHandler::rowPayload);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    private AgentId agent() {
+        if (principal instanceof Principal.Agent authenticated) {
+            return authenticated.agent();
+        }
+        throw new AgentcoreException(ErrorCode.UNAUTHENTICATED,
+                "this route needs a session token in the SETUP frame: exchange the instance identity first");
+    }
+
+    private void requireAdmin() {
+        if (!(principal instanceof Principal.Admin)) {
+            throw new AgentcoreException(ErrorCode.UNAUTHENTICATED,
+                    "this route needs the admin token in the SETUP frame");
+        }
+    }
+
+    private static WorkspaceRequest workspaceOf(ByteBuffer data) {
+        WorkspaceRequest request = ProtoCodec.parse(WorkspaceRequest::parseFrom, data, "WorkspaceRequest");
+        if (request.getWorkspace().isEmpty()) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "WorkspaceRequest names no workspace");
+        }
+        return request;
+    }
+
+    private static AgentcoreException unknownRoute(String route, String interaction) {
+        return new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "unknown route '" + route + "' for " + interaction);
+    }
+
+    private static Payload rowPayload(AgentRow row) {
+        return payload(ProtoCodec.encodeRow(row));
+    }
+
+    private static Payload payload(byte[] data) {
+        return DefaultPayload.create(data);
+    }
+
+    private void logRefusal(Throwable error) {
+        if (error instanceof AgentcoreException refusal) {
+            log.debug("refused a request from {}: {}", principal, refusal.toString());
+        }
+    }
+}

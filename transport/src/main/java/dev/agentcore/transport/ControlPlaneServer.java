@@ -1,0 +1,273 @@
+package dev.agentcore.transport;
+
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.control.AccessService;
+import dev.agentcore.core.control.LifecycleService;
+import io.rsocket.RSocket;
+import io.rsocket.SocketAcceptor;
+import io.rsocket.core.RSocketServer;
+import io.rsocket.frame.decoder.PayloadDecoder;
+import io.rsocket.transport.netty.server.CloseableChannel;
+import io.rsocket.transport.netty.server.TcpServerTransport;
+import io.rsocket.transport.netty.server.WebsocketServerTransport;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.netty.tcp.TcpServer;
+
+/**
+ * The control plane over RSocket: serves {@link LifecycleService} and {@link AccessService} on
+ * TCP and/or WebSocket, with the routes of {@link Routes}.
+ *
+ * <p>A SETUP frame's bearer token is checked before anything else: the admin token, or a session
+ * token bound to one agent row. A bad token is refused with REJECTED_SETUP; a SETUP without one
+ * opens a connection on which only {@link Routes#EXCHANGE} answers.
+ *
+ * <pre>{@code
+ * RunningControlPlane running = ControlPlaneServer.builder(lifecycle, access)
+ *         .tcp("127.0.0.1", 0)
+ *         .adminToken(adminToken)
+ *         .build()
+ *         .start()
+ *         .block();
+ * InetSocketAddress bound = running.tcpAddress();
+ * }</pre>
+ */
+public final class ControlPlaneServer {
+
+    /** The default limit on one payload's data plus metadata. */
+    public static final int DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
+
+    final LifecycleService lifecycle;
+    final AccessService access;
+    final Clock clock;
+    final int maxPayloadBytes;
+    final int updatesPerSecond;
+    final int updateBurst;
+    private final String adminTokenHash;
+    private final InetSocketAddress tcp;
+    private final InetSocketAddress websocket;
+
+    private ControlPlaneServer(Builder builder) {
+        this.lifecycle = builder.lifecycle;
+        this.access = builder.access;
+        this.clock = builder.clock;
+        this.maxPayloadBytes = builder.maxPayloadBytes;
+        this.updatesPerSecond = builder.updatesPerSecond;
+        this.updateBurst = builder.updateBurst;
+        this.adminTokenHash = builder.adminToken == null ? null : AccessService.hash(builder.adminToken);
+        this.tcp = builder.tcp;
+        this.websocket = builder.websocket;
+    }
+
+    /** Starts configuring a server for these services. */
+    public static Builder builder(LifecycleService lifecycle, AccessService access) {
+        return new Builder(lifecycle, access);
+    }
+
+    private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, RowFences fences,
+                                 Map<ConnectionHandler, RSocket> connections) {
+        return Mono.defer(() -> {
+            if (!WireMetadata.COMPOSITE.equals(setup.metadataMimeType())) {
+                throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "metadata MIME type must be "
+                        + WireMetadata.COMPOSITE + ", was " + setup.metadataMimeType());
+            }
+            if (!Routes.DATA_MIME_TYPE.equals(setup.dataMimeType())) {
+                throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "data MIME type must be "
+                        + Routes.DATA_MIME_TYPE + ", was " + setup.dataMimeType());
+            }
+            Optional<String> token = WireMetadata.bearerToken(setup.metadata());
+            if (token.isEmpty()) {
+                return Mono.just(new Principal.Anonymous());
+            }
+            if (adminTokenHash != null
+                    && AccessService.constantTimeEquals(adminTokenHash, AccessService.hash(token.get()))) {
+                return Mono.just(new Principal.Admin());
+            }
+            return access.authenticate(token.get()).map(Principal.Agent::new);
+        }).<RSocket>map(principal -> {
+            // Tracked so that stopping the control plane ends every session, not only the listeners;
+            // rsocket-java disposes the handler when its connection closes, which untracks it.
+            ConnectionHandler handler = new ConnectionHandler(principal, this, fences, connections::remove);
+            connections.put(handler, peer);
+            return handler;
+        }).onErrorMap(WireErrors::rejectedSetup);
+    }
+
+    /** Binds every configured listener; emits the running server once all are bound. */
+    public Mono<RunningControlPlane> start() {
+        return Mono.defer(() -> {
+            RowFences fences = new RowFences(lifecycle.store());
+            Map<ConnectionHandler, RSocket> connections = new ConcurrentHashMap<>();
+            RSocketServer rsocket = RSocketServer.create(
+                            (SocketAcceptor) (setup, peer) -> accept(setup, peer, fences, connections))
+                    .payloadDecoder(PayloadDecoder.DEFAULT);
+            // A frame far past the payload limit is cut at the transport, ending only that connection.
+            int maxFrame = Math.max(maxPayloadBytes * 4, 256 * 1024);
+            Mono<Optional<CloseableChannel>> tcpChannel = tcp == null ? Mono.just(Optional.empty())
+                    : rsocket.bind(TcpServerTransport.create(TcpServer.create().host(tcp.getHostString()).port(tcp.getPort()), maxFrame))
+                            .map(Optional::of);
+            Mono<Optional<CloseableChannel>> wsChannel = websocket == null ? Mono.just(Optional.empty())
+                    : rsocket.bind(WebsocketServerTransport.create(websocket.getHostString(), websocket.getPort()))
+                            .map(Optional::of);
+            return Mono.zip(tcpChannel, wsChannel)
+                    .map(bound -> new RunningControlPlane(bound.getT1().orElse(null), bound.getT2().orElse(null),
+                            connections, fences))
+                    .doOnError(error -> fences.dispose());
+        });
+    }
+
+    /** Configures a {@link ControlPlaneServer}; at least one of {@link #tcp} and {@link #websocket} is needed. */
+    public static final class Builder {
+
+        private final LifecycleService lifecycle;
+        private final AccessService access;
+        private Clock clock = Clock.systemUTC();
+        private InetSocketAddress tcp;
+        private InetSocketAddress websocket;
+        private String adminToken;
+        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+        private int updatesPerSecond = 50;
+        private int updateBurst = 100;
+
+        private Builder(LifecycleService lifecycle, AccessService access) {
+            this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
+            this.access = Objects.requireNonNull(access, "access");
+        }
+
+        /** Listens for RSocket over TCP; port 0 picks a free port. */
+        public Builder tcp(String host, int port) {
+            this.tcp = address(host, port, "tcp");
+            return this;
+        }
+
+        /** Listens for RSocket over WebSocket; port 0 picks a free port. */
+        public Builder websocket(String host, int port) {
+            this.websocket = address(host, port, "websocket");
+            return this;
+        }
+
+        /** The admin token that opens the control routes; without one, they refuse everybody. */
+        public Builder adminToken(String adminToken) {
+            this.adminToken = Objects.requireNonNull(adminToken, "adminToken");
+            if (adminToken.length() < 16) {
+                throw new IllegalArgumentException("adminToken: at least 16 characters");
+            }
+            return this;
+        }
+
+        /** The limit on one payload (data plus metadata); 64 KiB by default. */
+        public Builder maxPayloadBytes(int maxPayloadBytes) {
+            if (maxPayloadBytes < 1024) {
+                throw new IllegalArgumentException("maxPayloadBytes: at least 1024, was " + maxPayloadBytes);
+            }
+            this.maxPayloadBytes = maxPayloadBytes;
+            return this;
+        }
+
+        /** Lifecycle updates one session may send: {@code perSecond} sustained, {@code burst} at once; 50 and 100 by default. */
+        public Builder updateRateLimit(int perSecond, int burst) {
+            if (perSecond < 1 || burst < 1) {
+                throw new IllegalArgumentException("updateRateLimit: perSecond and burst must be positive");
+            }
+            this.updatesPerSecond = perSecond;
+            this.updateBurst = burst;
+            return this;
+        }
+
+        /** The clock for rate limits; the UTC system clock by default. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public ControlPlaneServer build() {
+            if (tcp == null && websocket == null) {
+                throw new IllegalStateException("configure tcp(host, port), websocket(host, port) or both");
+            }
+            return new ControlPlaneServer(this);
+        }
+
+        private static InetSocketAddress address(String host, int port, String what) {
+            Objects.requireNonNull(host, "host");
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException(what + " port: 0 to 65535, was " + port);
+            }
+            return InetSocketAddress.createUnresolved(host, port);
+        }
+    }
+
+    /** A started control plane: its bound addresses, and how to stop it. */
+    public static final class RunningControlPlane implements Disposable {
+
+        private final CloseableChannel tcp;
+        private final CloseableChannel websocket;
+        private final Map<ConnectionHandler, RSocket> connections;
+        private final Disposable fences;
+
+        RunningControlPlane(CloseableChannel tcp, CloseableChannel websocket,
+                            Map<ConnectionHandler, RSocket> connections, Disposable fences) {
+            this.tcp = tcp;
+            this.websocket = websocket;
+            this.connections = connections;
+            this.fences = fences;
+        }
+
+        /** How many connections are open now. */
+        public int openConnections() {
+            return connections.size();
+        }
+
+        /** The bound TCP address; fails if TCP was not configured. */
+        public InetSocketAddress tcpAddress() {
+            if (tcp == null) {
+                throw new IllegalStateException("no TCP listener was configured");
+            }
+            return tcp.address();
+        }
+
+        /** The bound WebSocket address; fails if WebSocket was not configured. */
+        public InetSocketAddress websocketAddress() {
+            if (websocket == null) {
+                throw new IllegalStateException("no WebSocket listener was configured");
+            }
+            return websocket.address();
+        }
+
+        /** Completes when every listener is closed. Disposing also closes every open connection. */
+        public Mono<Void> onClose() {
+            return Mono.when(tcp == null ? Mono.empty() : tcp.onClose(),
+                    websocket == null ? Mono.empty() : websocket.onClose());
+        }
+
+        @Override
+        public void dispose() {
+            if (tcp != null) {
+                tcp.dispose();
+            }
+            if (websocket != null) {
+                websocket.dispose();
+            }
+            fences.dispose();
+            connections.values().forEach(RSocket::dispose);
+        }
+
+        /** Disposes and waits up to {@code timeout} for the listeners to close: for the edges of a program. */
+        public void disposeNow(Duration timeout) {
+            dispose();
+            onClose().block(timeout);
+        }
+
+        @Override
+        public boolean isDisposed() {
+            return (tcp == null || tcp.isDisposed()) && (websocket == null || websocket.isDisposed());
+        }
+    }
+}

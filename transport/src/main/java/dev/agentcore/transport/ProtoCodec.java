@@ -1,0 +1,244 @@
+package dev.agentcore.transport;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Timestamp;
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleAck;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.Manifest;
+import dev.agentcore.core.Script;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.Workspace;
+import dev.agentcore.transport.proto.v1.CreateWorkspaceRequest;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/** Maps core values to and from their protobuf messages. The generated types never leave this package. */
+final class ProtoCodec {
+
+    private ProtoCodec() {
+    }
+
+    /** Parses one message, turning a bad frame into INVALID_ARGUMENT with the message's name. */
+    interface Parser<T> {
+        T parse(ByteBuffer data) throws InvalidProtocolBufferException;
+    }
+
+    static <T> T parse(Parser<T> parser, ByteBuffer data, String what) {
+        try {
+            return parser.parse(data);
+        } catch (InvalidProtocolBufferException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "payload is not a valid " + what + " message: "
+                    + e.getMessage());
+        }
+    }
+
+    // ---- timestamps and durations --------------------------------------------------------------
+
+    static Timestamp timestamp(Instant instant) {
+        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    }
+
+    static Instant instant(Timestamp timestamp) {
+        if (timestamp.getNanos() < 0 || timestamp.getNanos() > 999_999_999) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "timestamp nanos out of range: " + timestamp.getNanos());
+        }
+        try {
+            return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+        } catch (RuntimeException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "timestamp out of range: " + timestamp.getSeconds() + "s");
+        }
+    }
+
+    // ---- states and chains ------------------------------------------------------------------------
+
+    static dev.agentcore.transport.proto.v1.LifecycleState state(LifecycleState state) {
+        return dev.agentcore.transport.proto.v1.LifecycleState.forNumber(state.ordinal() + 1);
+    }
+
+    static LifecycleState state(dev.agentcore.transport.proto.v1.LifecycleState state) {
+        int number = state == dev.agentcore.transport.proto.v1.LifecycleState.UNRECOGNIZED ? -1 : state.getNumber();
+        if (number < 1 || number > LifecycleState.values().length) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                    "unknown or unspecified lifecycle state" + (number < 0 ? "" : " " + number));
+        }
+        return LifecycleState.values()[number - 1];
+    }
+
+    static dev.agentcore.transport.proto.v1.ChainId chain(ChainId chain) {
+        return dev.agentcore.transport.proto.v1.ChainId.newBuilder()
+                .setIncarnation(chain.incarnation()).setGeneration(chain.generation()).build();
+    }
+
+    static ChainId chain(dev.agentcore.transport.proto.v1.ChainId chain) {
+        try {
+            return new ChainId(chain.getIncarnation(), chain.getGeneration());
+        } catch (IllegalArgumentException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid chain: " + e.getMessage());
+        }
+    }
+
+    // ---- lifecycle --------------------------------------------------------------------------------
+
+    static byte[] encodeUpdate(LifecycleUpdate update) {
+        dev.agentcore.transport.proto.v1.LifecycleUpdate.Builder message =
+                dev.agentcore.transport.proto.v1.LifecycleUpdate.newBuilder()
+                        .setChain(chain(update.chain()))
+                        .setSeq(update.seq())
+                        .setState(state(update.state()))
+                        .setReplay(update.replay());
+        if (update.changedAt() != null) {
+            message.setChangedAt(timestamp(update.changedAt()));
+        }
+        if (update.originalChangedAt() != null) {
+            message.setOriginalChangedAt(timestamp(update.originalChangedAt()));
+        }
+        return message.build().toByteArray();
+    }
+
+    static LifecycleUpdate decodeUpdate(ByteBuffer data) {
+        dev.agentcore.transport.proto.v1.LifecycleUpdate message =
+                parse(dev.agentcore.transport.proto.v1.LifecycleUpdate::parseFrom, data, "LifecycleUpdate");
+        if (!message.hasChain()) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "LifecycleUpdate has no chain");
+        }
+        if (message.getSeq() < 1) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                    "LifecycleUpdate seq must be 1 or more (an unsigned 64-bit seq past 2^63 is refused), was "
+                            + Long.toUnsignedString(message.getSeq()));
+        }
+        return new LifecycleUpdate(chain(message.getChain()), message.getSeq(), state(message.getState()),
+                message.hasChangedAt() ? instant(message.getChangedAt()) : null,
+                message.getReplay(),
+                message.hasOriginalChangedAt() ? instant(message.getOriginalChangedAt()) : null);
+    }
+
+    static byte[] encodeAck(LifecycleAck ack) {
+        return dev.agentcore.transport.proto.v1.LifecycleAck.newBuilder()
+                .setChain(chain(ack.chain()))
+                .setSeq(ack.seq())
+                .setOutcome(ack.outcome() == LifecycleAck.Outcome.APPLIED
+                        ? dev.agentcore.transport.proto.v1.LifecycleAck.Outcome.APPLIED
+                        : dev.agentcore.transport.proto.v1.LifecycleAck.Outcome.DUPLICATE)
+                .setRowState(state(ack.rowState()))
+                .build().toByteArray();
+    }
+
+    static LifecycleAck decodeAck(ByteBuffer data) {
+        dev.agentcore.transport.proto.v1.LifecycleAck message =
+                parse(dev.agentcore.transport.proto.v1.LifecycleAck::parseFrom, data, "LifecycleAck");
+        LifecycleAck.Outcome outcome = switch (message.getOutcome()) {
+            case APPLIED -> LifecycleAck.Outcome.APPLIED;
+            case DUPLICATE -> LifecycleAck.Outcome.DUPLICATE;
+            default -> throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "LifecycleAck has no outcome");
+        };
+        return new LifecycleAck(chain(message.getChain()), message.getSeq(), outcome, state(message.getRowState()));
+    }
+
+    // ---- manifest and scripts -----------------------------------------------------------------------
+
+    static dev.agentcore.transport.proto.v1.Script script(Script script) {
+        return dev.agentcore.transport.proto.v1.Script.newBuilder()
+                .setCommand(script.command())
+                .setTimeout(com.google.protobuf.Duration.newBuilder()
+                        .setSeconds(script.timeout().getSeconds()).setNanos(script.timeout().getNano()))
+                .setBlocksLogin(script.blocksLogin())
+                .build();
+    }
+
+    static Script script(dev.agentcore.transport.proto.v1.Script script) {
+        try {
+            return new Script(script.getCommand(),
+                    Duration.ofSeconds(script.getTimeout().getSeconds(), script.getTimeout().getNanos()),
+                    script.getBlocksLogin());
+        } catch (IllegalArgumentException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid script: " + e.getMessage());
+        }
+    }
+
+    static List<Script> scripts(List<dev.agentcore.transport.proto.v1.Script> scripts) {
+        return scripts.stream().map(ProtoCodec::script).toList();
+    }
+
+    static byte[] encodeManifest(Manifest manifest) {
+        return dev.agentcore.transport.proto.v1.Manifest.newBuilder()
+                .setAgentId(manifest.agentId().value())
+                .setWorkspaceId(manifest.workspaceId())
+                .setAgentName(manifest.agentName())
+                .addAllStartupScripts(manifest.startupScripts().stream().map(ProtoCodec::script).toList())
+                .addAllShutdownScripts(manifest.shutdownScripts().stream().map(ProtoCodec::script).toList())
+                .build().toByteArray();
+    }
+
+    static Manifest decodeManifest(ByteBuffer data) {
+        dev.agentcore.transport.proto.v1.Manifest message =
+                parse(dev.agentcore.transport.proto.v1.Manifest::parseFrom, data, "Manifest");
+        try {
+            return new Manifest(AgentId.of(message.getAgentId()), message.getWorkspaceId(), message.getAgentName(),
+                    scripts(message.getStartupScriptsList()), scripts(message.getShutdownScriptsList()));
+        } catch (IllegalArgumentException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid manifest: " + e.getMessage());
+        }
+    }
+
+    // ---- rows and workspaces ------------------------------------------------------------------------
+
+    static byte[] encodeRow(AgentRow row) {
+        dev.agentcore.transport.proto.v1.AgentRow.Builder message = dev.agentcore.transport.proto.v1.AgentRow.newBuilder()
+                .setAgentId(row.id().value())
+                .setWorkspace(row.workspace())
+                .setBuildNumber(row.buildNumber())
+                .setCreatedAt(timestamp(row.createdAt()))
+                .setState(state(row.state()))
+                .setLastSeq(row.lastSeq())
+                .setActive(row.active())
+                .setVersion(row.version());
+        if (row.startedAt() != null) {
+            message.setStartedAt(timestamp(row.startedAt()));
+        }
+        if (row.readyAt() != null) {
+            message.setReadyAt(timestamp(row.readyAt()));
+        }
+        if (row.lastChain() != null) {
+            message.setLastChain(chain(row.lastChain()));
+        }
+        return message.build().toByteArray();
+    }
+
+    static AgentRow decodeRow(ByteBuffer data) {
+        dev.agentcore.transport.proto.v1.AgentRow message =
+                parse(dev.agentcore.transport.proto.v1.AgentRow::parseFrom, data, "AgentRow");
+        return new AgentRow(AgentId.of(message.getAgentId()), message.getWorkspace(), message.getBuildNumber(),
+                instant(message.getCreatedAt()), state(message.getState()),
+                message.hasStartedAt() ? instant(message.getStartedAt()) : null,
+                message.hasReadyAt() ? instant(message.getReadyAt()) : null,
+                message.hasLastChain() ? chain(message.getLastChain()) : null,
+                message.getLastSeq(), message.getActive(), false, message.getVersion());
+    }
+
+    static byte[] encodeCreateWorkspace(Workspace workspace) {
+        return CreateWorkspaceRequest.newBuilder()
+                .setWorkspace(workspace.name())
+                .setAgentName(workspace.agentName())
+                .addAllStartupScripts(workspace.startupScripts().stream().map(ProtoCodec::script).toList())
+                .addAllShutdownScripts(workspace.shutdownScripts().stream().map(ProtoCodec::script).toList())
+                .build().toByteArray();
+    }
+
+    static Workspace decodeCreateWorkspace(ByteBuffer data) {
+        CreateWorkspaceRequest message = parse(CreateWorkspaceRequest::parseFrom, data, "CreateWorkspaceRequest");
+        try {
+            String agentName = message.getAgentName().isEmpty() ? message.getWorkspace() + "-agent" : message.getAgentName();
+            return new Workspace(message.getWorkspace(), agentName, scripts(message.getStartupScriptsList()),
+                    scripts(message.getShutdownScriptsList()));
+        } catch (IllegalArgumentException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid workspace: " + e.getMessage());
+        }
+    }
+}

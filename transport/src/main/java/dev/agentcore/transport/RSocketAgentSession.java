@@ -1,0 +1,69 @@
+package dev.agentcore.transport;
+
+import dev.agentcore.core.LifecycleAck;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.Manifest;
+import dev.agentcore.core.agent.AgentSession;
+import io.rsocket.Payload;
+import io.rsocket.RSocket;
+import io.rsocket.util.DefaultPayload;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * An {@link AgentSession} on one RSocket connection. Its lifecycle channel is one request-channel
+ * (RSocket's request(n) carries backpressure both ways); when the channel fails the connection is
+ * closed, so the connector establishes the next session.
+ */
+final class RSocketAgentSession implements AgentSession {
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private final RSocket rsocket;
+    private final Manifest manifest;
+    private final Runnable credentialRejected;
+
+    RSocketAgentSession(RSocket rsocket, Manifest manifest, Runnable credentialRejected) {
+        this.rsocket = rsocket;
+        this.manifest = manifest;
+        this.credentialRejected = credentialRejected;
+    }
+
+    @Override
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    @Override
+    public Flux<LifecycleAck> lifecycleChannel(Publisher<LifecycleUpdate> updates) {
+        // The first payload opens the channel at once, so the control plane can fence an idle agent.
+        Flux<Payload> outbound = Flux.concat(
+                Mono.fromSupplier(() -> RSocketClients.routed(Routes.LIFECYCLE, EMPTY)),
+                Flux.from(updates).map(update -> DefaultPayload.create(ProtoCodec.encodeUpdate(update))));
+        return rsocket.requestChannel(outbound)
+                .map(payload -> RSocketClients.decode(payload, ProtoCodec::decodeAck))
+                .onErrorMap(WireErrors::fromWire)
+                .doOnError(error -> {
+                    if (WireErrors.rejectsCredential(error)) {
+                        credentialRejected.run();
+                    }
+                    rsocket.dispose();
+                })
+                .doOnComplete(rsocket::dispose);
+    }
+
+    @Override
+    public Mono<Void> onClose() {
+        return rsocket.onClose().onErrorResume(error -> Mono.empty());
+    }
+
+    void dispose() {
+        rsocket.dispose();
+    }
+
+    @Override
+    public String toString() {
+        return "RSocketAgentSession[" + manifest.agentId() + "]";
+    }
+}

@@ -1,0 +1,59 @@
+package dev.agentcore.transport;
+
+import io.rsocket.Payload;
+import io.rsocket.RSocket;
+import io.rsocket.core.RSocketConnector;
+import io.rsocket.frame.decoder.PayloadDecoder;
+import io.rsocket.util.DefaultPayload;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Connecting to a control plane and making routed requests: shared by the agent and admin clients. */
+final class RSocketClients {
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private RSocketClients() {
+    }
+
+    /** Connects with the token (if any) as bearer authentication in SETUP. */
+    static Mono<RSocket> connect(ControlPlaneAddress address, String bearerToken, Duration keepAliveInterval,
+                                 Duration keepAliveMaxLifetime) {
+        RSocketConnector connector = RSocketConnector.create()
+                .metadataMimeType(WireMetadata.COMPOSITE)
+                .dataMimeType(Routes.DATA_MIME_TYPE)
+                .keepAlive(keepAliveInterval, keepAliveMaxLifetime)
+                .payloadDecoder(PayloadDecoder.DEFAULT);
+        if (bearerToken != null) {
+            connector.setupPayload(DefaultPayload.create(EMPTY, WireMetadata.encode(null, bearerToken)));
+        }
+        return connector.connect(address::clientTransport).onErrorMap(WireErrors::fromWire);
+    }
+
+    static Payload routed(String route, byte[] data) {
+        return DefaultPayload.create(data, WireMetadata.encode(route, null));
+    }
+
+    static <T> Mono<T> requestResponse(RSocket rsocket, String route, byte[] data, Function<ByteBuffer, T> decoder) {
+        return rsocket.requestResponse(routed(route, data))
+                .map(payload -> decode(payload, decoder))
+                .onErrorMap(WireErrors::fromWire);
+    }
+
+    static <T> Flux<T> requestStream(RSocket rsocket, String route, byte[] data, Function<ByteBuffer, T> decoder) {
+        return rsocket.requestStream(routed(route, data))
+                .map(payload -> decode(payload, decoder))
+                .onErrorMap(WireErrors::fromWire);
+    }
+
+    static <T> T decode(Payload payload, Function<ByteBuffer, T> decoder) {
+        try {
+            return decoder.apply(payload.getData());
+        } finally {
+            payload.release();
+        }
+    }
+}

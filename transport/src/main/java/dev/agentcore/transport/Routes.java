@@ -1,0 +1,33 @@
+package dev.agentcore.transport;
+
+/**
+ * The RSocket routes of the agentcore protocol, version 1: the names carried in routing metadata.
+ *
+ * <table>
+ *   <caption>routes</caption>
+ *   <tr><th>route</th><th>interaction</th><th>credential in SETUP</th></tr>
+ *   <tr><td>{@value #EXCHANGE}</td><td>request-response</td><td>none needed</td></tr>
+ *   <tr><td>{@value #MANIFEST}</td><td>request-response</td><td>session token</td></tr>
+ *   <tr><td>{@value #LIFECYCLE}</td><td>request-channel</td><td>session token</td></tr>
+ *   <tr><td>{@value #WORKSPACES_CREATE}</td><td>request-response</td><td>admin token</td></tr>
+ *   <tr><td>{@value #BUILDS_START}, {@value #BUILDS_STOP}</td><td>request-response</td><td>admin token</td></tr>
+ *   <tr><td>{@value #ROWS}, {@value #WATCH}</td><td>request-stream</td><td>admin token</td></tr>
+ * </table>
+ */
+public final class Routes {
+
+    public static final String EXCHANGE = "agent.v1.exchange";
+    public static final String MANIFEST = "agent.v1.manifest";
+    public static final String LIFECYCLE = "agent.v1.lifecycle";
+    public static final String WORKSPACES_CREATE = "control.v1.workspaces.create";
+    public static final String BUILDS_START = "control.v1.builds.start";
+    public static final String BUILDS_STOP = "control.v1.builds.stop";
+    public static final String ROWS = "control.v1.rows";
+    public static final String WATCH = "control.v1.watch";
+
+    /** The data MIME type of every payload. */
+    public static final String DATA_MIME_TYPE = "application/x-protobuf";
+
+    private Routes() {
+    }
+}

@@ -1,0 +1,170 @@
+package dev.agentcore.transport;
+
+import static dev.agentcore.core.LifecycleState.CREATED;
+import static dev.agentcore.core.LifecycleState.READY;
+import static dev.agentcore.core.LifecycleState.STARTING;
+import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.agent.Lifecycle;
+import dev.agentcore.core.agent.LifecycleReporter;
+import dev.agentcore.core.agent.ReporterEvent;
+import dev.agentcore.core.agent.ReporterEvent.SessionStarted;
+import dev.agentcore.core.control.AgentRow;
+import io.rsocket.RSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import reactor.core.Disposable;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+class BuildBoundaryOverRSocketTest {
+
+    /** An agent process: lifecycle, reporter and connector, reporting until disposed. */
+    private static final class Agent implements AutoCloseable {
+        final Lifecycle lifecycle = Lifecycle.create(Clock.systemUTC());
+        final List<ReporterEvent> events = new CopyOnWriteArrayList<>();
+        final Disposable reporting;
+
+        Agent(ControlPlaneAddress address, String identity) {
+            AgentConnector connector = AgentConnector.builder(address, identity)
+                    .backoff(Duration.ofMillis(10), Duration.ofMillis(200))
+                    .build();
+            reporting = LifecycleReporter.builder(lifecycle).build().report(connector.sessions()).subscribe(events::add);
+        }
+
+        List<AgentId> sessionRows() {
+            return events.stream().filter(SessionStarted.class::isInstance)
+                    .map(e -> ((SessionStarted) e).manifest().agentId()).toList();
+        }
+
+        @Override
+        public void close() {
+            reporting.dispose();
+        }
+    }
+
+    private static void awaitState(AdminClient admin, AgentId row, LifecycleState state) {
+        StepVerifier.create(admin.watch("ws").filter(r -> r.id().equals(row) && r.state() == state).take(1))
+                .expectNextCount(1)
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    /** Watches the workspace and returns once the watch has delivered its first row. */
+    private static Disposable watch(AdminClient admin, List<AgentRow> seen) {
+        Sinks.Empty<Void> first = Sinks.empty();
+        Disposable watching = admin.watch("ws").doOnNext(seen::add).subscribe(row -> first.tryEmitEmpty());
+        first.asMono().block(TIMEOUT);
+        return watching;
+    }
+
+    private static void assertReadyThroughReplay(AgentRow b, List<AgentRow> seen) {
+        assertThat(b.state()).isEqualTo(READY);
+        assertThat(b.startedAt()).isAfterOrEqualTo(b.createdAt()).isBefore(b.readyAt());
+        assertThat(seen).filteredOn(row -> row.id().equals(b.id())).extracting(AgentRow::state)
+                .containsExactly(CREATED, STARTING, READY);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ControlPlaneAddress.Transport.class)
+    void buildWhileConnectedFencesTheSessionAndTheReplayMakesTheNewRowReady(ControlPlaneAddress.Transport transport) {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture();
+             AdminClient admin = fixture.admin()) {
+            String identity = fixture.workspaceWithBuild("ws");
+            AgentRow rowA = fixture.latest("ws");
+            try (Agent agent = new Agent(fixture.address(transport), identity)) {
+                agent.lifecycle.transitionTo(STARTING);
+                agent.lifecycle.transitionTo(READY);
+                awaitState(admin, rowA.id(), READY);
+                List<AgentRow> seen = new CopyOnWriteArrayList<>();
+                Disposable watching = watch(admin, seen);
+
+                // The agent sits idle in READY; the new build alone must bring it over.
+                AgentRow rowB = admin.startBuild("ws").block(TIMEOUT);
+                awaitState(admin, rowB.id(), READY);
+
+                assertReadyThroughReplay(fixture.latest("ws"), seen);
+                AgentRow a = fixture.rows.findRow(rowA.id()).block(TIMEOUT);
+                assertThat(a.active()).isFalse();
+                assertThat(a.state()).isEqualTo(READY);
+                assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
+                watching.dispose();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ControlPlaneAddress.Transport.class)
+    void buildWhileTheControlPlaneIsDownIsReplayedAfterItRestarts(ControlPlaneAddress.Transport transport) {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture()) {
+            String identity = fixture.workspaceWithBuild("ws");
+            AgentRow rowA = fixture.latest("ws");
+            try (Agent agent = new Agent(fixture.address(transport), identity)) {
+                agent.lifecycle.transitionTo(STARTING);
+                agent.lifecycle.transitionTo(READY);
+                try (AdminClient admin = fixture.admin()) {
+                    awaitState(admin, rowA.id(), READY);
+                }
+
+                // Every connection is cut; a build happens meanwhile; the control plane comes back.
+                fixture.stop();
+                AgentRow rowB = fixture.lifecycle.startBuild("ws").block(TIMEOUT);
+                fixture.start();
+
+                try (AdminClient admin = fixture.admin()) {
+                    List<AgentRow> seen = new CopyOnWriteArrayList<>();
+                    Disposable watching = watch(admin, seen);
+                    awaitState(admin, rowB.id(), READY);
+                    AgentRow b = fixture.latest("ws");
+                    assertThat(b.state()).isEqualTo(READY);
+                    assertThat(b.startedAt()).isAfterOrEqualTo(b.createdAt()).isBefore(b.readyAt());
+                    assertThat(seen).filteredOn(row -> row.id().equals(b.id())).extracting(AgentRow::state)
+                            .endsWith(READY);
+                    watching.dispose();
+                }
+                assertThat(agent.sessionRows()).startsWith(rowA.id()).endsWith(rowB.id());
+            }
+        }
+    }
+
+    @Test
+    void tokenOfARetiredRowIsAnsweredFenced() {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture()) {
+            String identity = fixture.workspaceWithBuild("ws");
+            String tokenForA = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
+            fixture.lifecycle.startBuild("ws").block(TIMEOUT);
+
+            RSocket rsocket = RSocketClients.connect(fixture.tcp(), tokenForA, Duration.ofSeconds(5),
+                    Duration.ofSeconds(15)).block(TIMEOUT);
+            StepVerifier.create(RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
+                            ProtoCodec::decodeManifest))
+                    .expectErrorSatisfies(error -> assertThat(error)
+                            .isInstanceOfSatisfying(AgentcoreException.class,
+                                    e -> assertThat(e.code()).isEqualTo(ErrorCode.FENCED)))
+                    .verify(TIMEOUT);
+            rsocket.dispose();
+
+            // Exchanging again binds a fresh token to the new row.
+            String tokenForB = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
+            AgentId rowB = fixture.latest("ws").id();
+            RSocket again = RSocketClients.connect(fixture.tcp(), tokenForB, Duration.ofSeconds(5),
+                    Duration.ofSeconds(15)).block(TIMEOUT);
+            StepVerifier.create(RSocketClients.requestResponse(again, Routes.MANIFEST, new byte[0],
+                            ProtoCodec::decodeManifest))
+                    .assertNext(manifest -> assertThat(manifest.agentId()).isEqualTo(rowB))
+                    .verifyComplete();
+            again.dispose();
+            StepVerifier.create(again.onClose()).expectComplete().verify(TIMEOUT);
+        }
+    }
+}
