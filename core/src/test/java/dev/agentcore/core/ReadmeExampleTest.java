@@ -11,13 +11,10 @@ import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.InMemoryAgentStore;
 import dev.agentcore.core.control.LifecycleService;
 import dev.agentcore.core.testing.MutableClock;
+import dev.agentcore.core.testing.ReadmeSnippets;
 import dev.agentcore.core.testing.TestControlPlane;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
@@ -59,15 +56,7 @@ class ReadmeExampleTest {
     }
 
     @Test
-    void readmeShowsTheSnippetAsCompiled() throws IOException {
-        Path self = Path.of("src/test/java/dev/agentcore/core/ReadmeExampleTest.java");
-        List<String> lines = Files.readAllLines(self);
-        int begin = lines.indexOf("        // README-BEGIN core");
-        int end = lines.indexOf("        // README-END core");
-        String snippet = lines.subList(begin + 1, end).stream()
-                .map(line -> line.length() >= 8 ? line.substring(8) : line.strip())
-                .collect(Collectors.joining("\n"));
-
-        assertThat(Files.readString(Path.of("../README.md"))).contains(snippet);
+    void readmeShowsTheSnippetAsCompiled() {
+        ReadmeSnippets.assertReadmeShows(Path.of("src/test/java/dev/agentcore/core/ReadmeExampleTest.java"), "core");
     }
 }

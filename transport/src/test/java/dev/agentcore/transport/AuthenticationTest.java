@@ -1,0 +1,175 @@
+package dev.agentcore.transport;
+
+import static dev.agentcore.transport.ControlPlaneFixture.ADMIN_TOKEN;
+import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.transport.proto.v1.ChainId;
+import dev.agentcore.transport.proto.v1.ExchangeRequest;
+import dev.agentcore.transport.proto.v1.ExchangeResponse;
+import dev.agentcore.transport.proto.v1.LifecycleUpdate;
+import dev.agentcore.transport.proto.v1.WorkspaceRequest;
+import io.rsocket.RSocket;
+import io.rsocket.exceptions.RejectedSetupException;
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+class AuthenticationTest {
+
+    private final ControlPlaneFixture fixture = new ControlPlaneFixture();
+
+    @AfterEach
+    void stop() {
+        fixture.close();
+    }
+
+    private RSocket connect(String token) {
+        return RSocketClients.connect(fixture.tcp(), token, Duration.ofSeconds(5), Duration.ofSeconds(15)).block(TIMEOUT);
+    }
+
+    private static Consumer<Throwable> code(ErrorCode expected) {
+        return error -> assertThat(error).isInstanceOfSatisfying(AgentcoreException.class,
+                refusal -> assertThat(refusal.code()).isEqualTo(expected));
+    }
+
+    private static Mono<?> manifest(RSocket rsocket) {
+        return RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0], ProtoCodec::decodeManifest);
+    }
+
+    private static Mono<?> startBuild(RSocket rsocket, String workspace) {
+        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_START,
+                WorkspaceRequest.newBuilder().setWorkspace(workspace).build().toByteArray(), ProtoCodec::decodeRow);
+    }
+
+    private static Flux<?> lifecycle(RSocket rsocket, byte[] update) {
+        return rsocket.requestChannel(Flux.just(RSocketClients.routed(Routes.LIFECYCLE, new byte[0]),
+                        io.rsocket.util.DefaultPayload.create(update)))
+                .map(payload -> RSocketClients.decode(payload, ProtoCodec::decodeAck))
+                .onErrorMap(WireErrors::fromWire);
+    }
+
+    private static byte[] starting() {
+        return LifecycleUpdate.newBuilder()
+                .setChain(ChainId.newBuilder().setIncarnation("intruder").setGeneration(0))
+                .setSeq(1)
+                .setState(dev.agentcore.transport.proto.v1.LifecycleState.STARTING)
+                .build().toByteArray();
+    }
+
+    @Test
+    void withoutATokenOnlyTheExchangeRouteAnswers() {
+        String identity = fixture.workspaceWithBuild("ws");
+        String rowId = fixture.latest("ws").id().value();
+        RSocket anonymous = connect(null);
+
+        StepVerifier.create(manifest(anonymous)).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
+        StepVerifier.create(startBuild(anonymous, "ws")).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED))
+                .verify(TIMEOUT);
+        StepVerifier.create(lifecycle(anonymous, starting())).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED))
+                .verify(TIMEOUT);
+        StepVerifier.create(RSocketClients.requestResponse(anonymous, Routes.EXCHANGE,
+                        ExchangeRequest.newBuilder().setInstanceIdentity(identity).build().toByteArray(),
+                        data -> ProtoCodec.parse(ExchangeResponse::parseFrom, data, "ExchangeResponse")))
+                .assertNext(response -> {
+                    assertThat(response.getSessionToken()).hasSizeGreaterThanOrEqualTo(43); // 256 bits, base64url
+                    assertThat(response.getAgentId()).isEqualTo(rowId);
+                })
+                .verifyComplete();
+        assertThat(fixture.latest("ws").version()).isEqualTo(1);
+        anonymous.dispose();
+    }
+
+    @Test
+    void unknownIdentityIsUnauthenticated() {
+        fixture.workspaceWithBuild("ws");
+        RSocket anonymous = connect(null);
+
+        StepVerifier.create(RSocketClients.requestResponse(anonymous, Routes.EXCHANGE,
+                        ExchangeRequest.newBuilder().setInstanceIdentity("guess").build().toByteArray(),
+                        data -> ProtoCodec.parse(ExchangeResponse::parseFrom, data, "ExchangeResponse")))
+                .expectErrorSatisfies(error -> {
+                    code(ErrorCode.UNAUTHENTICATED).accept(error);
+                    assertThat(error.getMessage()).doesNotContain("guess");
+                })
+                .verify(TIMEOUT);
+        anonymous.dispose();
+    }
+
+    @Test
+    void wrongTokenIsRefusedWithRejectedSetup() {
+        RSocket rsocket = connect("not-a-token-anybody-issued");
+
+        StepVerifier.create(rsocket.requestResponse(RSocketClients.routed(Routes.MANIFEST, new byte[0])))
+                .expectErrorSatisfies(error -> assertThat(error)
+                        .isInstanceOf(RejectedSetupException.class)
+                        .hasMessageStartingWith("UNAUTHENTICATED: ")
+                        .hasMessageNotContaining("not-a-token-anybody-issued"))
+                .verify(TIMEOUT);
+        rsocket.dispose();
+    }
+
+    @Test
+    void agentTokenReachesOnlyItsOwnRowAndNoAdminRoute() {
+        String identityX = fixture.workspaceWithBuild("x");
+        fixture.workspaceWithBuild("y");
+        AgentRow rowY = fixture.latest("y");
+        String tokenX = fixture.access.exchange(identityX).block(TIMEOUT).sessionToken();
+        RSocket agentX = connect(tokenX);
+
+        StepVerifier.create(manifest(agentX))
+                .assertNext(m -> assertThat(m).hasFieldOrPropertyWithValue("workspaceId", "x"))
+                .verifyComplete();
+        StepVerifier.create(startBuild(agentX, "y")).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
+        StepVerifier.create(RSocketClients.requestStream(agentX, Routes.WATCH,
+                        WorkspaceRequest.newBuilder().setWorkspace("y").build().toByteArray(), ProtoCodec::decodeRow))
+                .expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
+        // Its updates land on its own row, whatever it would like: an update names no row.
+        StepVerifier.create(lifecycle(agentX, starting())).expectNextCount(1).thenCancel().verify(TIMEOUT);
+
+        assertThat(fixture.latest("x").state()).isEqualTo(LifecycleState.STARTING);
+        assertThat(fixture.latest("y")).isEqualTo(rowY);
+        agentX.dispose();
+    }
+
+    @Test
+    void adminTokenOpensTheControlRoutes() {
+        fixture.access.createWorkspace(dev.agentcore.core.control.Workspace.named("ws")).block(TIMEOUT);
+        RSocket admin = connect(ADMIN_TOKEN);
+
+        StepVerifier.create(startBuild(admin, "ws"))
+                .assertNext(row -> assertThat(row).isInstanceOfSatisfying(AgentRow.class,
+                        r -> assertThat(r.state()).isEqualTo(LifecycleState.CREATED)))
+                .verifyComplete();
+        StepVerifier.create(startBuild(admin, "nope")).expectErrorSatisfies(code(ErrorCode.INVALID_ARGUMENT))
+                .verify(TIMEOUT);
+        admin.dispose();
+    }
+
+    @Test
+    void closedConnectionsAreForgottenByTheServer() {
+        RSocket first = connect(null);
+        RSocket second = connect(ADMIN_TOKEN);
+        // A request answered on each connection means the server has accepted both.
+        StepVerifier.create(manifest(first)).expectError().verify(TIMEOUT);
+        StepVerifier.create(startBuild(second, "nope")).expectError().verify(TIMEOUT);
+        assertThat(fixture.openConnections()).isEqualTo(2);
+
+        first.dispose();
+        second.dispose();
+
+        StepVerifier.create(Flux.interval(Duration.ofMillis(10)).map(tick -> fixture.openConnections())
+                        .filter(open -> open == 0).take(1))
+                .expectNext(0)
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+}
