@@ -11,8 +11,8 @@ public record AgentId(String value) {
 
     public AgentId {
         Objects.requireNonNull(value, "value");
-        if (value.isBlank()) {
-            throw new IllegalArgumentException("value: an agent id must not be blank");
+        if (value.isBlank() || value.length() > 64) {
+            throw new IllegalArgumentException("value: an agent id has 1 to 64 characters, not blank");
         }
     }
 

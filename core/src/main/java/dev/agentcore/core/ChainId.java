@@ -16,12 +16,16 @@ import java.util.Objects;
  */
 public record ChainId(String incarnation, long generation) {
 
+    /** The longest incarnation accepted: stores keep it in a bounded column. */
+    public static final int MAX_INCARNATION_LENGTH = 128;
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     public ChainId {
         Objects.requireNonNull(incarnation, "incarnation");
-        if (incarnation.isBlank()) {
-            throw new IllegalArgumentException("incarnation: must not be blank");
+        if (incarnation.isBlank() || incarnation.length() > MAX_INCARNATION_LENGTH) {
+            throw new IllegalArgumentException("incarnation: 1 to " + MAX_INCARNATION_LENGTH
+                    + " characters, not blank, was " + incarnation.length() + " characters");
         }
         if (generation < 0) {
             throw new IllegalArgumentException("generation: must not be negative, was " + generation);

@@ -1,0 +1,252 @@
+package dev.agentcore.core.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleAck;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.Script;
+import dev.agentcore.core.control.AccessService;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.AgentStore;
+import dev.agentcore.core.control.LifecycleService;
+import dev.agentcore.core.control.Workspace;
+import dev.agentcore.core.control.WorkspaceStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.test.StepVerifier;
+
+/**
+ * What every {@link AgentStore} and {@link WorkspaceStore} must do, run against each one: the
+ * in-memory store, H2 and PostgreSQL. Subclasses provide fresh, empty stores.
+ */
+public abstract class AgentStoreContract {
+
+    protected static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final ChainId CHAIN = new ChainId("incarnation-1", 0);
+
+    protected final MutableClock clock = MutableClock.at("2026-01-01T10:00:00Z");
+    private AgentStore store;
+    private WorkspaceStore workspaces;
+    private LifecycleService service;
+    private ExecutorService pool;
+
+    /** A fresh, empty store; the same object may serve as both stores. */
+    protected abstract AgentStore newAgentStore();
+
+    /** The workspace store that goes with {@link #newAgentStore()}'s latest store. */
+    protected abstract WorkspaceStore workspaceStore();
+
+    @BeforeEach
+    void createStore() {
+        store = newAgentStore();
+        workspaces = workspaceStore();
+        service = LifecycleService.builder(store).clock(clock).build();
+        pool = Executors.newFixedThreadPool(8);
+    }
+
+    @AfterEach
+    void stopPool() {
+        pool.shutdownNow();
+    }
+
+    private AgentRow build(String workspace) {
+        return service.startBuild(workspace).block(TIMEOUT);
+    }
+
+    private AgentRow row(AgentId id) {
+        return store.findRow(id).block(TIMEOUT);
+    }
+
+    private static LifecycleUpdate update(ChainId chain, long seq, LifecycleState state, Instant at) {
+        return new LifecycleUpdate(chain, seq, state, at, false, null);
+    }
+
+    @Test
+    void startBuildCreatesTheNextRowAtCreatedAndRetiresThePreviousOne() {
+        AgentRow first = build("ws");
+        clock.advance(Duration.ofSeconds(1));
+        AgentRow second = build("ws");
+
+        assertThat(first).isEqualTo(AgentRow.created(first.id(), "ws", 1, first.createdAt()));
+        assertThat(second.buildNumber()).isEqualTo(2);
+        assertThat(second.createdAt()).isEqualTo(clock.instant());
+        assertThat(row(first.id())).isEqualTo(first.retired());
+        assertThat(row(second.id())).isEqualTo(second);
+        assertThat(store.rows("ws", 10).collectList().block(TIMEOUT)).extracting(AgentRow::buildNumber)
+                .containsExactly(2L, 1L);
+        assertThat(store.latestRow("ws").block(TIMEOUT)).isEqualTo(second);
+        assertThat(store.latestRow("other").blockOptional(TIMEOUT)).isEmpty();
+    }
+
+    @Test
+    void stopBuildRetiresTheActiveRowOnce() {
+        AgentRow first = build("ws");
+
+        assertThat(store.stopBuild("ws").block(TIMEOUT)).isEqualTo(first.retired());
+        assertThat(store.stopBuild("ws").blockOptional(TIMEOUT)).isEmpty();
+        assertThat(row(first.id()).active()).isFalse();
+    }
+
+    @Test
+    void compareAndSetWritesOnlyOverTheExpectedVersion() {
+        AgentRow created = build("ws");
+        Instant at = clock.instant().plusNanos(123_456_789);
+        AgentRow next = new AgentRow(created.id(), "ws", 1, created.createdAt(), LifecycleState.STARTING, at, null,
+                CHAIN, 1, true, false, created.version() + 1);
+
+        assertThat(store.compareAndSet(created, next).block(TIMEOUT)).isTrue();
+        assertThat(store.compareAndSet(created, next).block(TIMEOUT)).isFalse();
+        assertThat(row(created.id())).isEqualTo(next); // nanosecond timestamps survive the round trip
+    }
+
+    @Test
+    void changesCarryEveryWrite() {
+        List<AgentRow> seen = new ArrayList<>();
+        Disposable watching = store.changes().subscribe(row -> {
+            synchronized (seen) {
+                seen.add(row);
+            }
+        });
+        AgentRow first = build("ws");
+        service.apply(first.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())).block(TIMEOUT);
+        AgentRow second = build("ws");
+
+        StepVerifier.create(service.watch("ws").filter(row -> row.id().equals(second.id())).take(1))
+                .expectNextCount(1).expectComplete().verify(TIMEOUT);
+        watching.dispose();
+        synchronized (seen) {
+            // A store may deliver a write more than once (PostgreSQL: locally and by NOTIFY); never less.
+            assertThat(Set.copyOf(seen.stream().map(row -> row.id() + "v" + row.version()).toList()))
+                    .contains(first.id() + "v1", first.id() + "v2", first.id() + "v3", second.id() + "v1");
+        }
+    }
+
+    @Test
+    void duplicatesWriteNothing() {
+        AgentRow created = build("ws");
+        service.apply(created.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())).block(TIMEOUT);
+        long version = row(created.id()).version();
+
+        LifecycleAck again = service.apply(created.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant()))
+                .block(TIMEOUT);
+
+        assertThat(again.outcome()).isEqualTo(LifecycleAck.Outcome.DUPLICATE);
+        assertThat(row(created.id()).version()).isEqualTo(version);
+    }
+
+    @Test
+    void retiredRowRefusesWrites() {
+        AgentRow old = build("ws");
+        build("ws");
+
+        StepVerifier.create(service.apply(old.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(AgentcoreException.class,
+                        refusal -> assertThat(refusal.code()).isEqualTo(ErrorCode.FENCED)))
+                .verify(TIMEOUT);
+        assertThat(row(old.id())).isEqualTo(old.retired());
+    }
+
+    @Test
+    void concurrentLifecycleWritesToOneRowEndInAConsistentRow() throws Exception {
+        AgentRow created = build("ws");
+        TreeMap<Long, AgentRow> versions = new TreeMap<>();
+        Disposable watching = store.changes().filter(row -> row.id().equals(created.id())).subscribe(row -> {
+            synchronized (versions) {
+                versions.put(row.version(), row);
+            }
+        });
+        // Eight writers, each its own agent process (chain), race through startup on one row.
+        List<Callable<Integer>> writers = new ArrayList<>();
+        for (int w = 0; w < 8; w++) {
+            ChainId chain = new ChainId("writer-" + w, 0);
+            writers.add(() -> {
+                int applied = 0;
+                LifecycleState[] states = {LifecycleState.STARTING, LifecycleState.READY, LifecycleState.SHUTTING_DOWN};
+                for (int seq = 1; seq <= states.length; seq++) {
+                    try {
+                        LifecycleAck ack = service.apply(created.id(), update(chain, seq, states[seq - 1],
+                                clock.instant())).block(TIMEOUT);
+                        applied += ack.outcome() == LifecycleAck.Outcome.APPLIED ? 1 : 0;
+                    } catch (AgentcoreException refused) {
+                        assertThat(refused.code()).isEqualTo(ErrorCode.INVALID_TRANSITION);
+                    }
+                }
+                return applied;
+            });
+        }
+        int applied = 0;
+        for (Future<Integer> result : pool.invokeAll(writers, 60, TimeUnit.SECONDS)) {
+            applied += result.get();
+        }
+
+        AgentRow last = row(created.id());
+        assertThat(applied).isPositive();
+        assertThat(last.version()).as("one version per applied write, none lost").isEqualTo(created.version() + applied);
+        StepVerifier.create(service.watch("ws").filter(row -> row.version() == last.version()).take(1))
+                .expectNextCount(1).expectComplete().verify(TIMEOUT);
+        watching.dispose();
+        synchronized (versions) {
+            assertThat(versions.keySet()).containsExactlyElementsOf(
+                    java.util.stream.LongStream.rangeClosed(2, last.version()).boxed().toList());
+            assertThat(versions.lastEntry().getValue()).isEqualTo(last);
+        }
+    }
+
+    @Test
+    void concurrentBuildsOfOneWorkspaceGetDistinctNumbersAndLeaveOneActiveRow() throws Exception {
+        List<Callable<AgentRow>> builds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            builds.add(() -> build("ws"));
+        }
+        Set<Long> numbers = ConcurrentHashMap.newKeySet();
+        for (Future<AgentRow> result : pool.invokeAll(builds, 60, TimeUnit.SECONDS)) {
+            numbers.add(result.get().buildNumber());
+        }
+
+        assertThat(numbers).containsExactlyInAnyOrder(1L, 2L, 3L, 4L, 5L, 6L);
+        List<AgentRow> rows = store.rows("ws", 10).collectList().block(TIMEOUT);
+        assertThat(rows).filteredOn(AgentRow::active).singleElement()
+                .satisfies(active -> assertThat(active.buildNumber()).isEqualTo(6));
+    }
+
+    @Test
+    void workspacesKeepTheirScriptsAndCredentialsOnlyAsHashes() {
+        AccessService access = new AccessService(store, workspaces);
+        Workspace workspace = new Workspace("ws", "dev-agent",
+                List.of(new Script("echo start", Duration.ofSeconds(30), true),
+                        new Script("echo more", Duration.ofMillis(1500), false)),
+                List.of(new Script("echo stop", Duration.ofSeconds(5), false)));
+        String identity = access.createWorkspace(workspace).block(TIMEOUT);
+        AgentRow row = build("ws");
+
+        assertThat(workspaces.findWorkspace("ws").block(TIMEOUT)).isEqualTo(workspace);
+        assertThat(workspaces.createWorkspace(workspace, "other-hash").block(TIMEOUT)).isFalse();
+        assertThat(workspaces.findByIdentityHash(identity).blockOptional(TIMEOUT)).as("looked up by the secret itself")
+                .isEmpty();
+        AccessService.SessionGrant grant = access.exchange(identity).block(TIMEOUT);
+        assertThat(grant.agent()).isEqualTo(row.id());
+        assertThat(access.authenticate(grant.sessionToken()).block(TIMEOUT)).isEqualTo(row.id());
+        assertThat(workspaces.findSessionToken(grant.sessionToken()).blockOptional(TIMEOUT)).isEmpty();
+        assertThat(workspaces.findSessionToken(AccessService.hash(grant.sessionToken())).block(TIMEOUT).agent())
+                .isEqualTo(row.id());
+    }
+}

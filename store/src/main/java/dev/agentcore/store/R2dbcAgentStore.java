@@ -1,0 +1,453 @@
+package dev.agentcore.store;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.Script;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.AgentStore;
+import dev.agentcore.core.control.Workspace;
+import dev.agentcore.core.control.WorkspaceStore;
+import dev.agentcore.core.internal.OrderedSink;
+import io.r2dbc.h2.H2ConnectionConfiguration;
+import io.r2dbc.h2.H2ConnectionFactory;
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.ConnectionPoolConfiguration;
+import io.r2dbc.postgresql.api.PostgresqlConnection;
+import io.r2dbc.postgresql.api.PostgresqlResult;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactories;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.R2dbcDataIntegrityViolationException;
+import io.r2dbc.spi.Readable;
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Statement;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.util.retry.Retry;
+
+/**
+ * The control plane's durable store over R2DBC: an embedded H2 file (one process) or PostgreSQL
+ * (several control-plane replicas).
+ *
+ * <p>Every lifecycle write is one compare-and-set on the row version ({@code UPDATE ... WHERE
+ * row_version = ?}); starting a build (retire the active row, insert the next) is one
+ * transaction. The schema is migrated at start-up (see {@link Migrations}). On PostgreSQL, every
+ * row write also sends {@code NOTIFY agentcore_rows}, and {@link #changes()} listens, so a watcher
+ * on any replica sees every write. H2 runs in-process and its calls block, so they run on a
+ * bounded-elastic scheduler, never on the caller's (event-loop) thread.
+ *
+ * <pre>{@code
+ * R2dbcAgentStore store = R2dbcAgentStore.openH2File(Path.of("agentcore-data")).block();
+ * R2dbcAgentStore shared = R2dbcAgentStore.open("r2dbc:postgresql://agentcore@db:5432/agentcore").block();
+ * }</pre>
+ */
+public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Disposable {
+
+    private static final Logger log = LoggerFactory.getLogger(R2dbcAgentStore.class);
+    static final String CHANNEL = "agentcore_rows";
+    private static final int BUILD_ATTEMPTS = 10;
+
+    /** Which SQL database is behind the connection factory. */
+    enum Dialect { H2, POSTGRESQL }
+
+    private final ConnectionPool pool;
+    private final ConnectionFactory unpooled;
+    private final Dialect dialect;
+    private final Scheduler scheduler;
+    private final OrderedSink<AgentRow> localChanges = new OrderedSink<>(Sinks.many().multicast().directBestEffort());
+    private final Flux<AgentRow> remoteChanges;
+
+    private R2dbcAgentStore(ConnectionFactory unpooled, Dialect dialect, int maxConnections) {
+        this.unpooled = unpooled;
+        this.dialect = dialect;
+        this.pool = new ConnectionPool(ConnectionPoolConfiguration.builder(unpooled)
+                .initialSize(1)
+                .maxSize(maxConnections)
+                .maxIdleTime(Duration.ofMinutes(5))
+                .maxAcquireTime(Duration.ofSeconds(30))
+                .build());
+        this.scheduler = dialect == Dialect.H2 ? Schedulers.boundedElastic() : Schedulers.immediate();
+        // One LISTEN connection per store, opened while somebody watches, shared by all watchers.
+        this.remoteChanges = dialect == Dialect.POSTGRESQL ? listen().publish().refCount() : Flux.empty();
+    }
+
+    /**
+     * Opens the store at an R2DBC URL ({@code r2dbc:postgresql://...} or {@code r2dbc:h2:...}),
+     * migrating its schema; fails if the database's schema is newer than this code knows.
+     */
+    public static Mono<R2dbcAgentStore> open(String url) {
+        Objects.requireNonNull(url, "url");
+        return Mono.defer(() -> {
+            Dialect dialect;
+            if (url.startsWith("r2dbc:postgresql:") || url.startsWith("r2dbc:postgres:")) {
+                dialect = Dialect.POSTGRESQL;
+            } else if (url.startsWith("r2dbc:h2:")) {
+                dialect = Dialect.H2;
+            } else {
+                return Mono.error(new IllegalArgumentException(
+                        "url: expected r2dbc:postgresql://... or r2dbc:h2:..., was " + redact(url)));
+            }
+            return migrated(new R2dbcAgentStore(ConnectionFactories.get(url), dialect, 10));
+        });
+    }
+
+    /** Opens (creating if needed) the embedded H2 store in {@code directory}, migrating its schema. */
+    public static Mono<R2dbcAgentStore> openH2File(Path directory) {
+        Objects.requireNonNull(directory, "directory");
+        return Mono.defer(() -> {
+            String file = directory.toAbsolutePath().resolve("agentcore").toString();
+            H2ConnectionConfiguration configuration = H2ConnectionConfiguration.builder()
+                    .file(file)
+                    // Written to disk at every commit: an acknowledged update survives a killed process.
+                    .property("WRITE_DELAY", "0")
+                    .build();
+            return migrated(new R2dbcAgentStore(new H2ConnectionFactory(configuration), Dialect.H2, 4));
+        });
+    }
+
+    private static Mono<R2dbcAgentStore> migrated(R2dbcAgentStore store) {
+        return store.inTransaction(connection -> Migrations.apply(connection, store.dialect))
+                .then(Mono.just(store))
+                .doOnError(error -> store.dispose());
+    }
+
+    /** The schema version this database is at. */
+    public Mono<Integer> schemaVersion() {
+        return withConnection(Migrations::currentVersion).next();
+    }
+
+    // ---- AgentStore ---------------------------------------------------------------------------
+
+    @Override
+    public Mono<AgentRow> findRow(AgentId id) {
+        Objects.requireNonNull(id, "id");
+        return withConnection(connection -> query(connection, "SELECT * FROM agent_rows WHERE id = $1", id.value())
+                .map(R2dbcAgentStore::row)).next();
+    }
+
+    @Override
+    public Mono<AgentRow> latestRow(String workspace) {
+        return rows(workspace, 1).next();
+    }
+
+    @Override
+    public Flux<AgentRow> rows(String workspace, int limit) {
+        Objects.requireNonNull(workspace, "workspace");
+        return withConnection(connection -> query(connection,
+                "SELECT * FROM agent_rows WHERE workspace = $1 ORDER BY build_number DESC LIMIT $2",
+                workspace, Math.max(0, limit)).map(R2dbcAgentStore::row));
+    }
+
+    @Override
+    public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
+        Objects.requireNonNull(workspace, "workspace");
+        Objects.requireNonNull(createdAt, "createdAt");
+        return inTransaction(connection -> startBuildIn(connection, workspace, createdAt))
+                .collectList()
+                // Two builds of one workspace at once: one loses on the (workspace, build_number) key.
+                .retryWhen(Retry.max(BUILD_ATTEMPTS).filter(R2dbcDataIntegrityViolationException.class::isInstance))
+                .map(written -> {
+                    written.forEach(localChanges::offer);
+                    localChanges.drain();
+                    return written.get(written.size() - 1);
+                });
+    }
+
+    /**
+     * Inserts the next row, then retires every older active one. In this order, concurrent builds
+     * cannot leave two rows active: a build that read the same next number as another fails on
+     * the (workspace, build_number) key and is retried; one that read a later number saw the
+     * earlier build committed, so it retires it. Emits the retired rows, then the new one.
+     */
+    private Flux<AgentRow> startBuildIn(Connection connection, String workspace, Instant createdAt) {
+        return query(connection,
+                "SELECT COALESCE(MAX(build_number), 0) + 1 AS next_build FROM agent_rows WHERE workspace = $1", workspace)
+                .map(readable -> number(readable, "next_build"))
+                .collectList()
+                .flatMapMany(next -> {
+                    AgentRow row = AgentRow.created(AgentId.of(UUID.randomUUID().toString()), workspace, next.get(0),
+                            createdAt);
+                    Mono<Long> insert = execute(connection, "INSERT INTO agent_rows (id, workspace, build_number, "
+                                    + "created_at_nanos, lifecycle_state, started_at_nanos, ready_at_nanos, last_incarnation, "
+                                    + "last_generation, last_seq, active, duration_recorded, row_version) "
+                                    + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                            row.id().value(), row.workspace(), row.buildNumber(), nanos(row.createdAt()),
+                            row.state().name(), Null.LONG, Null.LONG, Null.STRING, Null.LONG, row.lastSeq(),
+                            row.active(), row.buildDurationRecorded(), row.version());
+                    return insert.thenMany(retireActive(connection, workspace, row.buildNumber()))
+                            .concatWith(notify(connection, row).thenReturn(row));
+                });
+    }
+
+    /** Retires the workspace's active rows older than {@code beforeBuild}; emits them retired. */
+    private Flux<AgentRow> retireActive(Connection connection, String workspace, long beforeBuild) {
+        return query(connection, "SELECT * FROM agent_rows WHERE workspace = $1 AND active = TRUE "
+                        + "AND build_number < $2 ORDER BY build_number FOR UPDATE", workspace, beforeBuild)
+                .map(R2dbcAgentStore::row)
+                .collectList()
+                .flatMapMany(Flux::fromIterable)
+                .concatMap(active -> {
+                    AgentRow retired = active.retired();
+                    // The row is locked FOR UPDATE, so this compare-and-set cannot lose.
+                    return update(connection, active, retired).thenReturn(retired);
+                });
+    }
+
+    @Override
+    public Mono<AgentRow> stopBuild(String workspace) {
+        Objects.requireNonNull(workspace, "workspace");
+        return inTransaction(connection -> retireActive(connection, workspace, Long.MAX_VALUE))
+                .collectList()
+                .flatMap(written -> {
+                    written.forEach(localChanges::offer);
+                    localChanges.drain();
+                    return written.isEmpty() ? Mono.empty() : Mono.just(written.get(written.size() - 1));
+                });
+    }
+
+    @Override
+    public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
+        Objects.requireNonNull(expected, "expected");
+        Objects.requireNonNull(next, "next");
+        if (!expected.id().equals(next.id()) || next.version() != expected.version() + 1) {
+            return Mono.error(new IllegalArgumentException("next must be the same row one version later, was "
+                    + next.id() + " v" + next.version() + " after " + expected.id() + " v" + expected.version()));
+        }
+        // On PostgreSQL the NOTIFY must commit with the write; on H2 one statement is its own transaction.
+        Function<Connection, Publisher<Boolean>> write = connection -> update(connection, expected, next);
+        // last(), not next(): cancelling a transaction's Flux rolls it back.
+        Mono<Boolean> written = (dialect == Dialect.POSTGRESQL ? inTransaction(write) : withConnection(write)).last();
+        return written.doOnNext(ok -> {
+            if (ok) {
+                localChanges.offer(next);
+                localChanges.drain();
+            }
+        });
+    }
+
+    /** The compare-and-set UPDATE of one row, plus its NOTIFY; emits whether the row was written. */
+    private Mono<Boolean> update(Connection connection, AgentRow expected, AgentRow next) {
+        return execute(connection, "UPDATE agent_rows SET lifecycle_state = $1, started_at_nanos = $2, "
+                        + "ready_at_nanos = $3, last_incarnation = $4, last_generation = $5, last_seq = $6, active = $7, "
+                        + "duration_recorded = $8, row_version = $9 WHERE id = $10 AND row_version = $11",
+                next.state().name(), nullableNanos(next.startedAt()), nullableNanos(next.readyAt()),
+                next.lastChain() == null ? Null.STRING : next.lastChain().incarnation(),
+                next.lastChain() == null ? Null.LONG : (Object) next.lastChain().generation(),
+                next.lastSeq(), next.active(), next.buildDurationRecorded(), next.version(),
+                expected.id().value(), expected.version())
+                .flatMap(updated -> updated == 1 ? notify(connection, next).thenReturn(true) : Mono.just(false));
+    }
+
+    @Override
+    public Flux<AgentRow> changes() {
+        return Flux.merge(localChanges.asFlux().onBackpressureBuffer(), remoteChanges.onBackpressureBuffer());
+    }
+
+    private Mono<Void> notify(Connection connection, AgentRow row) {
+        if (dialect != Dialect.POSTGRESQL) {
+            return Mono.empty();
+        }
+        return execute(connection, "SELECT pg_notify('" + CHANNEL + "', $1)", row.id().value()).then();
+    }
+
+    /** Rows other replicas wrote, as announced by NOTIFY; reconnects with backoff if the listener drops. */
+    private Flux<AgentRow> listen() {
+        return Flux.usingWhen(Mono.from(unpooled.create()).cast(PostgresqlConnection.class),
+                        connection -> connection.createStatement("LISTEN " + CHANNEL).execute()
+                                .flatMap(PostgresqlResult::getRowsUpdated)
+                                .thenMany(connection.getNotifications()),
+                        Connection::close)
+                .concatMap(notification -> findRow(AgentId.of(notification.getParameter())))
+                .doOnError(error -> log.warn("listening for row changes failed, listening again: {}", error.toString()))
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(5)));
+    }
+
+    // ---- WorkspaceStore ---------------------------------------------------------------------
+
+    @Override
+    public Mono<Boolean> createWorkspace(Workspace workspace, String identityHash) {
+        Objects.requireNonNull(workspace, "workspace");
+        Objects.requireNonNull(identityHash, "identityHash");
+        return inTransaction(connection -> execute(connection,
+                "INSERT INTO workspaces (name, agent_name, identity_hash) VALUES ($1, $2, $3)",
+                workspace.name(), workspace.agentName(), identityHash)
+                .thenMany(Flux.concat(scriptInserts(connection, workspace.name(), "start", workspace.startupScripts()),
+                        scriptInserts(connection, workspace.name(), "stop", workspace.shutdownScripts())))
+                .then(Mono.just(true)))
+                .last()
+                .onErrorResume(R2dbcDataIntegrityViolationException.class, duplicate -> Mono.just(false));
+    }
+
+    private Flux<Long> scriptInserts(Connection connection, String workspace, String phase, List<Script> scripts) {
+        return Flux.range(0, scripts.size()).concatMap(index -> {
+            Script script = scripts.get(index);
+            return execute(connection, "INSERT INTO workspace_scripts (workspace, phase, script_index, command, "
+                            + "timeout_millis, blocks_login) VALUES ($1, $2, $3, $4, $5, $6)",
+                    workspace, phase, index, script.command(), script.timeout().toMillis(), script.blocksLogin());
+        });
+    }
+
+    @Override
+    public Mono<Workspace> findWorkspace(String name) {
+        // One result is consumed whole before the next statement runs on the same connection.
+        return withConnection(connection -> query(connection, "SELECT agent_name FROM workspaces WHERE name = $1", name)
+                .map(readable -> readable.get("agent_name", String.class))
+                .collectList()
+                .flatMap(found -> found.isEmpty() ? Mono.empty() : scripts(connection, name)
+                        .map(scripts -> new Workspace(name, found.get(0), scripts.get(0), scripts.get(1)))))
+                .next();
+    }
+
+    @Override
+    public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
+        return withConnection(connection -> query(connection,
+                "SELECT name FROM workspaces WHERE identity_hash = $1", identityHash)
+                .map(readable -> readable.get("name", String.class)))
+                .next()
+                .flatMap(name -> findWorkspace(name).map(workspace -> new StoredWorkspace(workspace, identityHash)));
+    }
+
+    /** The workspace's startup scripts (index 0) and shutdown scripts (index 1), in order. */
+    private Mono<List<List<Script>>> scripts(Connection connection, String workspace) {
+        return query(connection, "SELECT * FROM workspace_scripts WHERE workspace = $1 ORDER BY phase, script_index",
+                workspace)
+                .map(readable -> new Object[] {readable.get("phase", String.class), new Script(
+                        readable.get("command", String.class),
+                        Duration.ofMillis(number(readable, "timeout_millis")),
+                        Boolean.TRUE.equals(readable.get("blocks_login", Boolean.class)))})
+                .collectList()
+                .map(all -> {
+                    List<Script> start = new ArrayList<>();
+                    List<Script> stop = new ArrayList<>();
+                    for (Object[] phaseAndScript : all) {
+                        ("start".equals(phaseAndScript[0]) ? start : stop).add((Script) phaseAndScript[1]);
+                    }
+                    return List.of(start, stop);
+                });
+    }
+
+    @Override
+    public Mono<Void> saveSessionToken(String tokenHash, AgentId agent) {
+        return withConnection(connection -> execute(connection,
+                "INSERT INTO session_tokens (token_hash, agent_id) VALUES ($1, $2)", tokenHash, agent.value()))
+                .then();
+    }
+
+    @Override
+    public Mono<StoredSessionToken> findSessionToken(String tokenHash) {
+        return withConnection(connection -> query(connection,
+                "SELECT agent_id FROM session_tokens WHERE token_hash = $1", tokenHash)
+                .map(readable -> new StoredSessionToken(tokenHash, AgentId.of(readable.get("agent_id", String.class)))))
+                .next();
+    }
+
+    // ---- plumbing -------------------------------------------------------------------------------
+
+    @Override
+    public void dispose() {
+        pool.dispose();
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return pool.isDisposed();
+    }
+
+    private <T> Flux<T> withConnection(Function<Connection, ? extends Publisher<T>> work) {
+        return Flux.usingWhen(pool.create(), work, Connection::close).subscribeOn(scheduler);
+    }
+
+    /**
+     * Runs {@code work} in a transaction. Its values are emitted before the commit, and cancelling
+     * rolls back: callers wait for completion ({@code collectList}, {@code last}) before acting.
+     */
+    private <T> Flux<T> inTransaction(Function<Connection, ? extends Publisher<T>> work) {
+        return Flux.usingWhen(pool.create(),
+                connection -> Mono.from(connection.beginTransaction()).thenMany(work.apply(connection)),
+                connection -> Mono.from(connection.commitTransaction()).then(Mono.from(connection.close())),
+                (connection, error) -> Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.close())),
+                connection -> Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.close())))
+                .subscribeOn(scheduler);
+    }
+
+    /** A typed null to bind. */
+    enum Null {
+        LONG(Long.class), STRING(String.class);
+
+        final Class<?> type;
+
+        Null(Class<?> type) {
+            this.type = type;
+        }
+    }
+
+    static Statement bind(Statement statement, Object... values) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] instanceof Null typed) {
+                statement.bindNull(i, typed.type);
+            } else {
+                statement.bind(i, values[i]);
+            }
+        }
+        return statement;
+    }
+
+    static Flux<Readable> query(Connection connection, String sql, Object... values) {
+        return Flux.from(bind(connection.createStatement(sql), values).execute())
+                .flatMap(result -> result.map(readable -> (Readable) readable));
+    }
+
+    static Mono<Long> execute(Connection connection, String sql, Object... values) {
+        return Flux.from(bind(connection.createStatement(sql), values).execute())
+                .flatMap(Result::getRowsUpdated)
+                .reduce(0L, Long::sum);
+    }
+
+    static long number(Readable readable, String column) {
+        Number value = readable.get(column, Number.class);
+        return value == null ? 0 : value.longValue();
+    }
+
+    private static AgentRow row(Readable r) {
+        String incarnation = r.get("last_incarnation", String.class);
+        return new AgentRow(AgentId.of(r.get("id", String.class)), r.get("workspace", String.class),
+                number(r, "build_number"), instant(r.get("created_at_nanos", Long.class)),
+                LifecycleState.valueOf(r.get("lifecycle_state", String.class)),
+                instant(r.get("started_at_nanos", Long.class)), instant(r.get("ready_at_nanos", Long.class)),
+                incarnation == null ? null : new ChainId(incarnation, number(r, "last_generation")),
+                number(r, "last_seq"), Boolean.TRUE.equals(r.get("active", Boolean.class)),
+                Boolean.TRUE.equals(r.get("duration_recorded", Boolean.class)), number(r, "row_version"));
+    }
+
+    static long nanos(Instant instant) {
+        return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000_000L), instant.getNano());
+    }
+
+    private static Object nullableNanos(Instant instant) {
+        return instant == null ? Null.LONG : nanos(instant);
+    }
+
+    private static Instant instant(Long nanos) {
+        return nanos == null ? null : Instant.ofEpochSecond(0, nanos);
+    }
+
+    private static String redact(String url) {
+        return url.replaceAll("//[^@/]*@", "//<credentials>@");
+    }
+}
