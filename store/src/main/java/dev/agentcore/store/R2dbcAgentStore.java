@@ -124,7 +124,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     private static Mono<R2dbcAgentStore> migrated(R2dbcAgentStore store) {
         return store.inTransaction(connection -> Migrations.apply(connection, store.dialect))
                 .then(Mono.just(store))
-                .doOnError(error -> store.dispose());
+                .onErrorResume(error -> store.close().then(Mono.error(error)));
     }
 
     /** The schema version this database is at. */
@@ -271,7 +271,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return Flux.usingWhen(Mono.from(unpooled.create()).cast(PostgresqlConnection.class),
                         connection -> connection.createStatement("LISTEN " + CHANNEL).execute()
                                 .flatMap(PostgresqlResult::getRowsUpdated)
-                                .thenMany(connection.getNotifications()),
+                                // Notifications cannot be backpressured: buffer them while rows are read.
+                                .thenMany(connection.getNotifications().onBackpressureBuffer()),
                         Connection::close)
                 .concatMap(notification -> findRow(AgentId.of(notification.getParameter())))
                 .doOnError(error -> log.warn("listening for row changes failed, listening again: {}", error.toString()))
@@ -359,9 +360,15 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
     // ---- plumbing -------------------------------------------------------------------------------
 
+    /** Closes the connection pool; completes once every connection is closed. */
+    public Mono<Void> close() {
+        return pool.disposeLater();
+    }
+
+    /** Starts closing the connection pool, without waiting (r2dbc-pool's own dispose() blocks). */
     @Override
     public void dispose() {
-        pool.dispose();
+        close().subscribe(null, error -> log.warn("closing the connection pool failed: {}", error.toString()));
     }
 
     @Override

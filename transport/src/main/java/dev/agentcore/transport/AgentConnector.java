@@ -6,6 +6,8 @@ import dev.agentcore.core.agent.AgentSession;
 import dev.agentcore.transport.proto.v1.ExchangeRequest;
 import dev.agentcore.transport.proto.v1.ExchangeResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Random;
 import org.slf4j.Logger;
@@ -35,7 +37,7 @@ public final class AgentConnector {
 
     private static final Logger log = LoggerFactory.getLogger(AgentConnector.class);
 
-    private final ControlPlaneAddress address;
+    private final List<ControlPlaneAddress> addresses;
     private final String instanceIdentity;
     private final Duration initialBackoff;
     private final Duration maxBackoff;
@@ -45,7 +47,7 @@ public final class AgentConnector {
     private final Random random;
 
     private AgentConnector(Builder builder) {
-        this.address = builder.address;
+        this.addresses = List.copyOf(builder.addresses);
         this.instanceIdentity = builder.instanceIdentity;
         this.initialBackoff = builder.initialBackoff;
         this.maxBackoff = builder.maxBackoff;
@@ -80,9 +82,11 @@ public final class AgentConnector {
     private final class Cycle {
         private volatile String sessionToken;
         private volatile int failures;
+        private volatile int addressIndex;
 
         Mono<RSocketAgentSession> establish() {
-            Mono<String> token = sessionToken != null ? Mono.just(sessionToken) : exchange();
+            ControlPlaneAddress address = addresses.get(addressIndex % addresses.size());
+            Mono<String> token = sessionToken != null ? Mono.just(sessionToken) : exchange(address);
             return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval, keepAliveMaxLifetime)
                     .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
                                     ProtoCodec::decodeManifest)
@@ -94,7 +98,7 @@ public final class AgentConnector {
                     });
         }
 
-        private Mono<String> exchange() {
+        private Mono<String> exchange(ControlPlaneAddress address) {
             byte[] request = ExchangeRequest.newBuilder().setInstanceIdentity(instanceIdentity).build().toByteArray();
             return RSocketClients.connect(address, null, keepAliveInterval, keepAliveMaxLifetime)
                     .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.EXCHANGE, request,
@@ -117,8 +121,11 @@ public final class AgentConnector {
             failures++;
             if (WireErrors.rejectsCredential(error)) {
                 forgetToken();
+            } else {
+                // The control plane did not answer: try the next replica, if there is one.
+                addressIndex++;
             }
-            log.warn("connecting to {} failed ({} in a row): {}", address, failures, error.toString());
+            log.warn("connecting to {} failed ({} in a row): {}", addresses, failures, error.toString());
         }
 
         Duration nextDelay() {
@@ -131,7 +138,7 @@ public final class AgentConnector {
     /** Configures an {@link AgentConnector}. */
     public static final class Builder {
 
-        private final ControlPlaneAddress address;
+        private final List<ControlPlaneAddress> addresses = new ArrayList<>();
         private final String instanceIdentity;
         private Duration initialBackoff = Duration.ofMillis(100);
         private Duration maxBackoff = Duration.ofSeconds(10);
@@ -141,8 +148,19 @@ public final class AgentConnector {
         private Random random = new Random();
 
         private Builder(ControlPlaneAddress address, String instanceIdentity) {
-            this.address = Objects.requireNonNull(address, "address");
+            this.addresses.add(Objects.requireNonNull(address, "address"));
             this.instanceIdentity = Objects.requireNonNull(instanceIdentity, "instanceIdentity");
+        }
+
+        /**
+         * More control-plane replicas to try, in order, after an attempt to the current one fails
+         * to connect; the connector then stays with whichever answered.
+         */
+        public Builder alternateAddresses(ControlPlaneAddress... alternates) {
+            for (ControlPlaneAddress alternate : alternates) {
+                this.addresses.add(Objects.requireNonNull(alternate, "alternate"));
+            }
+            return this;
         }
 
         /** Full-jitter backoff between cycles: up to {@code initial}, doubling per failure, capped at {@code max}. */
