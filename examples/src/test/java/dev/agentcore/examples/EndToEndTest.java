@@ -1,0 +1,191 @@
+package dev.agentcore.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.transport.AdminClient;
+import dev.agentcore.transport.ControlPlaneAddress;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.test.StepVerifier;
+
+/**
+ * The command line as people run it: the control plane, agents and tools as separate JVM
+ * processes on real sockets, with an H2 file store.
+ */
+class EndToEndTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+
+    @TempDir
+    Path directory;
+    private final List<Process> processes = new ArrayList<>();
+    private int port;
+
+    record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    @AfterEach
+    void stopEverything() {
+        processes.forEach(Process::destroyForcibly);
+    }
+
+    private ProcessBuilder command(String... args) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-cp", System.getProperty("java.class.path"), AgentcoreCommand.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).directory(directory.toFile());
+    }
+
+    private Process start(String name, String... args) throws IOException {
+        Process process = command(args)
+                .redirectOutput(directory.resolve(name + ".out").toFile())
+                .redirectError(directory.resolve(name + ".err").toFile())
+                .start();
+        processes.add(process);
+        return process;
+    }
+
+    private Result run(String... args) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(directory, "run", ".out");
+        Path err = Files.createTempFile(directory, "run", ".err");
+        Process process = command(args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        processes.add(process);
+        assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("agentcore %s finished", List.of(args))
+                .isTrue();
+        return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** Runs an admin command against the test's control plane. */
+    private Result admin(String... args) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--control-plane", "127.0.0.1:" + port, "--admin-token-file", "data/admin.token"));
+        return run(all.toArray(String[]::new));
+    }
+
+    private void startControlPlane() throws IOException {
+        Process controlPlane = command("control-plane", "--listen", "127.0.0.1:0", "--data-dir", "data")
+                .redirectError(directory.resolve("control-plane.err").toFile())
+                .start();
+        processes.add(controlPlane);
+        BufferedReader stdout = new BufferedReader(new InputStreamReader(controlPlane.getInputStream(),
+                StandardCharsets.UTF_8));
+        String line = stdout.readLine();
+        assertThat(line).as("the control plane says where it listens").startsWith("agentcore control plane listening on");
+        port = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+        assertThat(Files.getPosixFilePermissions(directory.resolve("data/admin.token")))
+                .extracting(Object::toString).containsExactlyInAnyOrder("OWNER_READ", "OWNER_WRITE");
+    }
+
+    private Process startAgent(String workspace, String... startupOptions) throws IOException, InterruptedException {
+        List<String> create = new ArrayList<>(List.of("workspace", "create", workspace, "--identity-file",
+                workspace + ".identity"));
+        create.addAll(List.of(startupOptions));
+        assertThat(admin(create.toArray(String[]::new)).exitCode()).isZero();
+        assertThat(admin("build", "start", workspace).exitCode()).isZero();
+        return start("agent-" + workspace, "agent", "--control-plane", "127.0.0.1:" + port,
+                "--identity-file", workspace + ".identity");
+    }
+
+    private static String field(String json, String name) {
+        Matcher matcher = Pattern.compile("\"" + name + "\":(\"([^\"]*)\"|[^,}]+)").matcher(json);
+        assertThat(matcher.find()).as("%s in %s", name, json).isTrue();
+        return matcher.group(2) != null ? matcher.group(2) : matcher.group(1);
+    }
+
+    @Test
+    void agentFrozenAcrossABuildBoundaryReplaysOntoTheNewRowAndShutsDownOnSigterm() throws Exception {
+        startControlPlane();
+        Process agent = startAgent("dev", "--startup-script", "sleep 0.2", "--blocking");
+        assertThat(admin("wait", "dev", "--timeout", "60s").exitCode()).isZero();
+
+        // The VM is suspended; a new build creates a new row; the VM resumes.
+        new ProcessBuilder("kill", "-STOP", Long.toString(agent.pid())).start().waitFor();
+        Result build = admin("build", "start", "dev", "--json");
+        assertThat(field(build.stdout(), "build_number")).isEqualTo("2");
+        new ProcessBuilder("kill", "-CONT", Long.toString(agent.pid())).start().waitFor();
+
+        Result waited = admin("wait", "dev", "--timeout", "60s");
+        assertThat(waited.exitCode()).as(waited.stderr()).isZero();
+        assertThat(waited.stdout()).contains("dev: build 2 is READY");
+        Result status = admin("status", "dev", "--json");
+        String current = status.stdout().substring(status.stdout().indexOf("\"current\":"));
+        assertThat(field(current, "build_number")).isEqualTo("2");
+        assertThat(field(current, "state")).isEqualTo("READY");
+        Instant createdAt = Instant.parse(field(current, "created_at"));
+        Instant startedAt = Instant.parse(field(current, "started_at"));
+        Instant readyAt = Instant.parse(field(current, "ready_at"));
+        assertThat(startedAt).isAfterOrEqualTo(createdAt).isBefore(readyAt);
+
+        // SIGTERM: the agent walks SHUTTING_DOWN, then OFF, then exits.
+        String adminToken = Files.readString(directory.resolve("data/admin.token")).strip();
+        try (AdminClient client = AdminClient.connect(ControlPlaneAddress.tcp("127.0.0.1", port), adminToken)
+                .block(TIMEOUT)) {
+            StepVerifier.create(client.watch("dev").map(row -> row.state()).distinct()
+                            .filter(state -> state != LifecycleState.READY).take(2))
+                    .then(agent::destroy)
+                    .expectNext(LifecycleState.SHUTTING_DOWN, LifecycleState.OFF)
+                    .expectComplete()
+                    .verify(TIMEOUT);
+        }
+        assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void waitExitCodesTellStartErrorStartTimeoutAndItsOwnTimeoutApart() throws Exception {
+        startControlPlane();
+        startAgent("broken", "--startup-script", "exit 3");
+        startAgent("slow", "--startup-script", "sleep 60", "--startup-timeout", "1s");
+        assertThat(admin("workspace", "create", "idle").exitCode()).isZero();
+        assertThat(admin("build", "start", "idle").exitCode()).isZero();
+
+        Result broken = admin("wait", "broken", "--timeout", "60s");
+        assertThat(broken.exitCode()).as(broken.stdout() + broken.stderr()).isEqualTo(ExitCodes.START_ERROR);
+        assertThat(broken.stdout()).contains("START_ERROR");
+        Result slow = admin("wait", "slow", "--timeout", "60s");
+        assertThat(slow.exitCode()).as(slow.stdout() + slow.stderr()).isEqualTo(ExitCodes.START_TIMEOUT);
+        Result idle = admin("wait", "idle", "--timeout", "1s");
+        assertThat(idle.exitCode()).isEqualTo(ExitCodes.WAIT_TIMEOUT);
+        assertThat(admin("build", "stop", "idle").exitCode()).isZero();
+        assertThat(admin("wait", "idle", "--timeout", "60s").exitCode()).isEqualTo(ExitCodes.SHUTTING_DOWN);
+    }
+
+    @Test
+    void demoShowsTheNaiveRowStuckAndAgentcoresRowReady() throws Exception {
+        Result demo = run("demo");
+
+        assertThat(demo.exitCode()).as(demo.stdout() + demo.stderr()).isZero();
+        assertThat(demo.stdout()).containsPattern("naive +naive +2 +CREATED .*stuck");
+        assertThat(demo.stdout()).containsPattern("agentcore +agentcore +2 +READY .*replayed");
+    }
+
+    @Test
+    void badUsageAndAnUnreachableControlPlaneGiveClearErrors() throws Exception {
+        Result usage = run("wait");
+        assertThat(usage.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(usage.stderr()).contains("Missing required parameter: 'NAME'");
+
+        Files.writeString(directory.resolve("token"), "some-admin-token-0123456789");
+        Result unreachable = run("status", "dev", "--control-plane", "127.0.0.1:1", "--admin-token-file", "token");
+        assertThat(unreachable.exitCode()).isEqualTo(ExitCodes.ERROR);
+        assertThat(unreachable.stderr()).startsWith("agentcore: ").contains("Connection refused");
+
+        Result noToken = run("status", "dev", "--admin-token-file", "missing.token");
+        assertThat(noToken.exitCode()).isEqualTo(ExitCodes.ERROR);
+        assertThat(noToken.stderr()).contains("cannot read the admin token from missing.token");
+    }
+}
