@@ -1,6 +1,6 @@
 package dev.agentcore.core;
 
-import java.security.SecureRandom;
+import dev.agentcore.core.internal.Randomness;
 import java.util.HexFormat;
 import java.util.Objects;
 
@@ -19,7 +19,6 @@ public record ChainId(String incarnation, long generation) {
     /** The longest incarnation accepted: stores keep it in a bounded column. */
     public static final int MAX_INCARNATION_LENGTH = 128;
 
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     public ChainId {
         Objects.requireNonNull(incarnation, "incarnation");
@@ -34,9 +33,7 @@ public record ChainId(String incarnation, long generation) {
 
     /** A fresh 128-bit random incarnation, at generation 0. */
     public static ChainId newIncarnation() {
-        byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
-        return new ChainId(HexFormat.of().formatHex(bytes), 0);
+        return new ChainId(HexFormat.of().formatHex(Randomness.bytes(16)), 0);
     }
 
     /** The chain that follows this one in the same process. */

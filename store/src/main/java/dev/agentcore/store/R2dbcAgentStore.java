@@ -28,7 +28,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -181,7 +180,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 .map(readable -> number(readable, "next_build"))
                 .collectList()
                 .flatMapMany(next -> {
-                    AgentRow row = AgentRow.created(AgentId.of(UUID.randomUUID().toString()), workspace, next.get(0),
+                    AgentRow row = AgentRow.created(AgentId.random(), workspace, next.get(0),
                             createdAt);
                     Mono<Long> insert = execute(connection, "INSERT INTO agent_rows (id, workspace, build_number, "
                                     + "created_at_nanos, lifecycle_state, started_at_nanos, ready_at_nanos, last_incarnation, "

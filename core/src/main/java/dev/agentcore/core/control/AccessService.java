@@ -4,10 +4,10 @@ import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.Manifest;
+import dev.agentcore.core.internal.Randomness;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Objects;
@@ -35,7 +35,6 @@ public final class AccessService {
         }
     }
 
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final AgentStore rows;
     private final WorkspaceStore workspaces;
@@ -113,9 +112,7 @@ public final class AccessService {
 
     /** A new secret: 256 random bits, base64url without padding. */
     public static String newSecret() {
-        byte[] bytes = new byte[32];
-        RANDOM.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Randomness.bytes(32));
     }
 
     /** The SHA-256 of a secret, in hex: what the stores keep. */

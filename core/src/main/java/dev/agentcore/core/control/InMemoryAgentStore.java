@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -62,7 +61,7 @@ public final class InMemoryAgentStore implements AgentStore {
             synchronized (lock) {
                 List<AgentId> builds = buildsByWorkspace.computeIfAbsent(workspace, ignored -> new ArrayList<>());
                 retireActive(builds);
-                created = AgentRow.created(new AgentId(UUID.randomUUID().toString()), workspace, builds.size() + 1L,
+                created = AgentRow.created(AgentId.random(), workspace, builds.size() + 1L,
                         createdAt);
                 builds.add(created.id());
                 write(created);
