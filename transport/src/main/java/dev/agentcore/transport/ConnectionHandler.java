@@ -14,6 +14,7 @@ import dev.agentcore.transport.proto.v1.WorkspaceRequest;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import io.rsocket.util.DefaultPayload;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -38,12 +39,16 @@ final class ConnectionHandler implements RSocket {
     private final LifecycleService lifecycle;
     private final AccessService access;
     private final RowFences fences;
+    private final InetAddress source;
+    private final ExchangeGuard guard;
     private final Consumer<ConnectionHandler> onDispose;
     private final AtomicBoolean disposed = new AtomicBoolean();
 
-    ConnectionHandler(Principal principal, ControlPlaneServer server, RowFences fences,
-                      Consumer<ConnectionHandler> onDispose) {
+    ConnectionHandler(Principal principal, InetAddress source, ControlPlaneServer server, RowFences fences,
+                      ExchangeGuard guard, Consumer<ConnectionHandler> onDispose) {
         this.principal = principal;
+        this.source = source;
+        this.guard = guard;
         this.server = server;
         this.fences = fences;
         this.onDispose = onDispose;
@@ -137,11 +142,21 @@ final class ConnectionHandler implements RSocket {
     // ---- agent routes -------------------------------------------------------------------------
 
     private Mono<Payload> exchange(ByteBuffer data) {
+        if (source != null && !guard.allows(source)) {
+            return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED,
+                    "too many failed exchanges from this address: retry later"));
+        }
         ExchangeRequest request = ProtoCodec.parse(ExchangeRequest::parseFrom, data, "ExchangeRequest");
-        return access.exchange(request.getInstanceIdentity()).map(grant -> payload(ExchangeResponse.newBuilder()
-                .setSessionToken(grant.sessionToken())
-                .setAgentId(grant.agent().value())
-                .build().toByteArray()));
+        return access.exchange(request.getInstanceIdentity())
+                .doOnError(AgentcoreException.class, refusal -> {
+                    if (refusal.code() == ErrorCode.UNAUTHENTICATED && source != null) {
+                        guard.failed(source);
+                    }
+                })
+                .map(grant -> payload(ExchangeResponse.newBuilder()
+                        .setSessionToken(grant.sessionToken())
+                        .setAgentId(grant.agent().value())
+                        .build().toByteArray()));
     }
 
     /**

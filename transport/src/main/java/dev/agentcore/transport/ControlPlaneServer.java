@@ -11,12 +11,15 @@ import io.rsocket.frame.decoder.PayloadDecoder;
 import io.rsocket.transport.netty.server.CloseableChannel;
 import io.rsocket.transport.netty.server.TcpServerTransport;
 import io.rsocket.transport.netty.server.WebsocketServerTransport;
+import io.rsocket.transport.ServerTransport.ConnectionAcceptor;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -51,6 +54,8 @@ public final class ControlPlaneServer {
     final int maxPayloadBytes;
     final int updatesPerSecond;
     final int updateBurst;
+    private final double exchangeFailuresPerSecond;
+    private final int exchangeFailureBurst;
     private final String adminTokenHash;
     private final InetSocketAddress tcp;
     private final InetSocketAddress websocket;
@@ -62,6 +67,8 @@ public final class ControlPlaneServer {
         this.maxPayloadBytes = builder.maxPayloadBytes;
         this.updatesPerSecond = builder.updatesPerSecond;
         this.updateBurst = builder.updateBurst;
+        this.exchangeFailuresPerSecond = builder.exchangeFailuresPerSecond;
+        this.exchangeFailureBurst = builder.exchangeFailureBurst;
         this.adminTokenHash = builder.adminToken == null ? null : AccessService.hash(builder.adminToken);
         this.tcp = builder.tcp;
         this.websocket = builder.websocket;
@@ -72,8 +79,8 @@ public final class ControlPlaneServer {
         return new Builder(lifecycle, access);
     }
 
-    private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, RowFences fences,
-                                 Map<ConnectionHandler, RSocket> connections) {
+    private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, InetAddress source,
+                                 RowFences fences, ExchangeGuard guard, Map<ConnectionHandler, RSocket> connections) {
         return Mono.defer(() -> {
             if (!WireMetadata.COMPOSITE.equals(setup.metadataMimeType())) {
                 throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "metadata MIME type must be "
@@ -95,7 +102,7 @@ public final class ControlPlaneServer {
         }).<RSocket>map(principal -> {
             // Tracked so that stopping the control plane ends every session, not only the listeners;
             // rsocket-java disposes the handler when its connection closes, which untracks it.
-            ConnectionHandler handler = new ConnectionHandler(principal, this, fences, connections::remove);
+            ConnectionHandler handler = new ConnectionHandler(principal, source, this, fences, guard, connections::remove);
             connections.put(handler, peer);
             return handler;
         }).onErrorMap(WireErrors::rejectedSetup);
@@ -105,18 +112,27 @@ public final class ControlPlaneServer {
     public Mono<RunningControlPlane> start() {
         return Mono.defer(() -> {
             RowFences fences = new RowFences(lifecycle.store());
+            ExchangeGuard guard = new ExchangeGuard(clock, exchangeFailuresPerSecond, exchangeFailureBurst);
             Map<ConnectionHandler, RSocket> connections = new ConcurrentHashMap<>();
-            RSocketServer rsocket = RSocketServer.create(
-                            (SocketAcceptor) (setup, peer) -> accept(setup, peer, fences, connections))
-                    .payloadDecoder(PayloadDecoder.DEFAULT);
+            // A fresh RSocketServer (a configuration object) per connection, so that the acceptor
+            // knows the peer's address: rsocket-java's SocketAcceptor is not told it.
+            Function<Integer, ConnectionAcceptor> acceptor = maxFrameLength -> connection -> {
+                InetAddress source = connection.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+                return RSocketServer.create((SocketAcceptor) (setup, peer) ->
+                                accept(setup, peer, source, fences, guard, connections))
+                        .payloadDecoder(PayloadDecoder.DEFAULT)
+                        .asConnectionAcceptor(maxFrameLength)
+                        .apply(connection);
+            };
             // A frame far past the payload limit is cut at the transport, ending only that connection.
             int maxFrame = Math.max(maxPayloadBytes * 4, 256 * 1024);
             Mono<Optional<CloseableChannel>> tcpChannel = tcp == null ? Mono.just(Optional.empty())
-                    : rsocket.bind(TcpServerTransport.create(TcpServer.create().host(tcp.getHostString()).port(tcp.getPort()), maxFrame))
-                            .map(Optional::of);
-            Mono<Optional<CloseableChannel>> wsChannel = websocket == null ? Mono.just(Optional.empty())
-                    : rsocket.bind(WebsocketServerTransport.create(websocket.getHostString(), websocket.getPort()))
-                            .map(Optional::of);
+                    : TcpServerTransport.create(TcpServer.create().host(tcp.getHostString()).port(tcp.getPort()), maxFrame)
+                            .start(acceptor.apply(maxFrame)).map(Optional::of);
+            WebsocketServerTransport ws = websocket == null ? null
+                    : WebsocketServerTransport.create(websocket.getHostString(), websocket.getPort());
+            Mono<Optional<CloseableChannel>> wsChannel = ws == null ? Mono.just(Optional.empty())
+                    : ws.start(acceptor.apply(ws.maxFrameLength())).map(Optional::of);
             return Mono.zip(tcpChannel, wsChannel)
                     .map(bound -> new RunningControlPlane(bound.getT1().orElse(null), bound.getT2().orElse(null),
                             connections, fences))
@@ -136,6 +152,8 @@ public final class ControlPlaneServer {
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
         private int updatesPerSecond = 50;
         private int updateBurst = 100;
+        private double exchangeFailuresPerSecond = 1;
+        private int exchangeFailureBurst = 20;
 
         private Builder(LifecycleService lifecycle, AccessService access) {
             this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
@@ -179,6 +197,20 @@ public final class ControlPlaneServer {
             }
             this.updatesPerSecond = perSecond;
             this.updateBurst = burst;
+            return this;
+        }
+
+        /**
+         * Failed identity exchanges one source address may make: {@code burst} at once, then
+         * {@code perSecond}; past that every exchange from it is refused (RESOURCE_EXHAUSTED) until
+         * its budget refills. 20 and 1 per second by default. Successful exchanges are free.
+         */
+        public Builder exchangeFailureLimit(double perSecond, int burst) {
+            if (perSecond <= 0 || burst < 1) {
+                throw new IllegalArgumentException("exchangeFailureLimit: perSecond and burst must be positive");
+            }
+            this.exchangeFailuresPerSecond = perSecond;
+            this.exchangeFailureBurst = burst;
             return this;
         }
 
