@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import reactor.core.publisher.Hooks;
 
 @Command(name = "control-plane", mixinStandardHelpOptions = true,
         description = {"Runs the reference control plane until SIGINT or SIGTERM.",
@@ -48,6 +49,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // This program owns its process, so it may set Reactor's global hook (a library must not):
+        // rsocket-java drops a CancellationException when a peer closes a channel it was refused on.
+        Hooks.onErrorDropped(error -> {
+            if (error instanceof java.util.concurrent.CancellationException) {
+                log.debug("dropped after a cancelled stream: {}", error.toString());
+            } else {
+                log.warn("an error arrived after its stream had ended", error);
+            }
+        });
         Files.createDirectories(dataDir);
         String adminToken = adminToken(dataDir.resolve("admin.token"));
         AgentStore rows;

@@ -110,19 +110,23 @@ final class ConnectionHandler implements RSocket {
             if (!first.hasValue()) {
                 return Flux.empty();
             }
-            Payload head = first.get();
-            String route;
+            AgentcoreException refusal;
             try {
-                route = WireMetadata.route(head.metadata());
+                String route = WireMetadata.route(first.get().metadata());
+                if (Routes.LIFECYCLE.equals(route)) {
+                    return lifecycleChannel(agent(), all);
+                }
+                refusal = unknownRoute(route, "request-channel");
             } catch (AgentcoreException e) {
-                head.release();
-                return Flux.error(e);
+                refusal = e;
             }
-            if (!Routes.LIFECYCLE.equals(route)) {
-                head.release();
-                return Flux.error(unknownRoute(route, "request-channel"));
-            }
-            return lifecycleChannel(agent(), all);
+            // Refuse through the inbound itself: an inbound left unsubscribed would be cancelled by
+            // rsocket-java with an error nobody receives (logged as dropped).
+            AgentcoreException refused = refusal;
+            return all.<Payload>handle((payload, sink) -> {
+                payload.release();
+                sink.error(refused);
+            });
         }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
     }
 
