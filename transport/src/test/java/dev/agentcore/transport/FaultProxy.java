@@ -1,0 +1,141 @@
+package dev.agentcore.transport;
+
+import io.netty.buffer.ByteBuf;
+import java.time.Duration;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.netty.DisposableServer;
+import reactor.netty.tcp.TcpClient;
+import reactor.netty.tcp.TcpServer;
+
+/**
+ * A fault-injecting TCP proxy on loopback, for tests: forwards each connection to a target port
+ * and, on request, cuts connections at a random byte offset (inside frames too), drops one
+ * direction while keeping the connection open (half-open), refuses new connections, or cuts
+ * every connection at once. Seeded: the same seed cuts at the same offsets.
+ */
+public final class FaultProxy implements AutoCloseable {
+
+    /** Which way bytes travel. */
+    public enum Direction { TO_SERVER, TO_CLIENT }
+
+    private final int targetPort;
+    private final Random random;
+    private final DisposableServer server;
+    private final Set<Sinks.Empty<Void>> live = ConcurrentHashMap.newKeySet();
+    private final AtomicLong cuts = new AtomicLong();
+    private final AtomicLong connections = new AtomicLong();
+    private volatile double cutProbability;
+    private volatile int maxCutOffset;
+    private volatile boolean refusing;
+    private volatile Direction dropping;
+
+    private FaultProxy(int targetPort, long seed) {
+        this.targetPort = targetPort;
+        this.random = new Random(seed);
+        this.server = TcpServer.create().host("127.0.0.1").port(0)
+                .handle((in, out) -> {
+                    if (refusing) {
+                        return Mono.empty();
+                    }
+                    connections.incrementAndGet();
+                    long cutAt = nextCutOffset();
+                    AtomicLong seen = new AtomicLong();
+                    Sinks.Empty<Void> cut = Sinks.empty();
+                    live.add(cut);
+                    return TcpClient.create().host("127.0.0.1").port(this.targetPort).connect()
+                            .flatMap(upstream -> {
+                                Flux<ByteBuf> toServer = forward(in.receive().retain(), Direction.TO_SERVER, cutAt, seen, cut);
+                                Flux<ByteBuf> toClient = forward(upstream.inbound().receive().retain(),
+                                        Direction.TO_CLIENT, cutAt, seen, cut);
+                                Mono<Void> both = Mono.when(upstream.outbound().send(toServer).then(),
+                                        out.send(toClient).then());
+                                return Mono.firstWithSignal(both, cut.asMono()).doFinally(signal -> upstream.dispose());
+                            })
+                            .onErrorResume(error -> Mono.empty())
+                            .doFinally(signal -> live.remove(cut));
+                })
+                .bindNow(Duration.ofSeconds(10));
+    }
+
+    /** Starts a proxy to {@code 127.0.0.1:targetPort}. */
+    public static FaultProxy start(int targetPort, long seed) {
+        return new FaultProxy(targetPort, seed);
+    }
+
+    private synchronized long nextCutOffset() {
+        return random.nextDouble() < cutProbability ? random.nextInt(Math.max(1, maxCutOffset)) : Long.MAX_VALUE;
+    }
+
+    private Flux<ByteBuf> forward(Flux<ByteBuf> bytes, Direction direction, long cutAt, AtomicLong seen,
+                                  Sinks.Empty<Void> cut) {
+        return bytes.takeUntilOther(cut.asMono()).handle((buffer, sink) -> {
+            if (dropping == direction) {
+                buffer.release();
+                return;
+            }
+            int length = buffer.readableBytes();
+            long before = seen.getAndAdd(length);
+            if (before + length > cutAt) {
+                int keep = (int) Math.max(0, cutAt - before);
+                if (keep > 0) {
+                    sink.next(buffer.retainedSlice(buffer.readerIndex(), keep));
+                }
+                buffer.release();
+                cuts.incrementAndGet();
+                cut.tryEmitEmpty();
+                sink.complete();
+                return;
+            }
+            sink.next(buffer);
+        });
+    }
+
+    /** The port agents connect to. */
+    public int port() {
+        return server.port();
+    }
+
+    /** Each new connection is cut with this probability at a random offset below {@code maxOffset} bytes. */
+    public void cutRandomly(double probability, int maxOffset) {
+        this.cutProbability = probability;
+        this.maxCutOffset = maxOffset;
+    }
+
+    /** Cuts every open connection now. */
+    public void cutAll() {
+        live.forEach(cut -> {
+            cuts.incrementAndGet();
+            cut.tryEmitEmpty();
+        });
+    }
+
+    /** Closes new connections at once while {@code refuse} is true. */
+    public void refuseNewConnections(boolean refuse) {
+        this.refusing = refuse;
+    }
+
+    /** Silently drops the bytes going one way (null: none), keeping connections open: half-open. */
+    public void drop(Direction direction) {
+        this.dropping = direction;
+    }
+
+    public long cuts() {
+        return cuts.get();
+    }
+
+    public long connections() {
+        return connections.get();
+    }
+
+    @Override
+    public void close() {
+        cutAll();
+        server.disposeNow(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,68 @@
+package dev.agentcore.transport;
+
+import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.agent.Lifecycle;
+import dev.agentcore.core.agent.LifecycleReporter;
+import dev.agentcore.core.agent.ReporterEvent;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/**
+ * Half-open connections and stalled peers: with the bytes of one direction silently dropped, the
+ * keepalive notices within its max lifetime, the session closes, and the agent recovers once the
+ * path is whole again.
+ */
+class KeepaliveTest {
+
+    @ParameterizedTest
+    @EnumSource(FaultProxy.Direction.class)
+    void aHalfOpenConnectionIsDetectedByKeepaliveAndTheAgentRecovers(FaultProxy.Direction dropped) {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture();
+             FaultProxy proxy = FaultProxy.start(fixture.tcp().port(), 1);
+             AdminClient admin = fixture.admin()) {
+            String identity = fixture.workspaceWithBuild("ws");
+            Lifecycle lifecycle = Lifecycle.create(Clock.systemUTC());
+            List<ReporterEvent> events = new CopyOnWriteArrayList<>();
+            Disposable agent = LifecycleReporter.builder(lifecycle).build()
+                    .report(AgentConnector.builder(ControlPlaneAddress.tcp("127.0.0.1", proxy.port()), identity)
+                            .keepAlive(Duration.ofMillis(100), Duration.ofSeconds(1))
+                            .backoff(Duration.ofMillis(10), Duration.ofMillis(100))
+                            .build().sessions())
+                    .subscribe(events::add);
+            lifecycle.transitionTo(LifecycleState.STARTING);
+            StepVerifier.create(admin.watch("ws").filter(row -> row.state() == LifecycleState.STARTING).take(1))
+                    .expectNextCount(1).expectComplete().verify(TIMEOUT);
+
+            // The path breaks one way; nothing closes the connection, only keepalive can tell.
+            proxy.drop(dropped);
+            StepVerifier.create(Flux.interval(Duration.ofMillis(20))
+                            .filter(tick -> events.stream().anyMatch(ReporterEvent.SessionEnded.class::isInstance))
+                            .take(1))
+                    .expectNextCount(1).expectComplete().verify(TIMEOUT);
+            if (dropped == FaultProxy.Direction.TO_SERVER) {
+                // The control plane, hearing nothing, closes its side too.
+                StepVerifier.create(Flux.interval(Duration.ofMillis(20))
+                                .filter(tick -> fixture.openConnections() == 1) // the admin client's
+                                .take(1))
+                        .expectNextCount(1).expectComplete().verify(TIMEOUT);
+            }
+
+            proxy.drop(null);
+            lifecycle.transitionTo(LifecycleState.READY);
+            StepVerifier.create(admin.watch("ws").filter(row -> row.state() == LifecycleState.READY).take(1))
+                    .expectNextCount(1).expectComplete().verify(TIMEOUT);
+            assertThat(events).filteredOn(ReporterEvent.SessionStarted.class::isInstance).hasSizeGreaterThanOrEqualTo(2);
+            agent.dispose();
+        }
+    }
+}
