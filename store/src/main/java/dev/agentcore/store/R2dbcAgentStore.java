@@ -75,13 +75,19 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     private R2dbcAgentStore(ConnectionFactory unpooled, Dialect dialect, int maxConnections) {
         this.unpooled = unpooled;
         this.dialect = dialect;
-        this.pool = new ConnectionPool(ConnectionPoolConfiguration.builder(unpooled)
+        this.scheduler = dialect == Dialect.H2 ? Schedulers.boundedElastic() : Schedulers.immediate();
+        ConnectionPoolConfiguration.Builder configuration = ConnectionPoolConfiguration.builder(unpooled)
                 .initialSize(1)
                 .maxSize(maxConnections)
-                .maxIdleTime(Duration.ofMinutes(5))
-                .maxAcquireTime(Duration.ofSeconds(30))
-                .build());
-        this.scheduler = dialect == Dialect.H2 ? Schedulers.boundedElastic() : Schedulers.immediate();
+                .maxAcquireTime(Duration.ofSeconds(30));
+        if (dialect == Dialect.H2) {
+            // Opening and closing an H2 session blocks (file locks, sleeps): open them on
+            // bounded-elastic threads, and never close idle ones from the pool's background thread.
+            configuration.allocatorSubscribeOn(Schedulers.boundedElastic()).maxIdleTime(Duration.ofMillis(-1));
+        } else {
+            configuration.maxIdleTime(Duration.ofMinutes(5));
+        }
+        this.pool = new ConnectionPool(configuration.build());
         // One LISTEN connection per store, opened while somebody watches, shared by all watchers.
         this.remoteChanges = dialect == Dialect.POSTGRESQL ? listen().publish().refCount() : Flux.empty();
     }
