@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.test.StepVerifier;
 
@@ -77,8 +78,12 @@ class EndToEndTest {
         return run(all.toArray(String[]::new));
     }
 
-    private void startControlPlane() throws IOException {
-        Process controlPlane = command("control-plane", "--listen", "127.0.0.1:0", "--data-dir", "data")
+    private Process controlPlane;
+
+    private void startControlPlane(String... storeOptions) throws IOException {
+        List<String> args = new ArrayList<>(List.of("control-plane", "--listen", "127.0.0.1:" + port, "--data-dir", "data"));
+        args.addAll(List.of(storeOptions));
+        controlPlane = command(args.toArray(String[]::new))
                 .redirectError(directory.resolve("control-plane.err").toFile())
                 .start();
         processes.add(controlPlane);
@@ -143,6 +148,38 @@ class EndToEndTest {
                     .verify(TIMEOUT);
         }
         assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** Kills the control plane with SIGKILL mid-flight, restarts it on the same store and port. */
+    private void controlPlaneKilledAndRestartedLosesNothing(String... storeOptions) throws Exception {
+        startControlPlane(storeOptions);
+        Process agent = startAgent("dev", "--startup-script", "sleep 0.2");
+        assertThat(admin("wait", "dev", "--timeout", "60s").exitCode()).isZero();
+
+        controlPlane.destroyForcibly(); // SIGKILL: no shutdown hook runs, nothing is flushed on the way out
+        assertThat(controlPlane.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        startControlPlane(storeOptions);
+
+        // The acknowledged READY survived; the agent reconnects and its next transitions land.
+        Result status = admin("status", "dev", "--json");
+        assertThat(field(status.stdout().substring(status.stdout().indexOf("\"current\":")), "state")).isEqualTo("READY");
+        agent.destroy();
+        assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        Result off = admin("status", "dev", "--json");
+        assertThat(field(off.stdout().substring(off.stdout().indexOf("\"current\":")), "state")).isEqualTo("OFF");
+    }
+
+    @Test
+    void controlPlaneKilledWithSigkillOnItsH2FileLosesNothing() throws Exception {
+        controlPlaneKilledAndRestartedLosesNothing();
+    }
+
+    @Test
+    void controlPlaneKilledWithSigkillOnPostgresLosesNothing() throws Exception {
+        try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start()) {
+            controlPlaneKilledAndRestartedLosesNothing("--store",
+                    "r2dbc:postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres");
+        }
     }
 
     @Test
