@@ -76,14 +76,14 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         this.unpooled = unpooled;
         this.dialect = dialect;
         this.scheduler = dialect == Dialect.H2 ? Schedulers.boundedElastic() : Schedulers.immediate();
-        ConnectionPoolConfiguration.Builder configuration = ConnectionPoolConfiguration.builder(unpooled)
+        ConnectionFactory pooled = dialect == Dialect.H2 ? new OffloadedConnectionFactory(unpooled, scheduler) : unpooled;
+        ConnectionPoolConfiguration.Builder configuration = ConnectionPoolConfiguration.builder(pooled)
                 .initialSize(1)
                 .maxSize(maxConnections)
                 .maxAcquireTime(Duration.ofSeconds(30));
         if (dialect == Dialect.H2) {
-            // Opening and closing an H2 session blocks (file locks, sleeps): open them on
-            // bounded-elastic threads, and never close idle ones from the pool's background thread.
-            configuration.allocatorSubscribeOn(Schedulers.boundedElastic()).maxIdleTime(Duration.ofMillis(-1));
+            // H2 sessions stay open: there is no server to spare, and closing one blocks.
+            configuration.maxIdleTime(Duration.ofMillis(-1));
         } else {
             configuration.maxIdleTime(Duration.ofMinutes(5));
         }

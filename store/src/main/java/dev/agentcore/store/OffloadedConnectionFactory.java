@@ -1,0 +1,145 @@
+package dev.agentcore.store;
+
+import io.r2dbc.spi.Batch;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryMetadata;
+import io.r2dbc.spi.ConnectionMetadata;
+import io.r2dbc.spi.IsolationLevel;
+import io.r2dbc.spi.Statement;
+import io.r2dbc.spi.TransactionDefinition;
+import io.r2dbc.spi.ValidationDepth;
+import java.time.Duration;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * A connection factory for a driver whose calls block (H2 runs in-process): opening a
+ * connection, and every connection-level call (begin, commit, rollback, close, validate, ...),
+ * runs on a scheduler made for blocking, whatever thread triggers it. Cleanup triggered by a
+ * cancellation from an event loop (a rollback, a close) would otherwise block that loop.
+ */
+final class OffloadedConnectionFactory implements ConnectionFactory {
+
+    private final ConnectionFactory delegate;
+    private final Scheduler scheduler;
+
+    OffloadedConnectionFactory(ConnectionFactory delegate, Scheduler scheduler) {
+        this.delegate = delegate;
+        this.scheduler = scheduler;
+    }
+
+    @Override
+    public Publisher<? extends Connection> create() {
+        return Mono.from(delegate.create()).map(OffloadedConnection::new).subscribeOn(scheduler);
+    }
+
+    @Override
+    public ConnectionFactoryMetadata getMetadata() {
+        return delegate.getMetadata();
+    }
+
+    private final class OffloadedConnection implements Connection {
+        private final Connection connection;
+
+        OffloadedConnection(Connection connection) {
+            this.connection = connection;
+        }
+
+        private <T> Publisher<T> offload(Publisher<T> call) {
+            return Flux.from(call).subscribeOn(scheduler);
+        }
+
+        @Override
+        public Publisher<Void> beginTransaction() {
+            return offload(connection.beginTransaction());
+        }
+
+        @Override
+        public Publisher<Void> beginTransaction(TransactionDefinition definition) {
+            return offload(connection.beginTransaction(definition));
+        }
+
+        @Override
+        public Publisher<Void> close() {
+            return offload(connection.close());
+        }
+
+        @Override
+        public Publisher<Void> commitTransaction() {
+            return offload(connection.commitTransaction());
+        }
+
+        @Override
+        public Batch createBatch() {
+            return connection.createBatch();
+        }
+
+        @Override
+        public Publisher<Void> createSavepoint(String name) {
+            return offload(connection.createSavepoint(name));
+        }
+
+        @Override
+        public Statement createStatement(String sql) {
+            return connection.createStatement(sql);
+        }
+
+        @Override
+        public boolean isAutoCommit() {
+            return connection.isAutoCommit();
+        }
+
+        @Override
+        public ConnectionMetadata getMetadata() {
+            return connection.getMetadata();
+        }
+
+        @Override
+        public IsolationLevel getTransactionIsolationLevel() {
+            return connection.getTransactionIsolationLevel();
+        }
+
+        @Override
+        public Publisher<Void> releaseSavepoint(String name) {
+            return offload(connection.releaseSavepoint(name));
+        }
+
+        @Override
+        public Publisher<Void> rollbackTransaction() {
+            return offload(connection.rollbackTransaction());
+        }
+
+        @Override
+        public Publisher<Void> rollbackTransactionToSavepoint(String name) {
+            return offload(connection.rollbackTransactionToSavepoint(name));
+        }
+
+        @Override
+        public Publisher<Void> setAutoCommit(boolean autoCommit) {
+            return offload(connection.setAutoCommit(autoCommit));
+        }
+
+        @Override
+        public Publisher<Void> setLockWaitTimeout(Duration timeout) {
+            return offload(connection.setLockWaitTimeout(timeout));
+        }
+
+        @Override
+        public Publisher<Void> setStatementTimeout(Duration timeout) {
+            return offload(connection.setStatementTimeout(timeout));
+        }
+
+        @Override
+        public Publisher<Void> setTransactionIsolationLevel(IsolationLevel level) {
+            return offload(connection.setTransactionIsolationLevel(level));
+        }
+
+        @Override
+        public Publisher<Boolean> validate(ValidationDepth depth) {
+            return offload(connection.validate(depth));
+        }
+    }
+}
