@@ -30,10 +30,13 @@ public final class FaultProxy implements AutoCloseable {
     private final Set<Sinks.Empty<Void>> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong cuts = new AtomicLong();
     private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
     private volatile double cutProbability;
     private volatile int maxCutOffset;
     private volatile boolean refusing;
     private volatile Direction dropping;
+    private volatile long chosenCutOffset = -1;
+    private volatile Duration delay = Duration.ZERO;
 
     private FaultProxy(int targetPort, long seed) {
         this.targetPort = targetPort;
@@ -41,6 +44,7 @@ public final class FaultProxy implements AutoCloseable {
         this.server = TcpServer.create().host("127.0.0.1").port(0)
                 .handle((in, out) -> {
                     if (refusing) {
+                        refused.incrementAndGet();
                         return Mono.empty();
                     }
                     connections.incrementAndGet();
@@ -69,12 +73,18 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     private synchronized long nextCutOffset() {
+        if (chosenCutOffset >= 0) {
+            return chosenCutOffset;
+        }
         return random.nextDouble() < cutProbability ? random.nextInt(Math.max(1, maxCutOffset)) : Long.MAX_VALUE;
     }
 
     private Flux<ByteBuf> forward(Flux<ByteBuf> bytes, Direction direction, long cutAt, AtomicLong seen,
                                   Sinks.Empty<Void> cut) {
-        return bytes.takeUntilOther(cut.asMono()).handle((buffer, sink) -> {
+        return bytes.takeUntilOther(cut.asMono()).concatMap(buffer -> {
+            Duration wait = delay;
+            return wait.isZero() ? Mono.just(buffer) : Mono.delay(wait).thenReturn(buffer);
+        }).<ByteBuf>handle((buffer, sink) -> {
             if (dropping == direction) {
                 buffer.release();
                 return;
@@ -107,6 +117,16 @@ public final class FaultProxy implements AutoCloseable {
         this.maxCutOffset = maxOffset;
     }
 
+    /** Each new connection is cut after exactly {@code offset} bytes (both ways together); -1 stops it. */
+    public void cutEachAt(long offset) {
+        this.chosenCutOffset = offset;
+    }
+
+    /** Holds every chunk of bytes this long before forwarding it (in order); zero for none. */
+    public void delay(Duration delay) {
+        this.delay = delay;
+    }
+
     /** Cuts every open connection now. */
     public void cutAll() {
         live.forEach(cut -> {
@@ -131,6 +151,10 @@ public final class FaultProxy implements AutoCloseable {
 
     public long connections() {
         return connections.get();
+    }
+
+    public long refused() {
+        return refused.get();
     }
 
     @Override
