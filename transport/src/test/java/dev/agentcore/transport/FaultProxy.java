@@ -1,6 +1,8 @@
 package dev.agentcore.transport;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.Random;
 import java.util.Set;
@@ -54,8 +56,8 @@ public final class FaultProxy implements AutoCloseable {
                     live.add(cut);
                     return TcpClient.create().host("127.0.0.1").port(this.targetPort).connect()
                             .flatMap(upstream -> {
-                                Flux<ByteBuf> toServer = forward(in.receive().retain(), Direction.TO_SERVER, cutAt, seen, cut);
-                                Flux<ByteBuf> toClient = forward(upstream.inbound().receive().retain(),
+                                Flux<ByteBuf> toServer = forward(in.receive(), Direction.TO_SERVER, cutAt, seen, cut);
+                                Flux<ByteBuf> toClient = forward(upstream.inbound().receive(),
                                         Direction.TO_CLIENT, cutAt, seen, cut);
                                 Mono<Void> both = Mono.when(upstream.outbound().send(toServer).then(),
                                         out.send(toClient).then());
@@ -79,30 +81,27 @@ public final class FaultProxy implements AutoCloseable {
         return random.nextDouble() < cutProbability ? random.nextInt(Math.max(1, maxCutOffset)) : Long.MAX_VALUE;
     }
 
-    private Flux<ByteBuf> forward(Flux<ByteBuf> bytes, Direction direction, long cutAt, AtomicLong seen,
+    /**
+     * Forwards, drops, delays or cuts each chunk. Each chunk is copied as it arrives (reactor-netty
+     * releases what it received) and forwarded as a fresh unpooled buffer that only the sending
+     * side releases: this proxy releases nothing itself, so it can neither leak nor double-release.
+     */
+    private Flux<ByteBuf> forward(Flux<ByteBuf> received, Direction direction, long cutAt, AtomicLong seen,
                                   Sinks.Empty<Void> cut) {
-        return bytes.takeUntilOther(cut.asMono()).concatMap(buffer -> {
-            Duration wait = delay;
-            return wait.isZero() ? Mono.just(buffer) : Mono.delay(wait).thenReturn(buffer);
-        }).<ByteBuf>handle((buffer, sink) -> {
+        return received.map(ByteBufUtil::getBytes).takeUntilOther(cut.asMono()).concatMap(chunk -> {
             if (dropping == direction) {
-                buffer.release();
-                return;
+                return Mono.empty();
             }
-            int length = buffer.readableBytes();
-            long before = seen.getAndAdd(length);
-            if (before + length > cutAt) {
+            long before = seen.getAndAdd(chunk.length);
+            if (before + chunk.length > cutAt) {
                 int keep = (int) Math.max(0, cutAt - before);
-                if (keep > 0) {
-                    sink.next(buffer.retainedSlice(buffer.readerIndex(), keep));
-                }
-                buffer.release();
                 cuts.incrementAndGet();
                 cut.tryEmitEmpty();
-                sink.complete();
-                return;
+                return keep > 0 ? Mono.fromSupplier(() -> Unpooled.wrappedBuffer(chunk, 0, keep)) : Mono.empty();
             }
-            sink.next(buffer);
+            Duration wait = delay;
+            Mono<ByteBuf> forwarded = Mono.fromSupplier(() -> Unpooled.wrappedBuffer(chunk));
+            return wait.isZero() ? forwarded : Mono.delay(wait).then(forwarded);
         });
     }
 
