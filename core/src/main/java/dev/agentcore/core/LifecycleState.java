@@ -34,9 +34,4 @@ public enum LifecycleState {
     public boolean isStartOutcome() {
         return stage == 2;
     }
-
-    /** Whether no further transition is possible from this state. */
-    public boolean isFinal() {
-        return stage == 4;
-    }
 }

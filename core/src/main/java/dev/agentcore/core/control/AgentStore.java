@@ -36,8 +36,10 @@ public interface AgentStore {
     Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next);
 
     /**
-     * Every row as written, in write order per row: a hot Flux without replay. Each subscriber
-     * buffers on its own, so a slow one holds back nobody else.
+     * Every row as written: a hot Flux without replay. A write may arrive more than once, or
+     * after a later write of the same row (PostgreSQL delivers both locally and by NOTIFY), so
+     * consumers keep the newest picture ({@link AgentRow#isNewerThan}). Each subscriber buffers on
+     * its own, so a slow one holds back nobody else.
      */
     Flux<AgentRow> changes();
 }
