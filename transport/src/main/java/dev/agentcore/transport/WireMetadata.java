@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.rsocket.metadata.AuthMetadataCodec;
 import io.rsocket.metadata.CompositeMetadata;
@@ -88,9 +87,5 @@ final class WireMetadata {
             throw new AgentcoreException(ErrorCode.UNAUTHENTICATED, "SETUP metadata is not valid composite metadata");
         }
         return Optional.empty();
-    }
-
-    static ByteBuf wrap(byte[] bytes) {
-        return Unpooled.wrappedBuffer(bytes);
     }
 }
