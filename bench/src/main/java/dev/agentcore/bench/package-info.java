@@ -1,2 +1,2 @@
-/** Benchmarks and the storm harness (not yet built). */
+/** The storm harness ({@code agentcore bench storm}) and the JMH micro-benchmarks ({@code agentcore bench jmh}). */
 package dev.agentcore.bench;

@@ -47,8 +47,23 @@ final class ControlPlaneCommand implements Callable<Integer> {
             description = "The H2 file and the admin token. Default: ${DEFAULT-VALUE}.")
     Path dataDir;
 
+    @Option(names = "--update-rate", paramLabel = "PER_SECOND", defaultValue = "50",
+            description = "Lifecycle updates one session may send per second, sustained. Default: ${DEFAULT-VALUE}.")
+    int updateRate;
+
+    @Option(names = "--update-burst", paramLabel = "N", defaultValue = "100",
+            description = "Lifecycle updates one session may send at once. Default: ${DEFAULT-VALUE}.")
+    int updateBurst;
+
+    @Option(names = "--bench-echo", hidden = true,
+            description = "Serve the bench.v1.echo route to the admin (the benchmarks' transport baseline).")
+    boolean benchEcho;
+
     @Override
     public Integer call() throws Exception {
+        if (updateRate < 1 || updateBurst < 1) {
+            throw new CommandFailure("--update-rate and --update-burst must be positive", ExitCodes.USAGE);
+        }
         // This program owns its process, so it may set Reactor's global hook (a library must not):
         // rsocket-java drops a CancellationException when a peer closes a channel it was refused on.
         Hooks.onErrorDropped(error -> {
@@ -74,7 +89,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
             workspaces = durable;
         }
         ControlPlaneServer.Builder builder = ControlPlaneServer.builder(LifecycleService.builder(rows).build(),
-                new AccessService(rows, workspaces)).adminToken(adminToken);
+                new AccessService(rows, workspaces)).adminToken(adminToken)
+                .updateRateLimit(updateRate, updateBurst)
+                .echoRoute(benchEcho);
         String[] tcp = hostPort(listen, "--listen");
         builder.tcp(tcp[0], Integer.parseInt(tcp[1]));
         if (websocketListen != null) {

@@ -13,12 +13,12 @@ import reactor.core.publisher.Mono;
  * never sends it again, whatever row the new session is bound to. For the demo and the
  * benchmarks' correctness baseline only.
  */
-final class NaiveReporter {
+public final class NaiveReporter {
 
     private NaiveReporter() {
     }
 
-    static Flux<LifecycleAck> report(Lifecycle lifecycle, Flux<AgentSession> sessions) {
+    public static Flux<LifecycleAck> report(Lifecycle lifecycle, Flux<AgentSession> sessions) {
         AtomicLong reported = new AtomicLong();
         return sessions.switchMap(session -> session.lifecycleChannel(lifecycle.transitions()
                         .filter(transition -> transition.seq() > reported.get())

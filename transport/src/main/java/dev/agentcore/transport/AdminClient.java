@@ -4,14 +4,17 @@ import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.transport.proto.v1.CreateWorkspaceResponse;
 import dev.agentcore.transport.proto.v1.WorkspaceRequest;
+import io.rsocket.Payload;
 import io.rsocket.RSocket;
+import io.rsocket.util.DefaultPayload;
+import org.reactivestreams.Publisher;
 import java.time.Duration;
 import java.util.Objects;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** The control routes for administrators and tools: workspaces, builds, rows and watch. */
+/** The control routes for administrators and tools: workspaces, builds, rows, watch and changes. */
 public final class AdminClient implements Disposable, AutoCloseable {
 
     private final RSocket rsocket;
@@ -54,6 +57,29 @@ public final class AdminClient implements Disposable, AutoCloseable {
     /** The workspace's latest row, then every later change; never completes on its own. */
     public Flux<AgentRow> watch(String workspace) {
         return RSocketClients.requestStream(rsocket, Routes.WATCH, request(workspace, 0), ProtoCodec::decodeRow);
+    }
+
+    /** Every row change of every workspace from now on (no initial rows); never completes on its own. */
+    public Flux<AgentRow> changes() {
+        return RSocketClients.requestStream(rsocket, Routes.CHANGES, new byte[0], ProtoCodec::decodeRow);
+    }
+
+    /**
+     * Sends each payload down {@link Routes#ECHO} and emits the size of each echo: the transport's
+     * baseline for benchmarks. Only a server built with {@code echoRoute(true)} answers.
+     */
+    public Flux<Integer> echo(Publisher<byte[]> payloads) {
+        Flux<Payload> outbound = Flux.concat(Mono.fromSupplier(() -> RSocketClients.routed(Routes.ECHO, new byte[0])),
+                Flux.from(payloads).map(DefaultPayload::create));
+        return rsocket.requestChannel(outbound)
+                .map(payload -> {
+                    try {
+                        return payload.data().readableBytes();
+                    } finally {
+                        payload.release();
+                    }
+                })
+                .onErrorMap(WireErrors::fromWire);
     }
 
     private static byte[] request(String workspace, int limit) {

@@ -99,6 +99,7 @@ final class ConnectionHandler implements RSocket {
             return switch (request.route()) {
                 case Routes.ROWS -> rows(request.data());
                 case Routes.WATCH -> watch(request.data());
+                case Routes.CHANGES -> changes();
                 default -> Flux.error(unknownRoute(request.route(), "request-stream"));
             };
         }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
@@ -115,6 +116,10 @@ final class ConnectionHandler implements RSocket {
                 String route = WireMetadata.route(first.get().metadata());
                 if (Routes.LIFECYCLE.equals(route)) {
                     return lifecycleChannel(agent(), all);
+                }
+                if (Routes.ECHO.equals(route) && server.echoRoute) {
+                    requireAdmin();
+                    return echo(all);
                 }
                 refusal = unknownRoute(route, "request-channel");
             } catch (AgentcoreException e) {
@@ -232,6 +237,17 @@ final class ConnectionHandler implements RSocket {
         requireAdmin();
         String workspace = workspaceOf(data).getWorkspace();
         return access.workspace(workspace).thenMany(lifecycle.watch(workspace)).map(ConnectionHandler::rowPayload);
+    }
+
+    private Flux<Payload> changes() {
+        requireAdmin();
+        return lifecycle.store().changes().map(ConnectionHandler::rowPayload);
+    }
+
+    /** The benchmark baseline: no decoding, no store, no copy; the opening payload is dropped. */
+    private static Flux<Payload> echo(Flux<Payload> payloads) {
+        // Payloads arrive decoded onto the heap (PayloadDecoder.DEFAULT): wrapping their data copies nothing.
+        return payloads.skip(1).map(payload -> DefaultPayload.create(payload.getData()));
     }
 
     // ---- helpers --------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ public final class ControlPlaneServer {
     final int maxPayloadBytes;
     final int updatesPerSecond;
     final int updateBurst;
+    final boolean echoRoute;
     private final double exchangeFailuresPerSecond;
     private final int exchangeFailureBurst;
     private final String adminTokenHash;
@@ -67,6 +68,7 @@ public final class ControlPlaneServer {
         this.maxPayloadBytes = builder.maxPayloadBytes;
         this.updatesPerSecond = builder.updatesPerSecond;
         this.updateBurst = builder.updateBurst;
+        this.echoRoute = builder.echoRoute;
         this.exchangeFailuresPerSecond = builder.exchangeFailuresPerSecond;
         this.exchangeFailureBurst = builder.exchangeFailureBurst;
         this.adminTokenHash = builder.adminToken == null ? null : AccessService.hash(builder.adminToken);
@@ -154,6 +156,7 @@ public final class ControlPlaneServer {
         private int updateBurst = 100;
         private double exchangeFailuresPerSecond = 1;
         private int exchangeFailureBurst = 20;
+        private boolean echoRoute;
 
         private Builder(LifecycleService lifecycle, AccessService access) {
             this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
@@ -211,6 +214,12 @@ public final class ControlPlaneServer {
             }
             this.exchangeFailuresPerSecond = perSecond;
             this.exchangeFailureBurst = burst;
+            return this;
+        }
+
+        /** Serves {@link Routes#ECHO} to the admin, as the benchmarks' transport baseline; off by default. */
+        public Builder echoRoute(boolean enabled) {
+            this.echoRoute = enabled;
             return this;
         }
 

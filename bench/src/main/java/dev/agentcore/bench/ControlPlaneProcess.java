@@ -1,0 +1,143 @@
+package dev.agentcore.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The reference control plane ({@code agentcore control-plane}) in a JVM of its own, started from
+ * this JVM's class path; with what the harness measures of it: live heap after a full GC
+ * (through {@code jcmd}) and CPU time.
+ */
+final class ControlPlaneProcess implements AutoCloseable {
+
+    private static final Pattern LISTENING = Pattern.compile("listening on tcp://([^:]+):(\\d+)");
+    private static final Pattern HISTOGRAM_TOTAL = Pattern.compile("^Total\\s+(\\d+)\\s+(\\d+)\\s*$");
+
+    private final Process process;
+    private final Path log;
+    final String host;
+    final int port;
+    final String adminToken;
+
+    private ControlPlaneProcess(Process process, Path log, String host, int port, String adminToken) {
+        this.process = process;
+        this.log = log;
+        this.host = host;
+        this.port = port;
+        this.adminToken = adminToken;
+    }
+
+    /** Starts it with {@code store} (mem, h2 or an R2DBC URL) and waits until it listens. */
+    static ControlPlaneProcess start(String store, Path dataDir, List<String> jvmOptions) throws IOException {
+        Files.createDirectories(dataDir);
+        Path log = dataDir.resolve("control-plane.log");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.agentcore.examples.AgentcoreCommand",
+                "control-plane", "--listen", "127.0.0.1:0", "--store", store, "--data-dir", dataDir.toString(),
+                // The storm measures the control plane, not its abuse limits.
+                "--update-rate", "1000000", "--update-burst", "1000000", "--bench-echo"));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
+        builder.environment().putIfAbsent("AGENTCORE_LOG_LEVEL", "WARN");
+        Process process = builder.start();
+        BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = stdout.readLine()) != null) {
+            Matcher listening = LISTENING.matcher(line);
+            if (listening.find()) {
+                String token = Files.readString(dataDir.resolve("admin.token")).strip();
+                Thread drain = new Thread(() -> stdout.lines().forEach(ignored -> { }), "control-plane-stdout");
+                drain.setDaemon(true);
+                drain.start();
+                return new ControlPlaneProcess(process, log, listening.group(1), Integer.parseInt(listening.group(2)),
+                        token);
+            }
+        }
+        process.destroyForcibly();
+        throw new IOException("the control plane exited before listening; its log: " + log + "\n"
+                + tail(log));
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** CPU time (user plus system) the process has used so far. */
+    Duration cpu() {
+        return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
+    }
+
+    /**
+     * Bytes of live objects on the heap: {@code jcmd GC.class_histogram} runs a full GC first and
+     * then counts what survived. -1 if jcmd is missing or fails.
+     */
+    long liveHeapBytes() {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        if (!Files.isExecutable(jcmd)) {
+            return -1;
+        }
+        try {
+            Process histogram = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.class_histogram")
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            long total = -1;
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(histogram.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    Matcher matcher = HISTOGRAM_TOTAL.matcher(line.strip());
+                    if (matcher.matches()) {
+                        total = Long.parseLong(matcher.group(2));
+                    }
+                }
+            }
+            return histogram.waitFor(120, TimeUnit.SECONDS) && histogram.exitValue() == 0 ? total : -1;
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    String logTail() {
+        return tail(log);
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException e) {
+            return "(could not read " + log + ": " + e + ")";
+        }
+    }
+
+    /** SIGTERM, then SIGKILL if it has not exited within 20 s. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+}

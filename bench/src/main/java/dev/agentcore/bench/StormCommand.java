@@ -1,0 +1,498 @@
+package dev.agentcore.bench;
+
+import ch.qos.logback.classic.Level;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.LifecycleTransition;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.control.Workspace;
+import dev.agentcore.transport.AdminClient;
+import dev.agentcore.transport.AgentConnector;
+import dev.agentcore.transport.BenchCodec;
+import dev.agentcore.transport.ControlPlaneAddress;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+
+@Command(name = "storm", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The build-boundary storm: starts the reference control plane in a JVM of its own and "
+                + "simulates N agents in this one (the library's connector and reporter, real RSocket over loopback "
+                + "TCP). Phase 1: every agent connects and goes STARTING -> READY. Phase 2: a new build for every "
+                + "workspace at once; every session is fenced, agents reconnect with jittered backoff, exchange and "
+                + "replay. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
+                + "the same run: a bare RSocket echo route on the same server, and the naive reporter.",
+                "Results on stdout (a table, or JSON with --json); progress on stderr.",
+                "Exit 0 when no row is left stuck (and the naive baseline did leave rows stuck, proving the check "
+                        + "can fail); 1 otherwise; 2 on bad options."})
+final class StormCommand implements Callable<Integer> {
+
+    @Option(names = "--agents", paramLabel = "N", defaultValue = "1000",
+            description = "Simulated agents, one workspace each. Default: ${DEFAULT-VALUE}.")
+    int agents;
+
+    @Option(names = "--store", paramLabel = "mem|h2|postgres", defaultValue = "mem",
+            description = {"The control plane's store. postgres starts an embedded PostgreSQL server (a real "
+                    + "postgres process) unless --postgres-url is given. Default: ${DEFAULT-VALUE}."})
+    String store;
+
+    @Option(names = "--postgres-url", paramLabel = "URL",
+            description = "An r2dbc:postgresql:// URL to use for --store postgres instead of the embedded server.")
+    String postgresUrl;
+
+    @Option(names = "--steady-rate", paramLabel = "PER_SECOND", defaultValue = "1",
+            description = "Phase 3: updates per agent per second. Default: ${DEFAULT-VALUE}.")
+    double steadyRate;
+
+    @Option(names = "--steady-seconds", paramLabel = "S", defaultValue = "10",
+            description = "Phase 3: how long the steady rate is measured, after 2 s of warm-up. Default: ${DEFAULT-VALUE}.")
+    int steadySeconds;
+
+    @Option(names = "--saturation-seconds", paramLabel = "S", defaultValue = "5",
+            description = "Throughput, agentcore and the echo baseline each: how long the closed loop is measured, "
+                    + "after 1 s of warm-up. Default: ${DEFAULT-VALUE}.")
+    int saturationSeconds;
+
+    @Option(names = "--converge-timeout", paramLabel = "S", defaultValue = "120",
+            description = "How long to wait for all rows to be READY before counting them stuck. Default: ${DEFAULT-VALUE}.")
+    int convergeTimeoutSeconds;
+
+    @Option(names = "--baselines", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Also run the echo and naive-reporter baselines (--no-baselines skips them). Default: on.")
+    boolean baselines;
+
+    @Option(names = "--seed", paramLabel = "SEED",
+            description = "Seeds the agents' backoff jitter and tick phases. Default: random, printed.")
+    Long seed;
+
+    @Option(names = "--control-plane-jvm", paramLabel = "OPTIONS", defaultValue = "-Xmx4g",
+            description = "JVM options of the control-plane process, space-separated. Default: ${DEFAULT-VALUE}.")
+    String controlPlaneJvm;
+
+    @Option(names = "--json", description = "Print the results as one JSON object instead of a table.")
+    boolean json;
+
+    private final Map<String, Object> results = new LinkedHashMap<>();
+    private final List<Map<String, Object>> cpuByPhase = new ArrayList<>();
+    private ControlPlaneProcess controlPlane;
+    private long phaseStartNanos;
+    private Duration phaseStartCp;
+    private long phaseStartOwnCpu;
+
+    @Override
+    public Integer call() throws Exception {
+        if (agents < 1 || steadyRate <= 0 || steadySeconds < 1 || saturationSeconds < 1 || convergeTimeoutSeconds < 1) {
+            System.err.println("storm: --agents, --steady-rate, --steady-seconds, --saturation-seconds and "
+                    + "--converge-timeout must be positive");
+            return 2;
+        }
+        if (!List.of("mem", "h2", "postgres").contains(store)) {
+            System.err.println("storm: --store must be mem, h2 or postgres, was '" + store + "'");
+            return 2;
+        }
+        if (postgresUrl != null && !store.equals("postgres")) {
+            System.err.println("storm: --postgres-url needs --store postgres");
+            return 2;
+        }
+        if (System.getenv("AGENTCORE_LOG_LEVEL") == null) {
+            // Thousands of agents reconnecting on purpose: their warnings are the storm, not news.
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.agentcore")).setLevel(Level.ERROR);
+        }
+        long runSeed = seed != null ? seed : new Random().nextLong();
+        progress("seed " + runSeed + " (rerun with --seed " + runSeed + ")");
+        results.put("agents", agents);
+        results.put("store", store);
+        results.put("seed", runSeed);
+        results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
+                "jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")));
+
+        Path dataDir = Files.createTempDirectory("agentcore-storm-");
+        EmbeddedPostgres postgres = null;
+        try {
+            String storeArgument = store;
+            if (store.equals("postgres")) {
+                if (postgresUrl != null) {
+                    storeArgument = postgresUrl;
+                } else {
+                    progress("starting an embedded PostgreSQL server");
+                    postgres = EmbeddedPostgres.builder().setDataDirectory(dataDir.resolve("postgres"))
+                            .setCleanDataDirectory(true).start();
+                    storeArgument = "r2dbc:postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";
+                }
+            }
+            controlPlane = ControlPlaneProcess.start(storeArgument, dataDir.resolve("control-plane"),
+                    Arrays.asList(controlPlaneJvm.trim().split("\\s+")));
+            progress("control plane pid " + controlPlane.pid() + " on 127.0.0.1:" + controlPlane.port);
+            return run(runSeed);
+        } finally {
+            if (controlPlane != null) {
+                controlPlane.close();
+            }
+            if (postgres != null) {
+                postgres.close();
+            }
+            deleteRecursively(dataDir);
+        }
+    }
+
+    private int run(long runSeed) throws Exception {
+        ControlPlaneAddress address = ControlPlaneAddress.tcp(controlPlane.host, controlPlane.port);
+        Duration timeout = Duration.ofSeconds(convergeTimeoutSeconds);
+        try (AdminClient admin = AdminClient.connect(address, controlPlane.adminToken).block(timeout);
+             RowTracker tracker = new RowTracker(admin.changes())) {
+            markPhase();
+            List<String> names = new ArrayList<>(agents);
+            for (int i = 0; i < agents; i++) {
+                names.add(String.format("storm-%05d", i));
+            }
+            Map<String, String> identities = new ConcurrentHashMap<>();
+            Flux.fromIterable(names)
+                    .flatMap(name -> admin.createWorkspace(Workspace.named(name))
+                            .doOnNext(identity -> identities.put(name, identity))
+                            .then(admin.startBuild(name)), 64)
+                    .then().block(timeout);
+            endPhase("setup", Map.of("workspaces", agents));
+            long heapWithoutAgents = controlPlane.liveHeapBytes();
+
+            // ---- phase 1: connect, STARTING -> READY -------------------------------------------
+            SimulatedAgent.Meters meters = new SimulatedAgent.Meters();
+            List<SimulatedAgent> fleet = fleet(names, identities, address, false, meters, runSeed);
+            Map<String, Long> connectStarted = new ConcurrentHashMap<>();
+            tracker.await(1, agents, connectStarted);
+            markPhase();
+            for (SimulatedAgent agent : fleet) {
+                connectStarted.put(agent.workspace, System.nanoTime());
+                agent.start();
+            }
+            RowTracker.Convergence startup = tracker.result(timeout);
+            Map<String, Object> phase1 = convergence(startup, phaseStartNanos);
+            endPhase("phase 1: connect and start", phase1);
+            results.put("phase1", phase1);
+            if (!startup.complete()) {
+                progress("phase 1 did not complete: " + startup.ready() + " of " + agents + " rows READY");
+                fleet.forEach(SimulatedAgent::stop);
+                results.put("stuck_rows", stuckRows(admin, names, 1, timeout));
+                return report(false);
+            }
+
+            long heapConnected = controlPlane.liveHeapBytes();
+            Map<String, Object> heap = new LinkedHashMap<>();
+            heap.put("live_bytes_without_agents", heapWithoutAgents);
+            heap.put("live_bytes_agents_connected_idle", heapConnected);
+            heap.put("bytes_per_connected_agent", heapWithoutAgents < 0 || heapConnected < 0 ? -1
+                    : (heapConnected - heapWithoutAgents) / agents);
+            heap.put("total_live_bytes_per_agent", heapConnected < 0 ? -1 : heapConnected / agents);
+            results.put("heap", heap);
+
+            // ---- phase 2: the build boundary --------------------------------------------------
+            Map<String, Long> buildStarted = new ConcurrentHashMap<>();
+            tracker.await(2, agents, buildStarted);
+            markPhase();
+            long stormStart = System.nanoTime();
+            Flux.fromIterable(names)
+                    .flatMap(name -> Mono.defer(() -> {
+                        buildStarted.put(name, System.nanoTime());
+                        return admin.startBuild(name);
+                    }), 512)
+                    .then().block(timeout);
+            long buildsStarted = System.nanoTime();
+            RowTracker.Convergence storm = tracker.result(timeout);
+            Map<String, Object> phase2 = convergence(storm, stormStart);
+            phase2.put("seconds_to_start_all_builds", seconds(buildsStarted - stormStart));
+            long stuck = stuckRows(admin, names, 2, timeout);
+            phase2.put("stuck_rows", stuck);
+            endPhase("phase 2: build boundary", phase2);
+            results.put("phase2", phase2);
+            results.put("stuck_rows", stuck);
+            if (!storm.complete() || stuck > 0) {
+                fleet.forEach(SimulatedAgent::stop);
+                return report(false);
+            }
+
+            // ---- phase 3: steady state, then throughput ----------------------------------------
+            Random phases = new Random(runSeed);
+            long periodNanos = (long) (1e9 / steadyRate);
+            markPhase();
+            for (SimulatedAgent agent : fleet) {
+                agent.tickEvery(Duration.ofNanos(periodNanos), Duration.ofNanos((long) (phases.nextDouble() * periodNanos)));
+            }
+            Map<String, Object> steady = measure(meters, Duration.ofSeconds(2), Duration.ofSeconds(steadySeconds));
+            fleet.forEach(SimulatedAgent::stopTicking);
+            steady.put("offered_updates_per_second", steadyRate * agents);
+            endPhase("phase 3: steady state", steady);
+            results.put("steady", steady);
+            settle();
+
+            markPhase();
+            fleet.forEach(SimulatedAgent::saturate);
+            Map<String, Object> saturated = measure(meters, Duration.ofSeconds(1), Duration.ofSeconds(saturationSeconds));
+            fleet.forEach(SimulatedAgent::stopTicking);
+            endPhase("throughput: agentcore", saturated);
+            results.put("throughput_agentcore", saturated);
+            settle();
+            fleet.forEach(SimulatedAgent::stop);
+            awaitSocketsClosed();
+
+            boolean naiveReproduced = true;
+            if (baselines) {
+                Map<String, Object> echo = echoBaseline(address);
+                results.put("throughput_echo", echo);
+                double ratio = ((Number) saturated.get("acked_per_second")).doubleValue()
+                        / ((Number) echo.get("echoed_per_second")).doubleValue();
+                results.put("throughput_ratio", ratio);
+                awaitSocketsClosed();
+
+                Map<String, Object> naive = naiveBaseline(admin, tracker, names, identities, address, runSeed, storm,
+                        timeout);
+                results.put("naive", naive);
+                naiveReproduced = ((Number) naive.get("stuck_rows")).longValue() > 0;
+                if (!naiveReproduced) {
+                    progress("the naive baseline left no row stuck: the harness could not have seen the bug");
+                }
+            }
+            return report(naiveReproduced);
+        }
+    }
+
+    private List<SimulatedAgent> fleet(List<String> names, Map<String, String> identities, ControlPlaneAddress address,
+                                       boolean naive, SimulatedAgent.Meters meters, long runSeed) {
+        List<SimulatedAgent> fleet = new ArrayList<>(names.size());
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            AgentConnector connector = AgentConnector.builder(address, identities.get(name))
+                    .random(new Random(runSeed * 31 + i + (naive ? 1_000_003 : 0)))
+                    .build();
+            fleet.add(new SimulatedAgent(name, connector, naive, meters, Schedulers.parallel()));
+        }
+        return fleet;
+    }
+
+    /** Warms up, resets the meters, then measures acknowledged updates and their latency for {@code window}. */
+    private static Map<String, Object> measure(SimulatedAgent.Meters meters, Duration warmUp, Duration window)
+            throws InterruptedException {
+        Thread.sleep(warmUp.toMillis());
+        meters.reset();
+        long start = System.nanoTime();
+        Thread.sleep(window.toMillis());
+        long acked = meters.acked.sum();
+        Histogram latency = meters.ackLatencyNanos.copy();
+        double elapsed = seconds(System.nanoTime() - start);
+        Map<String, Object> measured = new LinkedHashMap<>();
+        measured.put("seconds", elapsed);
+        measured.put("acked", acked);
+        measured.put("acked_per_second", acked / elapsed);
+        measured.put("ack_latency_ms", percentiles(latency));
+        return measured;
+    }
+
+    /** Lets updates in flight be acknowledged before the next phase. */
+    private static void settle() throws InterruptedException {
+        Thread.sleep(1000);
+    }
+
+    /**
+     * The transport's own limit: as many connections as agents, each a request-channel on the echo
+     * route with one payload in flight, the payload an encoded lifecycle update of the real size.
+     */
+    private Map<String, Object> echoBaseline(ControlPlaneAddress address) throws InterruptedException {
+        LifecycleTransition starting = new LifecycleTransition(dev.agentcore.core.ChainId.newIncarnation(), 1,
+                LifecycleState.STARTING, Clock.systemUTC().instant());
+        byte[] update = BenchCodec.encodeUpdate(LifecycleUpdate.live(starting, starting.changedAt()));
+        markPhase();
+        List<AdminClient> connections = Flux.range(0, agents)
+                .flatMap(i -> AdminClient.connect(address, controlPlane.adminToken), 64)
+                .collectList().block(Duration.ofSeconds(convergeTimeoutSeconds));
+        LongAdder echoed = new LongAdder();
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Sinks.Many<byte[]>> outbounds = new ArrayList<>();
+        for (AdminClient connection : connections) {
+            Sinks.Many<byte[]> outbound = Sinks.many().unicast().onBackpressureBuffer();
+            outbounds.add(outbound);
+            connection.echo(outbound.asFlux()).subscribe(size -> {
+                echoed.increment();
+                if (running.get()) {
+                    outbound.tryEmitNext(update);
+                }
+            }, error -> progress("echo connection failed: " + error));
+            outbound.tryEmitNext(update);
+        }
+        Thread.sleep(1000);
+        echoed.reset();
+        long start = System.nanoTime();
+        Thread.sleep(saturationSeconds * 1000L);
+        long count = echoed.sum();
+        double elapsed = seconds(System.nanoTime() - start);
+        running.set(false);
+        Thread.sleep(500);
+        outbounds.forEach(Sinks.Many::tryEmitComplete);
+        connections.forEach(AdminClient::dispose);
+        Map<String, Object> echo = new LinkedHashMap<>();
+        echo.put("connections", connections.size());
+        echo.put("payload_bytes", update.length);
+        echo.put("seconds", elapsed);
+        echo.put("echoed_per_second", count / elapsed);
+        endPhase("throughput: bare RSocket echo", echo);
+        return echo;
+    }
+
+    /**
+     * The correctness baseline: the same storm with the naive reporter. Builds 3 (startup) and 4
+     * (the boundary) of the same workspaces.
+     */
+    private Map<String, Object> naiveBaseline(AdminClient admin, RowTracker tracker, List<String> names,
+                                              Map<String, String> identities, ControlPlaneAddress address,
+                                              long runSeed, RowTracker.Convergence agentcoreStorm, Duration timeout)
+            throws InterruptedException {
+        markPhase();
+        Flux.fromIterable(names).flatMap(admin::startBuild, 512).then().block(timeout);
+        SimulatedAgent.Meters meters = new SimulatedAgent.Meters();
+        List<SimulatedAgent> fleet = fleet(names, identities, address, true, meters, runSeed);
+        Map<String, Long> connectStarted = new ConcurrentHashMap<>();
+        tracker.await(3, agents, connectStarted);
+        for (SimulatedAgent agent : fleet) {
+            connectStarted.put(agent.workspace, System.nanoTime());
+            agent.start();
+        }
+        RowTracker.Convergence startup = tracker.result(timeout);
+        Map<String, Object> naive = new LinkedHashMap<>();
+        naive.put("startup_rows_ready", startup.ready());
+        if (startup.complete()) {
+            // Ten times what agentcore needed, and at least 10 s: long enough to be fair to the naive reporter.
+            long agentcoreNanos = agentcoreStorm.latencyNanos().getMaxValue();
+            Duration grace = Duration.ofNanos(Math.max(Duration.ofSeconds(10).toNanos(), 10 * agentcoreNanos));
+            Map<String, Long> buildStarted = new ConcurrentHashMap<>();
+            tracker.await(4, agents, buildStarted);
+            Flux.fromIterable(names)
+                    .flatMap(name -> Mono.defer(() -> {
+                        buildStarted.put(name, System.nanoTime());
+                        return admin.startBuild(name);
+                    }), 512)
+                    .then().block(timeout);
+            tracker.result(grace);
+            naive.put("grace_seconds", seconds(grace.toNanos()));
+            naive.put("agents_reconnected", fleet.stream().filter(agent -> agent.sessions() >= 2).count());
+            naive.put("stuck_rows", stuckRows(admin, names, 4, timeout));
+        } else {
+            naive.put("stuck_rows", 0L);
+            progress("the naive agents did not even start: " + startup.ready() + " of " + agents);
+        }
+        fleet.forEach(SimulatedAgent::stop);
+        endPhase("baseline: naive reporter", naive);
+        return naive;
+    }
+
+    /** Rows of {@code build} that are not READY, asked of the control plane one workspace at a time. */
+    private static long stuckRows(AdminClient admin, List<String> names, long build, Duration timeout) {
+        Long stuck = Flux.fromIterable(names)
+                .flatMap(name -> admin.rows(name, 1).next(), 64)
+                .filter(row -> row.buildNumber() != build || row.state() != LifecycleState.READY)
+                .count()
+                .block(timeout);
+        return stuck == null ? -1 : stuck;
+    }
+
+    private Map<String, Object> convergence(RowTracker.Convergence convergence, long startNanos) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("complete", convergence.complete());
+        result.put("rows_ready", convergence.ready());
+        result.put("seconds_to_all_ready", convergence.complete() ? seconds(convergence.lastReadyNanos() - startNanos)
+                : Double.NaN);
+        result.put("per_agent_latency_ms", percentiles(convergence.latencyNanos()));
+        return result;
+    }
+
+    private static Map<String, Object> percentiles(Histogram nanos) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("count", nanos.getTotalCount());
+        result.put("p50", nanos.getValueAtPercentile(50) / 1e6);
+        result.put("p99", nanos.getValueAtPercentile(99) / 1e6);
+        result.put("max", nanos.getMaxValue() / 1e6);
+        return result;
+    }
+
+    private void markPhase() {
+        phaseStartNanos = System.nanoTime();
+        phaseStartCp = controlPlane.cpu();
+        phaseStartOwnCpu = ownCpuNanos();
+    }
+
+    private void endPhase(String name, Map<String, Object> summary) {
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("phase", name);
+        cpu.put("wall_seconds", seconds(System.nanoTime() - phaseStartNanos));
+        cpu.put("control_plane_cpu_seconds", seconds(controlPlane.cpu().minus(phaseStartCp).toNanos()));
+        cpu.put("harness_cpu_seconds", seconds(ownCpuNanos() - phaseStartOwnCpu));
+        cpuByPhase.add(cpu);
+        progress(name + ": " + summary + " " + cpu);
+    }
+
+    private static long ownCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** Waits (up to 30 s) until this process holds no more file descriptors than it did before the agents. */
+    private static void awaitSocketsClosed() throws InterruptedException {
+        for (int i = 0; i < 300 && openFileDescriptors() > 200; i++) {
+            Thread.sleep(100);
+        }
+    }
+
+    private static long openFileDescriptors() {
+        File[] fds = new File("/proc/self/fd").listFiles();
+        return fds == null ? 0 : fds.length;
+    }
+
+    private int report(boolean baselineReproduced) {
+        results.put("cpu", cpuByPhase);
+        Object stuck = results.getOrDefault("stuck_rows", -1L);
+        boolean ok = Long.valueOf(0).equals(stuck) && baselineReproduced;
+        results.put("ok", ok);
+        if (json) {
+            System.out.println(Json.write(results));
+        } else {
+            System.out.print(StormReport.table(results));
+        }
+        return ok ? 0 : 1;
+    }
+
+    private static double seconds(long nanos) {
+        return nanos / 1e9;
+    }
+
+    private static void progress(String line) {
+        System.err.println("storm: " + line);
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+    }
+}
