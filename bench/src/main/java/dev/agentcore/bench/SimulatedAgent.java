@@ -143,6 +143,11 @@ final class SimulatedAgent {
         }
     }
 
+    /** Whether this agent's own lifecycle is at READY. */
+    boolean isReady() {
+        return lifecycle.current().state() == LifecycleState.READY;
+    }
+
     /** Sessions established so far. */
     int sessions() {
         return sessions.get();

@@ -192,7 +192,9 @@ final class StormCommand implements Callable<Integer> {
             endPhase("phase 1: connect and start", phase1);
             results.put("phase1", phase1);
             if (!startup.complete()) {
-                progress("phase 1 did not complete: " + startup.ready() + " of " + agents + " rows READY");
+                progress("phase 1 did not complete: " + startup.ready() + " of " + agents + " rows READY; "
+                        + fleet.stream().filter(agent -> agent.sessions() > 0).count() + " agents have had a session, "
+                        + fleet.stream().filter(SimulatedAgent::isReady).count() + " are READY themselves");
                 fleet.forEach(SimulatedAgent::stop);
                 results.put("stuck_rows", stuckRows(admin, names, 1, timeout));
                 return report(false);

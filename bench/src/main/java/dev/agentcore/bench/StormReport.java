@@ -65,6 +65,9 @@ final class StormReport {
                     num(phase.get("control_plane_cpu_seconds")), num(phase.get("harness_cpu_seconds")),
                     num(phase.get("wall_seconds")));
         }
+        if (phase2 == null && results.containsKey("stuck_rows")) {
+            line(out, "rows not READY:          %s", results.get("stuck_rows"));
+        }
         line(out, "result: %s", Boolean.TRUE.equals(results.get("ok")) ? "ok, no row left stuck" : "FAILED");
         return out.toString();
     }

@@ -3,6 +3,8 @@ package dev.agentcore.transport;
 import io.rsocket.transport.ClientTransport;
 import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.transport.netty.client.WebsocketClientTransport;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.tcp.TcpClient;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -65,9 +67,11 @@ public record ControlPlaneAddress(Transport transport, String host, int port) {
     }
 
     ClientTransport clientTransport() {
+        // Never pooled: reactor-netty's shared pool holds at most 500 connections per address and
+        // queues the rest silently, so the 501st agent in one JVM would wait forever.
         return transport == Transport.TCP
-                ? TcpClientTransport.create(host, port)
-                : WebsocketClientTransport.create(host, port);
+                ? TcpClientTransport.create(TcpClient.newConnection().host(host).port(port))
+                : WebsocketClientTransport.create(HttpClient.newConnection().host(host).port(port), "/");
     }
 
     @Override
