@@ -338,7 +338,11 @@ final class StormCommand implements Callable<Integer> {
                 if (running.get()) {
                     outbound.tryEmitNext(update);
                 }
-            }, error -> progress("echo connection failed: " + error));
+            }, error -> {
+                if (running.get()) {
+                    progress("echo connection failed: " + error);
+                }
+            });
             outbound.tryEmitNext(update);
         }
         Thread.sleep(1000);
