@@ -2,6 +2,7 @@ package dev.agentcore.bench;
 
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.transport.AdminClient;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -11,88 +12,78 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.HdrHistogram.Histogram;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 
 /**
- * Follows the control plane's row changes (the admin changes stream) and notes, per workspace,
- * when a row of the awaited build first became READY: the storm's clock, as the control plane
- * sees it. One awaited build at a time.
+ * Follows the control plane's row changes (the admin changes stream) while a build is awaited,
+ * and notes per workspace when a row of that build first became READY: the storm's clock, as the
+ * control plane sees it. Subscribed only while awaiting, so the steady and throughput phases do
+ * not pay for a watcher.
  */
-final class RowTracker implements AutoCloseable {
+final class RowTracker {
 
     /** What one awaited build came to. */
     record Convergence(boolean complete, int ready, long lastReadyNanos, Histogram latencyNanos) {
     }
 
+    private final AdminClient admin;
+    private final long build;
+    private final int expected;
+    private final Map<String, Long> startedAt;
+    private final Map<String, Long> readyAt = new ConcurrentHashMap<>();
+    private final CompletableFuture<Long> all = new CompletableFuture<>();
     private final Disposable subscription;
-    private volatile Awaited awaited;
 
-    private static final class Awaited {
-        final long build;
-        final int expected;
-        final Map<String, Long> startedAt;
-        final Map<String, Long> readyAt = new ConcurrentHashMap<>();
-        final CompletableFuture<Long> all = new CompletableFuture<>();
-
-        Awaited(long build, int expected, Map<String, Long> startedAt) {
-            this.build = build;
-            this.expected = expected;
-            this.startedAt = startedAt;
-        }
-    }
-
-    RowTracker(Flux<AgentRow> changes) {
-        this.subscription = changes.subscribe(this::on, error -> {
-            Awaited current = awaited;
-            if (current != null) {
-                current.all.completeExceptionally(error);
-            }
-        });
+    private RowTracker(AdminClient admin, long build, int expected, Map<String, Long> startedAt) {
+        this.admin = admin;
+        this.build = build;
+        this.expected = expected;
+        this.startedAt = startedAt;
+        this.subscription = admin.changes().subscribe(this::on, all::completeExceptionally);
     }
 
     /**
-     * Starts awaiting {@code build} READY in {@code expected} workspaces; {@code startedAt} holds the
-     * nanoTime each workspace's build was asked for, filled in by the caller as it asks.
+     * Awaits {@code build} READY in {@code expected} workspaces; {@code startedAt} holds the nanoTime
+     * each workspace's build was asked for, filled in by the caller as it asks. Returns once the
+     * subscription is in place: the control plane handles one connection's frames in order, so a
+     * round trip after the subscription's frame proves it arrived.
      */
-    void await(long build, int expected, Map<String, Long> startedAt) {
-        awaited = new Awaited(build, expected, startedAt);
+    static RowTracker await(AdminClient admin, long build, int expected, Map<String, Long> startedAt,
+                            Duration timeout) {
+        RowTracker tracker = new RowTracker(admin, build, expected, startedAt);
+        admin.rows("storm-00000", 1).then().block(timeout);
+        return tracker;
     }
 
     private void on(AgentRow row) {
-        Awaited current = awaited;
-        if (current == null || row.buildNumber() != current.build || row.state() != LifecycleState.READY) {
+        if (row.buildNumber() != build || row.state() != LifecycleState.READY) {
             return;
         }
         long now = System.nanoTime();
-        if (current.readyAt.putIfAbsent(row.workspace(), now) == null && current.readyAt.size() == current.expected) {
-            current.all.complete(now);
+        if (readyAt.putIfAbsent(row.workspace(), now) == null && readyAt.size() == expected) {
+            all.complete(now);
         }
     }
 
-    /** Waits up to {@code timeout} for every awaited workspace to be READY. */
+    /** Waits up to {@code timeout} for every awaited workspace to be READY, then unsubscribes. */
     Convergence result(Duration timeout) throws InterruptedException {
-        Awaited current = awaited;
         boolean complete;
         try {
-            current.all.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            complete = current.readyAt.size() >= current.expected;
+            all.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            complete = readyAt.size() >= expected;
         } catch (TimeoutException | ExecutionException e) {
             complete = false;
+        } finally {
+            subscription.dispose();
         }
         Histogram latencies = new Histogram(3);
         long last = 0;
-        for (Map.Entry<String, Long> ready : current.readyAt.entrySet()) {
-            Long started = current.startedAt.get(ready.getKey());
+        for (Map.Entry<String, Long> ready : readyAt.entrySet()) {
+            Long started = startedAt.get(ready.getKey());
             last = Math.max(last, ready.getValue());
             if (started != null) {
                 latencies.recordValue(Math.max(0, ready.getValue() - started));
             }
         }
-        return new Convergence(complete, current.readyAt.size(), last, latencies);
-    }
-
-    @Override
-    public void close() {
-        subscription.dispose();
+        return new Convergence(complete, readyAt.size(), last, latencies);
     }
 }
