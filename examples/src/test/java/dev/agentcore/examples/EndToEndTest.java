@@ -216,6 +216,10 @@ class EndToEndTest {
         assertThat(usage.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(usage.stderr()).contains("Missing required parameter: 'NAME'");
 
+        Result noRate = run("control-plane", "--update-rate", "0", "--data-dir", directory.resolve("unused").toString());
+        assertThat(noRate.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noRate.stderr()).contains("--update-rate and --update-burst must be positive");
+
         Files.writeString(directory.resolve("token"), "some-admin-token-0123456789");
         Result unreachable = run("status", "dev", "--control-plane", "127.0.0.1:1", "--admin-token-file", "token");
         assertThat(unreachable.exitCode()).isEqualTo(ExitCodes.ERROR);
