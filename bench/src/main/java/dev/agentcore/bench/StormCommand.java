@@ -45,7 +45,7 @@ import reactor.core.scheduler.Schedulers;
                 + "workspace at once; every session is fenced, agents reconnect with jittered backoff, exchange and "
                 + "replay. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
                 + "the same run: a bare RSocket echo route on the same server, and the naive reporter.",
-                "Results on stdout (a table, or JSON with --json); progress on stderr.",
+                "Results on stdout as a table (and as JSON with --json FILE); progress on stderr.",
                 "Exit 0 when no row is left stuck (and the naive baseline did leave rows stuck, proving the check "
                         + "can fail); 1 otherwise; 2 on bad options."})
 final class StormCommand implements Callable<Integer> {
@@ -96,8 +96,8 @@ final class StormCommand implements Callable<Integer> {
             + "(overrides --agents, --steady-seconds and --saturation-seconds).")
     boolean quick;
 
-    @Option(names = "--json", description = "Print the results as one JSON object instead of a table.")
-    boolean json;
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results to FILE as one JSON object.")
+    Path json;
 
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final List<Map<String, Object>> cpuByPhase = new ArrayList<>();
@@ -485,11 +485,14 @@ final class StormCommand implements Callable<Integer> {
         Object stuck = results.getOrDefault("stuck_rows", -1L);
         boolean ok = Long.valueOf(0).equals(stuck) && baselineReproduced;
         results.put("ok", ok);
-        if (json) {
-            System.out.println(Json.write(results));
-        } else {
-            System.out.print(StormReport.table(results));
+        if (json != null) {
+            try {
+                Files.writeString(json, Json.write(results) + "\n");
+            } catch (IOException e) {
+                progress("could not write " + json + ": " + e);
+            }
         }
+        System.out.print(StormReport.table(results));
         return ok ? 0 : 1;
     }
 
