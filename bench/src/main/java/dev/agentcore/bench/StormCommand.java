@@ -102,8 +102,11 @@ final class StormCommand implements Callable<Integer> {
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final List<Map<String, Object>> cpuByPhase = new ArrayList<>();
     private ControlPlaneProcess controlPlane;
+    /** The embedded PostgreSQL server's processes, when the harness started one. */
+    private ProcessTreeCpu postgresCpu;
     private long phaseStartNanos;
     private Duration phaseStartCp;
+    private Duration phaseStartPostgres;
     private long phaseStartOwnCpu;
 
     @Override
@@ -147,9 +150,14 @@ final class StormCommand implements Callable<Integer> {
                     storeArgument = postgresUrl;
                 } else {
                     progress("starting an embedded PostgreSQL server");
+                    // Durable commits, as in production (the embedded server's test defaults may relax them).
                     postgres = EmbeddedPostgres.builder().setDataDirectory(dataDir.resolve("postgres"))
-                            .setCleanDataDirectory(true).start();
+                            .setCleanDataDirectory(true)
+                            .setServerConfig("fsync", "on")
+                            .setServerConfig("synchronous_commit", "on")
+                            .start();
                     storeArgument = "r2dbc:postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";
+                    postgresCpu = ProcessTreeCpu.ofPostgres(dataDir.resolve("postgres"));
                 }
             }
             controlPlane = ControlPlaneProcess.start(storeArgument, dataDir.resolve("control-plane"),
@@ -451,6 +459,7 @@ final class StormCommand implements Callable<Integer> {
         phaseStartNanos = System.nanoTime();
         phaseStartCp = controlPlane.cpu();
         phaseStartOwnCpu = ownCpuNanos();
+        phaseStartPostgres = postgresCpu == null ? Duration.ZERO : postgresCpu.cpu();
     }
 
     private void endPhase(String name, Map<String, Object> summary) {
@@ -459,6 +468,9 @@ final class StormCommand implements Callable<Integer> {
         cpu.put("wall_seconds", seconds(System.nanoTime() - phaseStartNanos));
         cpu.put("control_plane_cpu_seconds", seconds(controlPlane.cpu().minus(phaseStartCp).toNanos()));
         cpu.put("harness_cpu_seconds", seconds(ownCpuNanos() - phaseStartOwnCpu));
+        if (postgresCpu != null) {
+            cpu.put("postgres_cpu_seconds", seconds(postgresCpu.cpu().minus(phaseStartPostgres).toNanos()));
+        }
         cpuByPhase.add(cpu);
         progress(name + ": " + summary + " " + cpu);
     }

@@ -61,8 +61,10 @@ final class StormReport {
                     naive.get("agents_reconnected"), results.get("stuck_rows"));
         }
         for (Map<String, Object> phase : (List<Map<String, Object>>) results.get("cpu")) {
-            line(out, "cpu seconds, %-27s control plane %6s, harness %6s (wall %s s)", phase.get("phase") + ":",
+            line(out, "cpu seconds, %-31s control plane %6s, harness %6s%s (wall %s s)", phase.get("phase") + ":",
                     num(phase.get("control_plane_cpu_seconds")), num(phase.get("harness_cpu_seconds")),
+                    phase.containsKey("postgres_cpu_seconds")
+                            ? ", postgres " + String.format("%6s", num(phase.get("postgres_cpu_seconds"))) : "",
                     num(phase.get("wall_seconds")));
         }
         if (phase2 == null && results.containsKey("stuck_rows")) {

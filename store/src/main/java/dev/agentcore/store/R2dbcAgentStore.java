@@ -9,6 +9,7 @@ import dev.agentcore.core.control.AgentStore;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.core.control.WorkspaceStore;
 import dev.agentcore.core.internal.OrderedSink;
+import dev.agentcore.core.internal.Randomness;
 import io.r2dbc.h2.H2ConnectionConfiguration;
 import io.r2dbc.h2.H2ConnectionFactory;
 import io.r2dbc.pool.ConnectionPool;
@@ -26,6 +27,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -71,6 +74,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     private final Scheduler scheduler;
     private final OrderedSink<AgentRow> localChanges = new OrderedSink<>(Sinks.many().multicast().directBestEffort());
     private final Flux<AgentRow> remoteChanges;
+    /** Names this store in its notifications, so that it can skip its own. */
+    private final String replica = HexFormat.of().formatHex(Randomness.bytes(8));
 
     private R2dbcAgentStore(ConnectionFactory unpooled, Dialect dialect, int maxConnections) {
         this.unpooled = unpooled;
@@ -210,7 +215,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 .concatMap(active -> {
                     AgentRow retired = active.retired();
                     // The row is locked FOR UPDATE, so this compare-and-set cannot lose.
-                    return update(connection, active, retired).thenReturn(retired);
+                    return write(connection, active, retired).thenReturn(retired);
                 });
     }
 
@@ -234,29 +239,47 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             return Mono.error(new IllegalArgumentException("next must be the same row one version later, was "
                     + next.id() + " v" + next.version() + " after " + expected.id() + " v" + expected.version()));
         }
-        // On PostgreSQL the NOTIFY must commit with the write; on H2 one statement is its own transaction.
-        Function<Connection, Publisher<Boolean>> write = connection -> update(connection, expected, next);
-        // last(), not next(): cancelling a transaction's Flux rolls it back.
-        Mono<Boolean> written = (dialect == Dialect.POSTGRESQL ? inTransaction(write) : withConnection(write)).last();
-        return written.doOnNext(ok -> {
-            if (ok) {
-                localChanges.offer(next);
-                localChanges.drain();
-            }
-        });
+        // One statement, one round trip, its own transaction: on PostgreSQL the NOTIFY rides in it,
+        // so it is sent exactly when the write commits.
+        return withConnection(connection -> write(connection, expected, next)).last()
+                .doOnNext(ok -> {
+                    if (ok) {
+                        localChanges.offer(next);
+                        localChanges.drain();
+                    }
+                });
     }
 
-    /** The compare-and-set UPDATE of one row, plus its NOTIFY; emits whether the row was written. */
+    private static final String UPDATE_ROW = "UPDATE agent_rows SET lifecycle_state = $1, started_at_nanos = $2, "
+            + "ready_at_nanos = $3, last_incarnation = $4, last_generation = $5, last_seq = $6, active = $7, "
+            + "duration_recorded = $8, row_version = $9 WHERE id = $10 AND row_version = $11";
+
+    /** The compare-and-set of one row, announced to other replicas on PostgreSQL; emits whether it wrote. */
+    private Mono<Boolean> write(Connection connection, AgentRow expected, AgentRow next) {
+        return dialect == Dialect.POSTGRESQL ? updateAndNotify(connection, expected, next) : update(connection, expected, next);
+    }
+
+    /** The compare-and-set UPDATE of one row (H2: no NOTIFY); emits whether the row was written. */
     private Mono<Boolean> update(Connection connection, AgentRow expected, AgentRow next) {
-        return execute(connection, "UPDATE agent_rows SET lifecycle_state = $1, started_at_nanos = $2, "
-                        + "ready_at_nanos = $3, last_incarnation = $4, last_generation = $5, last_seq = $6, active = $7, "
-                        + "duration_recorded = $8, row_version = $9 WHERE id = $10 AND row_version = $11",
-                next.state().name(), nullableNanos(next.startedAt()), nullableNanos(next.readyAt()),
+        return execute(connection, UPDATE_ROW, updateValues(expected, next)).map(updated -> updated == 1);
+    }
+
+    /** PostgreSQL: the compare-and-set UPDATE and, if it wrote the row, its NOTIFY, in one statement. */
+    private Mono<Boolean> updateAndNotify(Connection connection, AgentRow expected, AgentRow next) {
+        Object[] values = Arrays.copyOf(updateValues(expected, next), 12);
+        values[11] = RowNotification.encode(replica, next);
+        return query(connection, "WITH updated AS (" + UPDATE_ROW + " RETURNING id) SELECT pg_notify('" + CHANNEL
+                + "', $12) FROM updated", values)
+                .count()
+                .map(rows -> rows == 1);
+    }
+
+    private static Object[] updateValues(AgentRow expected, AgentRow next) {
+        return new Object[] {next.state().name(), nullableNanos(next.startedAt()), nullableNanos(next.readyAt()),
                 next.lastChain() == null ? Null.STRING : next.lastChain().incarnation(),
                 next.lastChain() == null ? Null.LONG : (Object) next.lastChain().generation(),
                 next.lastSeq(), next.active(), next.buildDurationRecorded(), next.version(),
-                expected.id().value(), expected.version())
-                .flatMap(updated -> updated == 1 ? notify(connection, next).thenReturn(true) : Mono.just(false));
+                expected.id().value(), expected.version()};
     }
 
     @Override
@@ -268,10 +291,13 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         if (dialect != Dialect.POSTGRESQL) {
             return Mono.empty();
         }
-        return execute(connection, "SELECT pg_notify('" + CHANNEL + "', $1)", row.id().value()).then();
+        return execute(connection, "SELECT pg_notify('" + CHANNEL + "', $1)", RowNotification.encode(replica, row)).then();
     }
 
-    /** Rows other replicas wrote, as announced by NOTIFY; reconnects with backoff if the listener drops. */
+    /**
+     * Rows other replicas wrote, as announced by NOTIFY (each carries its row, so nothing is read
+     * back); reconnects with backoff if the listener drops.
+     */
     private Flux<AgentRow> listen() {
         return Flux.usingWhen(Mono.from(unpooled.create()).cast(PostgresqlConnection.class),
                         connection -> connection.createStatement("LISTEN " + CHANNEL).execute()
@@ -279,7 +305,10 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                                 // Notifications cannot be backpressured: buffer them while rows are read.
                                 .thenMany(connection.getNotifications().onBackpressureBuffer()),
                         Connection::close)
-                .concatMap(notification -> findRow(AgentId.of(notification.getParameter())))
+                .map(notification -> RowNotification.decode(notification.getParameter()))
+                // This replica's own writes were published locally when they committed.
+                .filter(decoded -> !decoded.replica().equals(replica))
+                .concatMap(decoded -> decoded.row().map(Mono::just).orElseGet(() -> findRow(decoded.id())))
                 .doOnError(error -> log.warn("listening for row changes failed, listening again: {}", error.toString()))
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(5)));
     }

@@ -1,0 +1,42 @@
+package dev.agentcore.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.control.AgentRow;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class RowNotificationTest {
+
+    @Test
+    void aRowSurvivesTheRoundTripWhateverItsTextHolds() {
+        AgentRow row = new AgentRow(AgentId.of("row;1%2"), "ws-1.a_b", 7, Instant.ofEpochSecond(1, 123_456_789),
+                LifecycleState.READY, Instant.ofEpochSecond(2, 1), Instant.ofEpochSecond(3, 999_999_999),
+                new ChainId("inc;arn=ation %ü", 4), 2, true, true, 12);
+
+        RowNotification.Decoded decoded = RowNotification.decode(RowNotification.encode("replica-a", row));
+
+        assertThat(decoded.replica()).isEqualTo("replica-a");
+        assertThat(decoded.id()).isEqualTo(row.id());
+        assertThat(decoded.row()).contains(row);
+    }
+
+    @Test
+    void aRowAtCreatedWithNoChainAndNoTimesSurvivesTheRoundTrip() {
+        AgentRow row = AgentRow.created(AgentId.of("r"), "ws", 1, Instant.ofEpochSecond(5));
+
+        assertThat(RowNotification.decode(RowNotification.encode("x", row)).row()).contains(row);
+    }
+
+    @Test
+    void anOlderReplicasBareRowIdIsARowToReadBack() {
+        RowNotification.Decoded decoded = RowNotification.decode("5b1c0f8e-0000-4000-8000-000000000001");
+
+        assertThat(decoded.id()).isEqualTo(AgentId.of("5b1c0f8e-0000-4000-8000-000000000001"));
+        assertThat(decoded.row()).isEmpty();
+        assertThat(decoded.replica()).isEmpty();
+    }
+}
