@@ -139,6 +139,8 @@ class ChaosTest {
         final String workspace;
         final Lifecycle lifecycle = Lifecycle.create(Clock.systemUTC());
         final List<ReporterEvent.UpdateAcknowledged> acks = new CopyOnWriteArrayList<>();
+        /** Every event, for the story a failure tells. */
+        final List<ReporterEvent> events = new CopyOnWriteArrayList<>();
         final Disposable reporting;
         int step;
 
@@ -150,6 +152,7 @@ class ChaosTest {
                     .random(new Random(seed))
                     .build();
             reporting = LifecycleReporter.builder(lifecycle).build().report(connector.sessions()).subscribe(event -> {
+                events.add(event);
                 if (event instanceof ReporterEvent.UpdateAcknowledged acked) {
                     acks.add(acked);
                 }
@@ -270,8 +273,20 @@ class ChaosTest {
             // Nothing acknowledged is lost: every ack is an applied write.
             for (ReporterEvent.UpdateAcknowledged acked : agent.acks) {
                 LifecycleAck ack = acked.ack();
-                assertThat(applied).as("acknowledged but not applied: %s", acked)
-                        .contains(acked.agent() + "/" + ack.chain() + "#" + ack.seq());
+                if (!applied.contains(acked.agent() + "/" + ack.chain() + "#" + ack.seq())) {
+                    // Tell the whole story of that chain: the agent's events and every recorded write of it.
+                    String story = agent.events.stream()
+                            .filter(event -> !(event instanceof ReporterEvent.UpdateSent sent)
+                                    || sent.update().chain().equals(ack.chain()))
+                            .filter(event -> !(event instanceof ReporterEvent.UpdateAcknowledged other)
+                                    || other.ack().chain().equals(ack.chain()))
+                            .map(Object::toString)
+                            .collect(java.util.stream.Collectors.joining("\n  "));
+                    String chainWrites = writes.stream().filter(write -> ack.chain().equals(write.chain()))
+                            .map(Object::toString).collect(java.util.stream.Collectors.joining("\n  "));
+                    throw new AssertionError("acknowledged but not applied: " + acked + "\nwrites of that chain:\n  "
+                            + chainWrites + "\nthe agent's events:\n  " + story);
+                }
             }
             // started_at <= ready_at, both at or after the row's creation, on every row.
             for (AgentRow row : controlPlane.store.rows(agent.workspace, 1000).collectList().block(SETTLE)) {
