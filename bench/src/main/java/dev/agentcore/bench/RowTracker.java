@@ -45,12 +45,12 @@ final class RowTracker {
      * Awaits {@code build} READY in {@code expected} workspaces; {@code startedAt} holds the nanoTime
      * each workspace's build was asked for, filled in by the caller as it asks. Returns once the
      * subscription is in place: the control plane handles one connection's frames in order, so a
-     * round trip after the subscription's frame proves it arrived.
+     * round trip after the subscription's frame (a read of {@code anyWorkspace}) proves it arrived.
      */
     static RowTracker await(AdminClient admin, long build, int expected, Map<String, Long> startedAt,
-                            Duration timeout) {
+                            String anyWorkspace, Duration timeout) {
         RowTracker tracker = new RowTracker(admin, build, expected, startedAt);
-        admin.rows("storm-00000", 1).then().block(timeout);
+        admin.rows(anyWorkspace, 1).then().block(timeout);
         return tracker;
     }
 

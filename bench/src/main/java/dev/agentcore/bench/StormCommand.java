@@ -197,7 +197,7 @@ final class StormCommand implements Callable<Integer> {
             SimulatedAgent.Meters meters = new SimulatedAgent.Meters();
             List<SimulatedAgent> fleet = fleet(names, identities, address, false, meters, runSeed);
             Map<String, Long> connectStarted = new ConcurrentHashMap<>();
-            RowTracker tracker = RowTracker.await(admin, 1, agents, connectStarted, timeout);
+            RowTracker tracker = RowTracker.await(admin, 1, agents, connectStarted, names.get(0), timeout);
             markPhase();
             for (SimulatedAgent agent : fleet) {
                 connectStarted.put(agent.workspace, System.nanoTime());
@@ -227,7 +227,7 @@ final class StormCommand implements Callable<Integer> {
 
             // ---- phase 2: the build boundary --------------------------------------------------
             Map<String, Long> buildStarted = new ConcurrentHashMap<>();
-            tracker = RowTracker.await(admin, 2, agents, buildStarted, timeout);
+            tracker = RowTracker.await(admin, 2, agents, buildStarted, names.get(0), timeout);
             markPhase();
             long stormStart = System.nanoTime();
             Flux.fromIterable(names)
@@ -393,7 +393,7 @@ final class StormCommand implements Callable<Integer> {
         SimulatedAgent.Meters meters = new SimulatedAgent.Meters();
         List<SimulatedAgent> fleet = fleet(names, identities, address, true, meters, runSeed);
         Map<String, Long> connectStarted = new ConcurrentHashMap<>();
-        RowTracker tracker = RowTracker.await(admin, 3, agents, connectStarted, timeout);
+        RowTracker tracker = RowTracker.await(admin, 3, agents, connectStarted, names.get(0), timeout);
         for (SimulatedAgent agent : fleet) {
             connectStarted.put(agent.workspace, System.nanoTime());
             agent.start();
@@ -406,7 +406,7 @@ final class StormCommand implements Callable<Integer> {
             long agentcoreNanos = agentcoreStorm.latencyNanos().getMaxValue();
             Duration grace = Duration.ofNanos(Math.max(Duration.ofSeconds(10).toNanos(), 2 * agentcoreNanos));
             Map<String, Long> buildStarted = new ConcurrentHashMap<>();
-            tracker = RowTracker.await(admin, 4, agents, buildStarted, timeout);
+            tracker = RowTracker.await(admin, 4, agents, buildStarted, names.get(0), timeout);
             Flux.fromIterable(names)
                     .flatMap(name -> Mono.defer(() -> {
                         buildStarted.put(name, System.nanoTime());
