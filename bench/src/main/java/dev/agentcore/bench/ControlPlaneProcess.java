@@ -24,14 +24,12 @@ final class ControlPlaneProcess implements AutoCloseable {
     private static final Pattern HISTOGRAM_TOTAL = Pattern.compile("^Total\\s+(\\d+)\\s+(\\d+)\\s*$");
 
     private final Process process;
-    private final Path log;
     final String host;
     final int port;
     final String adminToken;
 
-    private ControlPlaneProcess(Process process, Path log, String host, int port, String adminToken) {
+    private ControlPlaneProcess(Process process, String host, int port, String adminToken) {
         this.process = process;
-        this.log = log;
         this.host = host;
         this.port = port;
         this.adminToken = adminToken;
@@ -60,7 +58,7 @@ final class ControlPlaneProcess implements AutoCloseable {
                 Thread drain = new Thread(() -> stdout.lines().forEach(ignored -> { }), "control-plane-stdout");
                 drain.setDaemon(true);
                 drain.start();
-                return new ControlPlaneProcess(process, log, listening.group(1), Integer.parseInt(listening.group(2)),
+                return new ControlPlaneProcess(process, listening.group(1), Integer.parseInt(listening.group(2)),
                         token);
             }
         }
@@ -108,14 +106,6 @@ final class ControlPlaneProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             return -1;
         }
-    }
-
-    boolean isAlive() {
-        return process.isAlive();
-    }
-
-    String logTail() {
-        return tail(log);
     }
 
     private static String tail(Path log) {

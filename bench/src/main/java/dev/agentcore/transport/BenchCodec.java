@@ -1,6 +1,5 @@
 package dev.agentcore.transport;
 
-import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleUpdate;
 import java.nio.ByteBuffer;
 
@@ -21,15 +20,5 @@ public final class BenchCodec {
     /** Parses what {@link #encodeUpdate} wrote, with the control plane's checks. */
     public static LifecycleUpdate decodeUpdate(ByteBuffer data) {
         return ProtoCodec.decodeUpdate(data);
-    }
-
-    /** A LifecycleAck as its protobuf bytes, exactly as the control plane sends it. */
-    public static byte[] encodeAck(LifecycleAck ack) {
-        return ProtoCodec.encodeAck(ack);
-    }
-
-    /** Parses what {@link #encodeAck} wrote, with the agent's checks. */
-    public static LifecycleAck decodeAck(ByteBuffer data) {
-        return ProtoCodec.decodeAck(data);
     }
 }

@@ -64,6 +64,10 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     private static final Logger log = LoggerFactory.getLogger(R2dbcAgentStore.class);
     static final String CHANNEL = "agentcore_rows";
     private static final int BUILD_ATTEMPTS = 10;
+    /** The compare-and-set of one row: the row is written only if it is still at the expected version. */
+    private static final String UPDATE_ROW = "UPDATE agent_rows SET lifecycle_state = $1, started_at_nanos = $2, "
+            + "ready_at_nanos = $3, last_incarnation = $4, last_generation = $5, last_seq = $6, active = $7, "
+            + "duration_recorded = $8, row_version = $9 WHERE id = $10 AND row_version = $11";
 
     /** Which SQL database is behind the connection factory. */
     enum Dialect { H2, POSTGRESQL }
@@ -249,10 +253,6 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                     }
                 });
     }
-
-    private static final String UPDATE_ROW = "UPDATE agent_rows SET lifecycle_state = $1, started_at_nanos = $2, "
-            + "ready_at_nanos = $3, last_incarnation = $4, last_generation = $5, last_seq = $6, active = $7, "
-            + "duration_recorded = $8, row_version = $9 WHERE id = $10 AND row_version = $11";
 
     /** The compare-and-set of one row, announced to other replicas on PostgreSQL; emits whether it wrote. */
     private Mono<Boolean> write(Connection connection, AgentRow expected, AgentRow next) {
