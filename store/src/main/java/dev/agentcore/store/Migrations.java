@@ -65,7 +65,7 @@ final class Migrations {
     /** Brings the schema to {@link #LATEST}; run inside a transaction. */
     static Mono<Void> apply(Connection connection, Dialect dialect) {
         Mono<Void> lock = dialect == Dialect.POSTGRESQL
-                ? R2dbcAgentStore.query(connection, "SELECT pg_advisory_xact_lock(" + ADVISORY_LOCK + ")").then()
+                ? R2dbcAgentStore.query(connection, "SELECT pg_advisory_xact_lock(" + ADVISORY_LOCK + ")", readable -> true).then()
                 : Mono.empty();
         return lock
                 .then(R2dbcAgentStore.execute(connection, "CREATE TABLE IF NOT EXISTS agentcore_schema ("
@@ -87,8 +87,8 @@ final class Migrations {
     }
 
     static Mono<Integer> currentVersion(Connection connection) {
-        return R2dbcAgentStore.query(connection, "SELECT COALESCE(MAX(version), 0) AS version FROM agentcore_schema")
-                .map(readable -> (int) R2dbcAgentStore.number(readable, "version"))
+        return R2dbcAgentStore.query(connection, "SELECT COALESCE(MAX(version), 0) AS version FROM agentcore_schema",
+                        readable -> (int) R2dbcAgentStore.number(readable, "version"))
                 .next()
                 .defaultIfEmpty(0);
     }

@@ -32,6 +32,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,12 +48,16 @@ import reactor.util.retry.Retry;
  * The control plane's durable store over R2DBC: an embedded H2 file (one process) or PostgreSQL
  * (several control-plane replicas).
  *
- * <p>Every lifecycle write is one compare-and-set on the row version ({@code UPDATE ... WHERE
- * row_version = ?}); starting a build (retire the active row, insert the next) is one
- * transaction. The schema is migrated at start-up (see {@link Migrations}). On PostgreSQL, every
- * row write also sends {@code NOTIFY agentcore_rows}, and {@link #changes()} listens, so a watcher
- * on any replica sees every write. H2 runs in-process and its calls block, so they run on a
- * bounded-elastic scheduler, never on the caller's (event-loop) thread.
+ * <p>Every row write goes to the store's one writer ({@link RowWriter}), which commits waiting
+ * compare-and-sets together (group commit: one transaction per batch on H2, one statement on
+ * PostgreSQL) and a build in a transaction of its own. A write the writer has taken runs to its
+ * end even if its caller cancels, and is published on {@link #changes()} when it commits, before
+ * its caller hears of it. Reads, too, run to their end before their connection goes back to the
+ * pool. The schema is migrated at start-up (see {@link Migrations}). On PostgreSQL each batch
+ * also sends {@code NOTIFY agentcore_rows} with the rows it wrote, and {@link #changes()} listens,
+ * so a watcher on any replica sees every write. H2 runs in-process and its calls block, so they
+ * run on a bounded-elastic scheduler, never on the caller's (event-loop) thread; every H2 batch
+ * is forced to disk before it is acknowledged.
  *
  * <pre>{@code
  * R2dbcAgentStore store = R2dbcAgentStore.openH2File(Path.of("agentcore-data")).block();
@@ -64,6 +69,12 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     private static final Logger log = LoggerFactory.getLogger(R2dbcAgentStore.class);
     static final String CHANNEL = "agentcore_rows";
     private static final int BUILD_ATTEMPTS = 10;
+    /** Compare-and-sets committed together at most. */
+    static final int MAX_BATCH = 256;
+    /** Writes waiting at most; past that a write is answered RESOURCE_EXHAUSTED. */
+    static final int MAX_QUEUED = 20_000;
+    /** The NOTIFY payload limit is 8,000 bytes; rows are packed into payloads below this. */
+    private static final int NOTIFY_PAYLOAD_BYTES = 7_000;
     /** The compare-and-set of one row: the row is written only if it is still at the expected version. */
     private static final String UPDATE_ROW = "UPDATE agent_rows SET lifecycle_state = $1, started_at_nanos = $2, "
             + "ready_at_nanos = $3, last_incarnation = $4, last_generation = $5, last_seq = $6, active = $7, "
@@ -73,16 +84,18 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     enum Dialect { H2, POSTGRESQL }
 
     private final ConnectionPool pool;
-    private final ConnectionFactory unpooled;
+    /** Opens the LISTEN connection on PostgreSQL (the pool's own factory, unless a test wraps that one). */
+    private final ConnectionFactory listening;
     private final Dialect dialect;
     private final Scheduler scheduler;
     private final OrderedSink<AgentRow> localChanges = new OrderedSink<>(Sinks.many().multicast().directBestEffort());
     private final Flux<AgentRow> remoteChanges;
     /** Names this store in its notifications, so that it can skip its own. */
     private final String replica = HexFormat.of().formatHex(Randomness.bytes(8));
+    private final RowWriter writer;
 
-    private R2dbcAgentStore(ConnectionFactory unpooled, Dialect dialect, int maxConnections) {
-        this.unpooled = unpooled;
+    private R2dbcAgentStore(ConnectionFactory unpooled, ConnectionFactory listening, Dialect dialect, int maxConnections) {
+        this.listening = listening;
         this.dialect = dialect;
         this.scheduler = dialect == Dialect.H2 ? Schedulers.boundedElastic() : Schedulers.immediate();
         ConnectionFactory pooled = dialect == Dialect.H2 ? new OffloadedConnectionFactory(unpooled, scheduler) : unpooled;
@@ -97,6 +110,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             configuration.maxIdleTime(Duration.ofMinutes(5));
         }
         this.pool = new ConnectionPool(configuration.build());
+        this.writer = new RowWriter(new Batches(), this::publish, MAX_BATCH, MAX_QUEUED);
         // One LISTEN connection per store, opened while somebody watches, shared by all watchers.
         this.remoteChanges = dialect == Dialect.POSTGRESQL ? listen().publish().refCount() : Flux.empty();
     }
@@ -117,7 +131,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 return Mono.error(new IllegalArgumentException(
                         "url: expected r2dbc:postgresql://... or r2dbc:h2:..., was " + redact(url)));
             }
-            return migrated(new R2dbcAgentStore(ConnectionFactories.get(url), dialect, 10));
+            ConnectionFactory factory = ConnectionFactories.get(url);
+            return migrated(new R2dbcAgentStore(factory, factory, dialect, 10));
         });
     }
 
@@ -131,8 +146,21 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                     // Written to disk at every commit: an acknowledged update survives a killed process.
                     .property("WRITE_DELAY", "0")
                     .build();
-            return migrated(new R2dbcAgentStore(new H2ConnectionFactory(configuration), Dialect.H2, 4));
+            return migrated(new R2dbcAgentStore(new H2ConnectionFactory(configuration), null, Dialect.H2, 4));
         });
+    }
+
+    /**
+     * Opens a store whose pool takes connections from {@code unpooled} (tests wrap the driver's
+     * factory), listening on PostgreSQL through {@code listening}.
+     */
+    static Mono<R2dbcAgentStore> open(ConnectionFactory unpooled, ConnectionFactory listening, Dialect dialect) {
+        return Mono.defer(() -> migrated(new R2dbcAgentStore(unpooled, listening, dialect, dialect == Dialect.H2 ? 4 : 10)));
+    }
+
+    /** How many pooled connections are taken right now (0 when the store is idle). */
+    int connectionsInUse() {
+        return pool.getMetrics().map(metrics -> metrics.acquiredSize()).orElse(0);
     }
 
     private static Mono<R2dbcAgentStore> migrated(R2dbcAgentStore store) {
@@ -151,8 +179,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     @Override
     public Mono<AgentRow> findRow(AgentId id) {
         Objects.requireNonNull(id, "id");
-        return withConnection(connection -> query(connection, "SELECT * FROM agent_rows WHERE id = $1", id.value())
-                .map(R2dbcAgentStore::row)).next();
+        return withConnection(connection -> query(connection, "SELECT * FROM agent_rows WHERE id = $1",
+                R2dbcAgentStore::row, id.value())).next();
     }
 
     @Override
@@ -165,22 +193,14 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         Objects.requireNonNull(workspace, "workspace");
         return withConnection(connection -> query(connection,
                 "SELECT * FROM agent_rows WHERE workspace = $1 ORDER BY build_number DESC LIMIT $2",
-                workspace, Math.max(0, limit)).map(R2dbcAgentStore::row));
+                R2dbcAgentStore::row, workspace, Math.max(0, limit)));
     }
 
     @Override
     public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
         Objects.requireNonNull(workspace, "workspace");
         Objects.requireNonNull(createdAt, "createdAt");
-        return inTransaction(connection -> startBuildIn(connection, workspace, createdAt))
-                .collectList()
-                // Two builds of one workspace at once: one loses on the (workspace, build_number) key.
-                .retryWhen(Retry.max(BUILD_ATTEMPTS).filter(R2dbcDataIntegrityViolationException.class::isInstance))
-                .map(written -> {
-                    written.forEach(localChanges::offer);
-                    localChanges.drain();
-                    return written.get(written.size() - 1);
-                });
+        return writer.submit(new RowWriter.StartBuild(workspace, createdAt)).cast(AgentRow.class);
     }
 
     /**
@@ -191,8 +211,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      */
     private Flux<AgentRow> startBuildIn(Connection connection, String workspace, Instant createdAt) {
         return query(connection,
-                "SELECT COALESCE(MAX(build_number), 0) + 1 AS next_build FROM agent_rows WHERE workspace = $1", workspace)
-                .map(readable -> number(readable, "next_build"))
+                "SELECT COALESCE(MAX(build_number), 0) + 1 AS next_build FROM agent_rows WHERE workspace = $1",
+                readable -> number(readable, "next_build"), workspace)
                 .collectList()
                 .flatMapMany(next -> {
                     AgentRow row = AgentRow.created(AgentId.random(), workspace, next.get(0),
@@ -212,8 +232,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     /** Retires the workspace's active rows older than {@code beforeBuild}; emits them retired. */
     private Flux<AgentRow> retireActive(Connection connection, String workspace, long beforeBuild) {
         return query(connection, "SELECT * FROM agent_rows WHERE workspace = $1 AND active = TRUE "
-                        + "AND build_number < $2 ORDER BY build_number FOR UPDATE", workspace, beforeBuild)
-                .map(R2dbcAgentStore::row)
+                        + "AND build_number < $2 ORDER BY build_number FOR UPDATE", R2dbcAgentStore::row,
+                        workspace, beforeBuild)
                 .collectList()
                 .flatMapMany(Flux::fromIterable)
                 .concatMap(active -> {
@@ -226,13 +246,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     @Override
     public Mono<AgentRow> stopBuild(String workspace) {
         Objects.requireNonNull(workspace, "workspace");
-        return inTransaction(connection -> retireActive(connection, workspace, Long.MAX_VALUE))
-                .collectList()
-                .flatMap(written -> {
-                    written.forEach(localChanges::offer);
-                    localChanges.drain();
-                    return written.isEmpty() ? Mono.empty() : Mono.just(written.get(written.size() - 1));
-                });
+        return writer.submit(new RowWriter.StopBuild(workspace))
+                .flatMap(outcome -> outcome == RowWriter.NOTHING ? Mono.empty() : Mono.just((AgentRow) outcome));
     }
 
     @Override
@@ -243,15 +258,96 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             return Mono.error(new IllegalArgumentException("next must be the same row one version later, was "
                     + next.id() + " v" + next.version() + " after " + expected.id() + " v" + expected.version()));
         }
-        // One statement, one round trip, its own transaction: on PostgreSQL the NOTIFY rides in it,
-        // so it is sent exactly when the write commits.
-        return withConnection(connection -> write(connection, expected, next)).last()
-                .doOnNext(ok -> {
-                    if (ok) {
-                        localChanges.offer(next);
-                        localChanges.drain();
-                    }
-                });
+        return writer.submit(new RowWriter.CompareAndSet(expected, next)).cast(Boolean.class);
+    }
+
+    /** Publishes committed rows on {@link #changes()}, in commit order; called by the writer only. */
+    private void publish(List<AgentRow> committed) {
+        committed.forEach(localChanges::offer);
+        localChanges.drain();
+    }
+
+    /** How the writer's batches are committed, per dialect. */
+    private final class Batches implements RowWriter.Batches {
+
+        @Override
+        public Mono<boolean[]> compareAndSets(List<RowWriter.CompareAndSet> batch) {
+            if (dialect == Dialect.POSTGRESQL) {
+                // One statement: its own transaction, one round trip, the NOTIFY committed with it.
+                return Flux.usingWhen(pool.create(), connection -> compareAndSetsInOneStatement(connection, batch),
+                                Connection::close)
+                        .collect(Collectors.toSet())
+                        .map(written -> {
+                            boolean[] outcome = new boolean[batch.size()];
+                            for (int i = 0; i < outcome.length; i++) {
+                                outcome[i] = written.contains(batch.get(i).expected().id().value());
+                            }
+                            return outcome;
+                        });
+            }
+            return committed(connection -> Flux.fromIterable(batch)
+                    .concatMap(write -> update(connection, write.expected(), write.next()))
+                    .collectList()
+                    .map(written -> {
+                        boolean[] outcome = new boolean[written.size()];
+                        for (int i = 0; i < outcome.length; i++) {
+                            outcome[i] = written.get(i);
+                        }
+                        return outcome;
+                    }));
+        }
+
+        @Override
+        public Mono<List<AgentRow>> build(RowWriter.Write write) {
+            if (write instanceof RowWriter.StartBuild start) {
+                return committed(connection -> startBuildIn(connection, start.workspace(), start.createdAt()).collectList())
+                        // Two builds of one workspace on two replicas: one loses on the (workspace, build_number) key.
+                        .retryWhen(Retry.max(BUILD_ATTEMPTS).filter(R2dbcDataIntegrityViolationException.class::isInstance));
+            }
+            RowWriter.StopBuild stop = (RowWriter.StopBuild) write;
+            return committed(connection -> retireActive(connection, stop.workspace(), Long.MAX_VALUE).collectList());
+        }
+    }
+
+    /**
+     * PostgreSQL: every compare-and-set of the batch in one statement, its rows locked in id order
+     * (so two replicas' batches cannot deadlock), and one NOTIFY per payload-full of written rows.
+     * Emits the ids of the rows written.
+     */
+    private Flux<String> compareAndSetsInOneStatement(Connection connection, List<RowWriter.CompareAndSet> batch) {
+        StringBuilder values = new StringBuilder();
+        List<Object> parameters = new ArrayList<>();
+        int chunk = 0;
+        int chunkBytes = 0;
+        for (RowWriter.CompareAndSet write : batch) {
+            String note = RowNotification.encode(replica, write.next());
+            if (chunkBytes + note.length() + 1 > NOTIFY_PAYLOAD_BYTES) {
+                chunk++;
+                chunkBytes = 0;
+            }
+            chunkBytes += note.length() + 1;
+            Object[] row = updateValues(write.expected(), write.next());
+            int p = parameters.size();
+            values.append(values.length() == 0 ? "" : ", ").append(String.format(
+                    "($%d::varchar, $%d::bigint, $%d::varchar, $%d::bigint, $%d::bigint, $%d::varchar, $%d::bigint, "
+                            + "$%d::bigint, $%d::boolean, $%d::boolean, $%d::bigint, $%d::text, $%d::int)",
+                    p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9, p + 10, p + 11, p + 12, p + 13));
+            // updateValues: state, started, ready, incarnation, generation, seq, active, recorded, version, id, expected
+            parameters.addAll(List.of(row[9], row[10], row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                    row[8], note, chunk));
+        }
+        String sql = "WITH input (id, expected, state, started, ready, inc, gen, seq, active, recorded, version, note, "
+                + "chunk) AS (VALUES " + values + "), "
+                + "locked AS (SELECT r.id FROM agent_rows r JOIN input i ON r.id = i.id ORDER BY r.id FOR UPDATE OF r), "
+                + "updated AS (UPDATE agent_rows r SET lifecycle_state = i.state, started_at_nanos = i.started, "
+                + "ready_at_nanos = i.ready, last_incarnation = i.inc, last_generation = i.gen, last_seq = i.seq, "
+                + "active = i.active, duration_recorded = i.recorded, row_version = i.version FROM input i "
+                + "WHERE r.id = i.id AND r.row_version = i.expected AND r.id IN (SELECT id FROM locked) "
+                + "RETURNING r.id, i.note, i.chunk), "
+                + "notified AS (SELECT pg_notify('" + CHANNEL + "', string_agg(note, '" + RowNotification.SEPARATOR
+                + "')) FROM updated GROUP BY chunk) "
+                + "SELECT id FROM updated, (SELECT count(*) AS notifications FROM notified) n";
+        return query(connection, sql, readable -> readable.get("id", String.class), parameters.toArray());
     }
 
     /** The compare-and-set of one row, announced to other replicas on PostgreSQL; emits whether it wrote. */
@@ -269,7 +365,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         Object[] values = Arrays.copyOf(updateValues(expected, next), 12);
         values[11] = RowNotification.encode(replica, next);
         return query(connection, "WITH updated AS (" + UPDATE_ROW + " RETURNING id) SELECT pg_notify('" + CHANNEL
-                + "', $12) FROM updated", values)
+                + "', $12) FROM updated", readable -> true, values)
                 .count()
                 .map(rows -> rows == 1);
     }
@@ -295,17 +391,17 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     }
 
     /**
-     * Rows other replicas wrote, as announced by NOTIFY (each carries its row, so nothing is read
-     * back); reconnects with backoff if the listener drops.
+     * Rows other replicas wrote, as announced by NOTIFY (each payload carries its rows, one or
+     * more, so nothing is read back); reconnects with backoff if the listener drops.
      */
     private Flux<AgentRow> listen() {
-        return Flux.usingWhen(Mono.from(unpooled.create()).cast(PostgresqlConnection.class),
+        return Flux.usingWhen(Mono.from(listening.create()).cast(PostgresqlConnection.class),
                         connection -> connection.createStatement("LISTEN " + CHANNEL).execute()
                                 .flatMap(PostgresqlResult::getRowsUpdated)
                                 // Notifications cannot be backpressured: buffer them while rows are read.
                                 .thenMany(connection.getNotifications().onBackpressureBuffer()),
                         Connection::close)
-                .map(notification -> RowNotification.decode(notification.getParameter()))
+                .flatMapIterable(notification -> RowNotification.decodeAll(notification.getParameter()))
                 // This replica's own writes were published locally when they committed.
                 .filter(decoded -> !decoded.replica().equals(replica))
                 .concatMap(decoded -> decoded.row().map(Mono::just).orElseGet(() -> findRow(decoded.id())))
@@ -341,8 +437,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     @Override
     public Mono<Workspace> findWorkspace(String name) {
         // One result is consumed whole before the next statement runs on the same connection.
-        return withConnection(connection -> query(connection, "SELECT agent_name FROM workspaces WHERE name = $1", name)
-                .map(readable -> readable.get("agent_name", String.class))
+        return withConnection(connection -> query(connection, "SELECT agent_name FROM workspaces WHERE name = $1",
+                        readable -> readable.get("agent_name", String.class), name)
                 .collectList()
                 .flatMap(found -> found.isEmpty() ? Mono.empty() : scripts(connection, name)
                         .map(scripts -> new Workspace(name, found.get(0), scripts.get(0), scripts.get(1)))))
@@ -352,8 +448,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     @Override
     public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
         return withConnection(connection -> query(connection,
-                "SELECT name FROM workspaces WHERE identity_hash = $1", identityHash)
-                .map(readable -> readable.get("name", String.class)))
+                "SELECT name FROM workspaces WHERE identity_hash = $1", readable -> readable.get("name", String.class),
+                identityHash))
                 .next()
                 .flatMap(name -> findWorkspace(name).map(workspace -> new StoredWorkspace(workspace, identityHash)));
     }
@@ -361,11 +457,10 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     /** The workspace's startup scripts (index 0) and shutdown scripts (index 1), in order. */
     private Mono<List<List<Script>>> scripts(Connection connection, String workspace) {
         return query(connection, "SELECT * FROM workspace_scripts WHERE workspace = $1 ORDER BY phase, script_index",
-                workspace)
-                .map(readable -> new Object[] {readable.get("phase", String.class), new Script(
+                readable -> new Object[] {readable.get("phase", String.class), new Script(
                         readable.get("command", String.class),
                         Duration.ofMillis(number(readable, "timeout_millis")),
-                        Boolean.TRUE.equals(readable.get("blocks_login", Boolean.class)))})
+                        Boolean.TRUE.equals(readable.get("blocks_login", Boolean.class)))}, workspace)
                 .collectList()
                 .map(all -> {
                     List<Script> start = new ArrayList<>();
@@ -387,16 +482,24 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     @Override
     public Mono<StoredSessionToken> findSessionToken(String tokenHash) {
         return withConnection(connection -> query(connection,
-                "SELECT agent_id FROM session_tokens WHERE token_hash = $1", tokenHash)
-                .map(readable -> new StoredSessionToken(tokenHash, AgentId.of(readable.get("agent_id", String.class)))))
+                "SELECT agent_id FROM session_tokens WHERE token_hash = $1",
+                readable -> new StoredSessionToken(tokenHash, AgentId.of(readable.get("agent_id", String.class))), tokenHash))
                 .next();
     }
 
     // ---- plumbing -------------------------------------------------------------------------------
 
-    /** Closes the connection pool; completes once every connection is closed. */
+    /**
+     * Closes the store: new writes are refused (RESOURCE_EXHAUSTED, retryable), every write already
+     * taken is committed, then the pool closes; completes once every connection is closed.
+     */
     public Mono<Void> close() {
-        return pool.disposeLater();
+        return writer.close().then(pool.disposeLater());
+    }
+
+    /** What the writer has committed so far: batches, writes and batch sizes. */
+    RowWriter.Stats writeStats() {
+        return writer.stats();
     }
 
     /** Starts closing the connection pool, without waiting (r2dbc-pool's own dispose() blocks). */
@@ -410,21 +513,49 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return pool.isDisposed();
     }
 
+    /**
+     * Runs {@code work} on a pooled connection to its end, whatever the caller does: a connection
+     * given back to the pool while its statement still runs would be handed to the next caller
+     * mid-conversation (on PostgreSQL its replies then mix with the next query's). A caller that
+     * cancels only stops waiting.
+     */
     private <T> Flux<T> withConnection(Function<Connection, ? extends Publisher<T>> work) {
-        return Flux.usingWhen(pool.create(), work, Connection::close).subscribeOn(scheduler);
+        return toTheEnd(Flux.usingWhen(pool.create(), work, Connection::close));
+    }
+
+    /** Runs {@code work} in a transaction to its end, whatever the caller does; emits once committed. */
+    private <T> Flux<T> inTransaction(Function<Connection, ? extends Publisher<T>> work) {
+        return toTheEnd(committed(connection -> Flux.from(work.apply(connection)).collectList())
+                .flatMapIterable(all -> all));
+    }
+
+    /** Runs {@code work} and collects what it emits, shielded from the caller's cancellation. */
+    private <T> Flux<T> toTheEnd(Flux<T> work) {
+        Mono<List<T>> all = work.collectList().subscribeOn(scheduler);
+        return Mono.fromFuture(all::toFuture, true).flatMapIterable(values -> values);
     }
 
     /**
-     * Runs {@code work} in a transaction. Its values are emitted before the commit, and cancelling
-     * rolls back: callers wait for completion ({@code collectList}, {@code last}) before acting.
+     * Runs {@code work} in a transaction and emits its value once the transaction has committed
+     * (and, on H2, been forced to disk); rolls back on error. Only the writer and the shielded
+     * paths above call it, so it is never cancelled half-way.
      */
-    private <T> Flux<T> inTransaction(Function<Connection, ? extends Publisher<T>> work) {
-        return Flux.usingWhen(pool.create(),
-                connection -> Mono.from(connection.beginTransaction()).thenMany(work.apply(connection)),
-                connection -> Mono.from(connection.commitTransaction()).then(Mono.from(connection.close())),
-                (connection, error) -> Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.close())),
-                connection -> Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.close())))
+    private <T> Mono<T> committed(Function<Connection, Mono<T>> work) {
+        return Mono.usingWhen(pool.create(),
+                        connection -> Mono.from(connection.beginTransaction())
+                                .then(work.apply(connection))
+                                .flatMap(value -> Mono.from(connection.commitTransaction())
+                                        .then(sync(connection))
+                                        .thenReturn(value)),
+                        Connection::close,
+                        (connection, error) -> Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.close())),
+                        connection -> Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.close())))
                 .subscribeOn(scheduler);
+    }
+
+    /** H2: forces what the commit wrote to the disk, so an acknowledged write survives a power loss. */
+    private Mono<Void> sync(Connection connection) {
+        return dialect == Dialect.H2 ? execute(connection, "CHECKPOINT SYNC").then() : Mono.empty();
     }
 
     /** A typed null to bind. */
@@ -449,9 +580,14 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return statement;
     }
 
-    static Flux<Readable> query(Connection connection, String sql, Object... values) {
+    /**
+     * Runs a query and maps each row with {@code mapper}, inside the driver's callback: a row is
+     * valid only there (PostgreSQL releases its buffer right after).
+     */
+    static <T> Flux<T> query(Connection connection, String sql, Function<? super Readable, ? extends T> mapper,
+            Object... values) {
         return Flux.from(bind(connection.createStatement(sql), values).execute())
-                .flatMap(result -> result.map(readable -> (Readable) readable));
+                .flatMap(result -> result.map(mapper::apply));
     }
 
     static Mono<Long> execute(Connection connection, String sql, Object... values) {

@@ -8,17 +8,23 @@ import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The payload of a row-change NOTIFY: the writing replica and the whole row, so that listeners
  * need no query per change and a replica can skip its own writes (already published locally).
- * Text fields are URL-encoded, so ';' never appears inside one. An older replica's payload (the
- * bare row id) still parses: as a row id to read.
+ * Text fields are URL-encoded, so neither ';' nor the row separator '|' appears inside one; a
+ * payload carries one row or several (a whole batch's, joined by '|'). An older replica's payload
+ * (the bare row id) still parses: as a row id to read.
  */
 final class RowNotification {
 
     private static final String VERSION = "v1";
+    /** Between the rows of one payload. */
+    static final String SEPARATOR = "|";
 
     /** A decoded payload: whose write it was, and the row if the payload carried it. */
     record Decoded(String replica, AgentId id, Optional<AgentRow> row) {
@@ -35,6 +41,11 @@ final class RowNotification {
                 row.lastChain() == null ? "" : Long.toString(row.lastChain().generation()),
                 Long.toString(row.lastSeq()), row.active() ? "1" : "0", row.buildDurationRecorded() ? "1" : "0",
                 Long.toString(row.version()));
+    }
+
+    /** Every row a payload carries. */
+    static List<Decoded> decodeAll(String payload) {
+        return Stream.of(payload.split(Pattern.quote(SEPARATOR))).map(RowNotification::decode).toList();
     }
 
     static Decoded decode(String payload) {

@@ -39,4 +39,16 @@ class RowNotificationTest {
         assertThat(decoded.row()).isEmpty();
         assertThat(decoded.replica()).isEmpty();
     }
+
+    @Test
+    void aPayloadCarriesSeveralRowsWhateverTheirTextHolds() {
+        AgentRow first = AgentRow.created(AgentId.of("a|b"), "ws|1", 1, Instant.ofEpochSecond(5));
+        AgentRow second = new AgentRow(AgentId.of("c"), "ws", 2, Instant.ofEpochSecond(6), LifecycleState.STARTING,
+                Instant.ofEpochSecond(7), null, new ChainId("i|n", 0), 1, true, false, 2);
+
+        String payload = RowNotification.encode("x", first) + RowNotification.SEPARATOR + RowNotification.encode("x", second);
+
+        assertThat(RowNotification.decodeAll(payload)).extracting(decoded -> decoded.row().orElseThrow())
+                .containsExactly(first, second);
+    }
 }

@@ -1,10 +1,13 @@
 package dev.agentcore.store;
 
+import io.r2dbc.h2.H2ConnectionConfiguration;
+import io.r2dbc.h2.H2ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Flux;
@@ -48,6 +51,17 @@ final class TestDatabases {
             }
         }
         return serverUrl;
+    }
+
+    /** An unpooled connection factory to a new, empty database: PostgreSQL, or an H2 file in {@code directory}. */
+    static ConnectionFactory connectionFactory(R2dbcAgentStore.Dialect dialect, Path directory) {
+        if (dialect == R2dbcAgentStore.Dialect.POSTGRESQL) {
+            return ConnectionFactories.get(newPostgresDatabase());
+        }
+        return new H2ConnectionFactory(H2ConnectionConfiguration.builder()
+                .file(directory.toAbsolutePath().resolve("agentcore").toString())
+                .property("WRITE_DELAY", "0")
+                .build());
     }
 
     /** A URL to a new, empty PostgreSQL database. */
