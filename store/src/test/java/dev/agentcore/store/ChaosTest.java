@@ -15,6 +15,7 @@ import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.AgentStore;
 import dev.agentcore.core.control.LifecycleService;
 import dev.agentcore.core.control.Workspace;
+import dev.agentcore.store.R2dbcAgentStore.Dialect;
 import dev.agentcore.transport.AgentConnector;
 import dev.agentcore.transport.ControlPlaneAddress;
 import dev.agentcore.transport.ControlPlaneServer;
@@ -28,11 +29,17 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -42,11 +49,14 @@ import reactor.core.scheduler.Schedulers;
 /**
  * Many agents, many updates, and every fault at once: connections cut at random byte offsets
  * (inside frames, in the middle of replays) by a proxy, build boundaries, and control-plane
- * restarts on the H2 file store. When the faults stop and the system settles, the invariants of
- * DESIGN.md section 7 must hold.
+ * restarts on the store's database (the H2 file, PostgreSQL). When the faults stop and the system
+ * settles, the invariants of DESIGN.md section 7 must hold, checked against every write the
+ * stores committed, as their change streams published them.
  *
- * <p>Seeded. {@code -Dagentcore.chaos.seed=S}, {@code -Dagentcore.chaos.agents=N} and
- * {@code -Dagentcore.chaos.rounds=R} reproduce a failure or run a longer soak.
+ * <p>Seeded. {@code -Dagentcore.chaos.seed=S} (both stores), {@code -Dagentcore.chaos.h2Seeds=A,B}
+ * and {@code -Dagentcore.chaos.postgresSeeds=C}, {@code -Dagentcore.chaos.agents=N} and
+ * {@code -Dagentcore.chaos.rounds=R} reproduce a failure or run a longer soak;
+ * {@code -Dagentcore.chaos.cpuStealers=K} runs K busy threads beside it, as a starved machine.
  */
 class ChaosTest {
 
@@ -58,69 +68,41 @@ class ChaosTest {
     @TempDir
     Path directory;
 
-    /** One applied write, as the store saw it. */
-    record Write(AgentId row, ChainId chain, long seq, boolean toActiveRow) {
-    }
-
-    /** Wraps the store of the moment, recording every compare-and-set that wrote; outlives restarts. */
+    /**
+     * Every row write the stores committed, from their own change streams (a recorder around a
+     * caller's compare-and-set would miss a write whose caller was cancelled after the commit);
+     * outlives restarts.
+     */
     static final class RecordingStore {
-        final List<Write> writes = new CopyOnWriteArrayList<>();
+        /** Per row, every version written. */
+        final Map<AgentId, Map<Long, AgentRow>> versions = new ConcurrentHashMap<>();
 
-        AgentStore wrap(R2dbcAgentStore store) {
-            return new AgentStore() {
-                @Override
-                public Mono<AgentRow> findRow(AgentId id) {
-                    return store.findRow(id);
-                }
-
-                @Override
-                public Mono<AgentRow> latestRow(String workspace) {
-                    return store.latestRow(workspace);
-                }
-
-                @Override
-                public Flux<AgentRow> rows(String workspace, int limit) {
-                    return store.rows(workspace, limit);
-                }
-
-                @Override
-                public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
-                    return store.startBuild(workspace, createdAt);
-                }
-
-                @Override
-                public Mono<AgentRow> stopBuild(String workspace) {
-                    return store.stopBuild(workspace);
-                }
-
-                @Override
-                public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
-                    return store.compareAndSet(expected, next).doOnNext(written -> {
-                        if (written) {
-                            writes.add(new Write(next.id(), next.lastChain(), next.lastSeq(), expected.active()));
-                        }
-                    });
-                }
-
-                @Override
-                public Flux<AgentRow> changes() {
-                    return store.changes();
-                }
-            };
+        Disposable record(AgentStore store) {
+            return store.changes().subscribe(row -> versions.computeIfAbsent(row.id(), id -> new ConcurrentHashMap<>())
+                    .put(row.version(), row));
         }
     }
 
-    /** The control plane: a store on the H2 file and a server on a fixed port, restartable. */
+    /** The control plane: a store on the database and a server on a fixed port, restartable. */
     final class ControlPlane {
         final RecordingStore recording = new RecordingStore();
+        final Dialect dialect;
+        final String postgresUrl;
         R2dbcAgentStore store;
+        Disposable recordingThisStore;
         RunningControlPlane server;
         int port;
 
+        ControlPlane(Dialect dialect) {
+            this.dialect = dialect;
+            this.postgresUrl = dialect == Dialect.POSTGRESQL ? TestDatabases.newPostgresDatabase() : null;
+        }
+
         void start() {
-            store = R2dbcAgentStore.openH2File(directory).block(SETTLE);
-            AgentStore rows = recording.wrap(store);
-            server = ControlPlaneServer.builder(LifecycleService.builder(rows).build(), new AccessService(rows, store))
+            store = (dialect == Dialect.H2 ? R2dbcAgentStore.openH2File(directory) : R2dbcAgentStore.open(postgresUrl))
+                    .block(SETTLE);
+            recordingThisStore = recording.record(store);
+            server = ControlPlaneServer.builder(LifecycleService.builder(store).build(), new AccessService(store, store))
                     .tcp("127.0.0.1", port)
                     .adminToken(ADMIN_TOKEN)
                     .updateRateLimit(10_000, 10_000)
@@ -131,6 +113,7 @@ class ChaosTest {
         void stop() {
             server.disposeNow(SETTLE);
             store.close().block(SETTLE);
+            recordingThisStore.dispose();
         }
     }
 
@@ -169,15 +152,33 @@ class ChaosTest {
         }
     }
 
-    @Test
-    void agentsConvergeWithNothingLostOrDoubledWhateverTheFaults() {
-        long seed = Long.getLong("agentcore.chaos.seed", 20261127L);
+    /**
+     * The runs: seeds on H2 from {@code agentcore.chaos.h2Seeds}, on PostgreSQL from
+     * {@code agentcore.chaos.postgresSeeds} (comma-separated; empty for none); or the one seed
+     * {@code agentcore.chaos.seed} on both.
+     */
+    static Stream<Arguments> runs() {
+        String one = System.getProperty("agentcore.chaos.seed");
+        String h2 = one != null ? one : System.getProperty("agentcore.chaos.h2Seeds", "20261127,1,2");
+        String postgres = one != null ? one : System.getProperty("agentcore.chaos.postgresSeeds", "20261127");
+        return Stream.concat(seeds(h2).map(seed -> Arguments.of(Dialect.H2, seed)),
+                seeds(postgres).map(seed -> Arguments.of(Dialect.POSTGRESQL, seed)));
+    }
+
+    private static Stream<Long> seeds(String list) {
+        return Stream.of(list.split(",")).map(String::strip).filter(seed -> !seed.isEmpty()).map(Long::parseLong);
+    }
+
+    @ParameterizedTest(name = "{0}, seed {1}")
+    @MethodSource("runs")
+    void agentsConvergeWithNothingLostOrDoubledWhateverTheFaults(Dialect dialect, long seed) {
         int agentCount = Integer.getInteger("agentcore.chaos.agents", 100);
         int rounds = Integer.getInteger("agentcore.chaos.rounds", 100);
-        System.out.printf("ChaosTest: %d agents, %d rounds, seed %d (-Dagentcore.chaos.seed=%d)%n",
-                agentCount, rounds, seed, seed);
+        System.out.printf("ChaosTest: %s, %d agents, %d rounds, seed %d (-Dagentcore.chaos.seed=%d)%n",
+                dialect, agentCount, rounds, seed, seed);
         Random random = new Random(seed);
-        ControlPlane controlPlane = new ControlPlane();
+        CpuStealers stealers = CpuStealers.start(Integer.getInteger("agentcore.chaos.cpuStealers", 0));
+        ControlPlane controlPlane = new ControlPlane(dialect);
         controlPlane.start();
         FaultProxy proxy = FaultProxy.start(controlPlane.port, seed);
         proxy.cutRandomly(0.3, 4096);
@@ -203,7 +204,7 @@ class ChaosTest {
                 if (random.nextInt(3) == 0) {
                     // A build boundary for some agent, wherever its reporting is.
                     Agent agent = agents.get(random.nextInt(agents.size()));
-                    LifecycleService service = LifecycleService.builder(controlPlane.recording.wrap(controlPlane.store)).build();
+                    LifecycleService service = LifecycleService.builder(controlPlane.store).build();
                     service.startBuild(agent.workspace).block(SETTLE);
                     builds++;
                 }
@@ -211,7 +212,7 @@ class ChaosTest {
                     proxy.cutAll();
                 }
                 if (round > 0 && round % Math.max(1, rounds / 4) == 0) {
-                    // The control plane goes down and comes back on its H2 file.
+                    // The control plane goes down and comes back on its database.
                     controlPlane.stop();
                     controlPlane.start();
                     restarts++;
@@ -222,14 +223,45 @@ class ChaosTest {
 
             proxy.cutRandomly(0, 0);
             awaitConvergence(agents, controlPlane);
-            System.out.printf("ChaosTest: %d updates, %d cuts over %d connections, %d builds, %d restarts%n",
-                    updates, proxy.cuts(), proxy.connections(), builds, restarts);
+            System.out.printf("ChaosTest: %s, seed %d: %d updates, %d cuts over %d connections, %d builds, %d restarts%n",
+                    dialect, seed, updates, proxy.cuts(), proxy.connections(), builds, restarts);
             assertThat(updates).isGreaterThanOrEqualTo(agentCount * rounds);
             checkInvariants(agents, controlPlane);
         } finally {
             agents.forEach(agent -> agent.reporting.dispose());
             proxy.close();
             controlPlane.stop();
+            stealers.stop();
+        }
+    }
+
+    /** Busy threads that take CPU from everything else while a run lasts. */
+    record CpuStealers(List<Thread> threads, AtomicBoolean running) {
+        static CpuStealers start(int count) {
+            AtomicBoolean running = new AtomicBoolean(true);
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                Thread thread = new Thread(() -> {
+                    long spin = 0;
+                    while (running.get()) {
+                        spin = spin * 6364136223846793005L + 1442695040888963407L;
+                    }
+                    if (spin == 42) {
+                        System.out.print(""); // keeps the loop from being optimised away
+                    }
+                }, "cpu-stealer-" + i);
+                thread.setDaemon(true);
+                thread.start();
+                threads.add(thread);
+            }
+            if (count > 0) {
+                System.out.printf("ChaosTest: %d CPU-stealing threads running%n", count);
+            }
+            return new CpuStealers(threads, running);
+        }
+
+        void stop() {
+            running.set(false);
         }
     }
 
@@ -261,31 +293,45 @@ class ChaosTest {
     }
 
     private static void checkInvariants(List<Agent> agents, ControlPlane controlPlane) {
-        List<Write> writes = controlPlane.recording.writes;
-        // No (chain, seq) applied twice to a row; no write to a retired row.
+        // Per row, in version order: every write that applied a new (chain, seq), none twice, none after
+        // the row was retired.
         Set<String> applied = new HashSet<>();
-        for (Write write : writes) {
-            assertThat(applied.add(write.row() + "/" + write.chain() + "#" + write.seq()))
-                    .as("applied twice: %s", write).isTrue();
-            assertThat(write.toActiveRow()).as("written to a retired row: %s", write).isTrue();
-        }
+        controlPlane.recording.versions.forEach((id, byVersion) -> {
+            AgentRow previous = null;
+            for (AgentRow row : new TreeMap<>(byVersion).values()) {
+                if (previous != null) {
+                    assertThat(row.version()).as("a version of %s missing from the change stream", id)
+                            .isEqualTo(previous.version() + 1);
+                    assertThat(previous.active() || !row.active()).as("written after retirement: %s after %s", row,
+                            previous).isTrue();
+                }
+                boolean newUpdate = row.lastChain() != null && (previous == null
+                        || !row.lastChain().equals(previous.lastChain()) || row.lastSeq() != previous.lastSeq());
+                if (newUpdate) {
+                    assertThat(applied.add(id + "/" + row.lastChain() + "#" + row.lastSeq()))
+                            .as("applied twice: %s", row).isTrue();
+                }
+                previous = row;
+            }
+        });
         for (Agent agent : agents) {
-            // Nothing acknowledged is lost: every ack is an applied write.
+            // Nothing acknowledged is lost: every ack, APPLIED or DUPLICATE, is a committed write.
             for (ReporterEvent.UpdateAcknowledged acked : agent.acks) {
                 LifecycleAck ack = acked.ack();
                 if (!applied.contains(acked.agent() + "/" + ack.chain() + "#" + ack.seq())) {
-                    // Tell the whole story of that chain: the agent's events and every recorded write of it.
+                    // Tell the whole story of that chain: the agent's events and every committed write of it.
                     String story = agent.events.stream()
                             .filter(event -> !(event instanceof ReporterEvent.UpdateSent sent)
                                     || sent.update().chain().equals(ack.chain()))
                             .filter(event -> !(event instanceof ReporterEvent.UpdateAcknowledged other)
                                     || other.ack().chain().equals(ack.chain()))
                             .map(Object::toString)
-                            .collect(java.util.stream.Collectors.joining("\n  "));
-                    String chainWrites = writes.stream().filter(write -> ack.chain().equals(write.chain()))
-                            .map(Object::toString).collect(java.util.stream.Collectors.joining("\n  "));
-                    throw new AssertionError("acknowledged but not applied: " + acked + "\nwrites of that chain:\n  "
-                            + chainWrites + "\nthe agent's events:\n  " + story);
+                            .collect(Collectors.joining("\n  "));
+                    String chainWrites = controlPlane.recording.versions.getOrDefault(acked.agent(), Map.of()).values()
+                            .stream().filter(row -> ack.chain().equals(row.lastChain()))
+                            .map(Object::toString).collect(Collectors.joining("\n  "));
+                    throw new AssertionError("acknowledged (" + ack.outcome() + ") but never written: " + acked
+                            + "\nwrites of that chain to that row:\n  " + chainWrites + "\nthe agent's events:\n  " + story);
                 }
             }
             // started_at <= ready_at, both at or after the row's creation, on every row.
@@ -296,6 +342,9 @@ class ChaosTest {
                 if (row.readyAt() != null && row.startedAt() != null) {
                     assertThat(row.readyAt()).as("ready_at of %s", row).isAfterOrEqualTo(row.startedAt());
                 }
+                // The change stream carried every write: the stored row is its last recorded version.
+                assertThat(controlPlane.recording.versions.getOrDefault(row.id(), Map.of()).get(row.version()))
+                        .as("the stored row as recorded").isEqualTo(row);
             }
         }
     }
