@@ -16,36 +16,55 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every acknowledged row state survives the control plane stopping, cleanly or killed. */
+/**
+ * Every acknowledged row state survives the control plane stopping, cleanly or killed, and the
+ * store always opens again on its file: each case is repeated, a restart after a restart.
+ */
 class H2DurabilityTest {
+
+    private static final int RESTARTS = 3;
 
     @TempDir
     Path directory;
 
     @Test
-    void acknowledgedStateSurvivesACleanRestart() {
-        R2dbcAgentStore first = R2dbcAgentStore.openH2File(directory).block(TIMEOUT);
-        LifecycleService service = LifecycleService.builder(first).build();
-        AgentRow row = service.startBuild("ws").block(TIMEOUT);
+    void acknowledgedStateSurvivesCleanRestarts() {
         ChainId chain = new ChainId("agent", 0);
-        service.apply(row.id(), new LifecycleUpdate(chain, 1, LifecycleState.STARTING, Instant.now(), false, null))
-                .block(TIMEOUT);
-        service.apply(row.id(), new LifecycleUpdate(chain, 2, LifecycleState.READY, Instant.now(), false, null))
-                .block(TIMEOUT);
-        AgentRow acknowledged = first.findRow(row.id()).block(TIMEOUT);
-        first.dispose();
-
-        R2dbcAgentStore second = R2dbcAgentStore.openH2File(directory).block(TIMEOUT);
-        assertThat(second.findRow(row.id()).block(TIMEOUT)).isEqualTo(acknowledged);
-        second.dispose();
+        AgentRow acknowledged = null;
+        for (int restart = 0; restart < RESTARTS; restart++) {
+            R2dbcAgentStore store = R2dbcAgentStore.openH2File(directory).block(TIMEOUT);
+            if (acknowledged != null) {
+                assertThat(store.findRow(acknowledged.id()).block(TIMEOUT)).isEqualTo(acknowledged);
+            }
+            LifecycleService service = LifecycleService.builder(store).build();
+            AgentRow row = service.startBuild("ws").block(TIMEOUT);
+            service.apply(row.id(), new LifecycleUpdate(chain, 1, LifecycleState.STARTING, Instant.now(), false, null))
+                    .block(TIMEOUT);
+            // The last write is still in the writer's hands when close() is called: close waits for it.
+            service.apply(row.id(), new LifecycleUpdate(chain, 2, LifecycleState.READY, Instant.now(), false, null))
+                    .subscribe();
+            store.close().block(TIMEOUT);
+            R2dbcAgentStore reopened = R2dbcAgentStore.openH2File(directory).block(TIMEOUT);
+            acknowledged = reopened.findRow(row.id()).block(TIMEOUT);
+            assertThat(acknowledged.state()).isIn(LifecycleState.STARTING, LifecycleState.READY);
+            reopened.close().block(TIMEOUT);
+        }
     }
 
     @Test
-    void acknowledgedStateSurvivesAKilledProcess() throws IOException, InterruptedException {
+    void acknowledgedStateSurvivesKilledProcesses() throws IOException, InterruptedException {
+        Random random = new Random(20261128L);
+        for (int kill = 0; kill < RESTARTS; kill++) {
+            killedWriterLosesNothing(50 + random.nextInt(150));
+        }
+    }
+
+    private void killedWriterLosesNothing(int acksBeforeKill) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process writer = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
                 H2WriterProcess.class.getName(), directory.toString()))
@@ -57,8 +76,8 @@ class H2DurabilityTest {
                 StandardCharsets.UTF_8))) {
             String line;
             int acks = 0;
-            // Kill it mid-stream, without warning, after 100 acknowledged writes.
-            while (acks < 100 && (line = output.readLine()) != null) {
+            // Kill it mid-stream, without warning.
+            while (acks < acksBeforeKill && (line = output.readLine()) != null) {
                 if (line.startsWith("ROW ")) {
                     rowId = line.substring(4);
                 } else if (line.startsWith("ACK ")) {
@@ -70,12 +89,12 @@ class H2DurabilityTest {
             assertThat(writer.waitFor(30, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(rowId).isNotNull();
-        assertThat(lastAcknowledged).isGreaterThan(100);
+        assertThat(lastAcknowledged).isGreaterThan(acksBeforeKill);
 
         R2dbcAgentStore reopened = R2dbcAgentStore.openH2File(directory).block(TIMEOUT);
         AgentRow row = reopened.findRow(AgentId.of(rowId)).block(TIMEOUT);
         assertThat(row.version()).as("every acknowledged write is on disk").isGreaterThanOrEqualTo(lastAcknowledged);
         assertThat(row.state()).isIn(LifecycleState.STARTING, LifecycleState.READY);
-        reopened.dispose();
+        reopened.close().block(TIMEOUT);
     }
 }

@@ -141,6 +141,26 @@ public abstract class AgentStoreContract {
     }
 
     @Test
+    void aWriteWhoseCallerCancelsRunsToItsEndAndIsPublished() {
+        AgentRow created = build("ws");
+        AgentRow next = new AgentRow(created.id(), "ws", 1, created.createdAt(), LifecycleState.STARTING,
+                clock.instant(), null, CHAIN, 1, true, false, created.version() + 1);
+
+        // Each caller leaves as soon as it has asked: the store has taken the write, which runs to its end.
+        store.compareAndSet(created, next).subscribe().dispose();
+        StepVerifier.create(service.watch("ws").filter(row -> row.version() == next.version()).take(1))
+                .expectNext(next).expectComplete().verify(TIMEOUT);
+        store.startBuild("ws", clock.instant()).subscribe().dispose();
+        StepVerifier.create(service.watch("ws").filter(row -> row.buildNumber() == 2).take(1))
+                .expectNextCount(1).expectComplete().verify(TIMEOUT);
+        store.stopBuild("ws").subscribe().dispose();
+        StepVerifier.create(service.watch("ws").filter(row -> row.buildNumber() == 2 && !row.active()).take(1))
+                .expectNextCount(1).expectComplete().verify(TIMEOUT);
+
+        assertThat(row(created.id())).isEqualTo(next.retired());
+    }
+
+    @Test
     void duplicatesWriteNothing() {
         AgentRow created = build("ws");
         service.apply(created.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())).block(TIMEOUT);

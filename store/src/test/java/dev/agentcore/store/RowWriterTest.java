@@ -1,0 +1,164 @@
+package dev.agentcore.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.control.AgentRow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+/** The writer alone, over batches this test commits by hand: grouping, bounds, cancellation, close. */
+class RowWriterTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    /** Batches that wait until the test commits (or fails) them, one at a time. */
+    static final class HandCommittedBatches implements RowWriter.Batches {
+        final List<List<RowWriter.CompareAndSet>> batches = new CopyOnWriteArrayList<>();
+        final List<Sinks.One<boolean[]>> commits = new CopyOnWriteArrayList<>();
+
+        @Override
+        public Mono<boolean[]> compareAndSets(List<RowWriter.CompareAndSet> batch) {
+            Sinks.One<boolean[]> commit = Sinks.one();
+            batches.add(batch);
+            commits.add(commit);
+            return commit.asMono();
+        }
+
+        @Override
+        public Mono<List<AgentRow>> build(RowWriter.Write write) {
+            return Mono.just(List.of());
+        }
+
+        void commit(int batch, boolean... written) {
+            assertThat(commits.get(batch).tryEmitValue(written).isSuccess()).isTrue();
+        }
+
+        void fail(int batch) {
+            assertThat(commits.get(batch).tryEmitError(new IllegalStateException("disk gone")).isSuccess()).isTrue();
+        }
+    }
+
+    private final HandCommittedBatches batches = new HandCommittedBatches();
+    private final List<AgentRow> published = new CopyOnWriteArrayList<>();
+
+    private RowWriter writer(int maxBatch, int maxQueued) {
+        return new RowWriter(batches, published::addAll, maxBatch, maxQueued);
+    }
+
+    private static RowWriter.CompareAndSet write(String row) {
+        AgentRow created = AgentRow.created(AgentId.of(row), "ws-" + row, 1, Instant.EPOCH);
+        AgentRow next = new AgentRow(created.id(), created.workspace(), 1, Instant.EPOCH, created.state(), null, null,
+                null, 0, true, false, 2);
+        return new RowWriter.CompareAndSet(created, next);
+    }
+
+    @Test
+    void waitingWritesAreCommittedTogetherOnePerRowInTheOrderTaken() {
+        RowWriter writer = writer(3, 100);
+        List<Mono<Object>> outcomes = new ArrayList<>();
+        for (String row : List.of("a", "b", "b", "c", "d", "e")) {
+            outcomes.add(writer.submit(write(row)).cache());
+            outcomes.get(outcomes.size() - 1).subscribe();
+        }
+
+        assertThat(batches.batches).hasSize(1); // the first write alone: the writer was idle
+        batches.commit(0, true);
+        // Then every waiting write, up to 3 and one per row: b, then b again starts the next batch.
+        assertThat(batches.batches.get(1)).extracting(w -> w.expected().id().value()).containsExactly("b");
+        batches.commit(1, true);
+        assertThat(batches.batches.get(2)).extracting(w -> w.expected().id().value()).containsExactly("b", "c", "d");
+        batches.commit(2, false, true, true);
+        assertThat(batches.batches.get(3)).extracting(w -> w.expected().id().value()).containsExactly("e");
+        batches.commit(3, true);
+
+        assertThat(outcomes).extracting(outcome -> outcome.block(TIMEOUT))
+                .containsExactly(true, true, false, true, true, true);
+        assertThat(published).extracting(row -> row.id().value()).containsExactly("a", "b", "c", "d", "e");
+        assertThat(writer.stats().batches()).isEqualTo(4);
+        assertThat(writer.stats().batchSizeAt(0.5)).isEqualTo(1);
+        assertThat(writer.stats().batchSizeAt(1.0)).isEqualTo(3);
+    }
+
+    @Test
+    void aCallerThatCancelsOnlyStopsWaiting() {
+        RowWriter writer = writer(10, 100);
+
+        writer.submit(write("a")).subscribe().dispose();
+        batches.commit(0, true);
+
+        assertThat(published).extracting(row -> row.id().value()).containsExactly("a");
+    }
+
+    @Test
+    void aFullQueueIsAnsweredResourceExhaustedAndLosesNothingItTook() {
+        RowWriter writer = writer(10, 2);
+        Mono<Object> first = writer.submit(write("a")).cache();
+        first.subscribe(); // taken into a batch at once: the queue is empty again
+        Mono<Object> second = writer.submit(write("b")).cache();
+        second.subscribe();
+        Mono<Object> third = writer.submit(write("c")).cache();
+        third.subscribe();
+
+        StepVerifier.create(writer.submit(write("d")))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(AgentcoreException.class,
+                        refusal -> {
+                            assertThat(refusal.code()).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
+                            assertThat(refusal.getMessage()).contains("2 writes waiting");
+                        }))
+                .verify(TIMEOUT);
+        batches.commit(0, true);
+        batches.commit(1, true, true);
+        assertThat(List.of(first, second, third)).extracting(outcome -> outcome.block(TIMEOUT))
+                .containsExactly(true, true, true);
+    }
+
+    @Test
+    void aFailedBatchFailsItsWritesAndTheWriterGoesOn() {
+        RowWriter writer = writer(10, 100);
+        Mono<Object> first = writer.submit(write("a")).cache();
+        first.subscribe();
+        Mono<Object> second = writer.submit(write("b")).cache();
+        second.subscribe();
+
+        batches.fail(0);
+        batches.commit(1, true);
+
+        StepVerifier.create(first).expectErrorMessage("disk gone").verify(TIMEOUT);
+        StepVerifier.create(second).expectNext(true).verifyComplete();
+        assertThat(published).extracting(row -> row.id().value()).containsExactly("b");
+    }
+
+    @Test
+    void closeRefusesNewWritesAndWaitsForTheTakenOnes() {
+        RowWriter writer = writer(10, 100);
+        Mono<Object> taken = writer.submit(write("a")).cache();
+        taken.subscribe();
+        Mono<Object> waiting = writer.submit(write("b")).cache();
+        waiting.subscribe();
+
+        AtomicBoolean closed = new AtomicBoolean();
+        writer.close().subscribe(null, null, () -> closed.set(true));
+        StepVerifier.create(writer.submit(write("c")))
+                .expectErrorSatisfies(error -> assertThat(((AgentcoreException) error).code())
+                        .isEqualTo(ErrorCode.RESOURCE_EXHAUSTED))
+                .verify(TIMEOUT);
+        assertThat(closed).as("closed while writes were in hand").isFalse();
+        batches.commit(0, true);
+        assertThat(closed).as("closed while writes were in hand").isFalse();
+        batches.commit(1, true);
+
+        assertThat(closed).isTrue();
+        assertThat(List.of(taken, waiting)).extracting(outcome -> outcome.block(TIMEOUT)).containsExactly(true, true);
+    }
+}
