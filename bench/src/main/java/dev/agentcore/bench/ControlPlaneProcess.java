@@ -1,5 +1,6 @@
 package dev.agentcore.bench;
 
+import dev.agentcore.store.WriteStats;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -21,6 +23,8 @@ import java.util.regex.Pattern;
 final class ControlPlaneProcess implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("listening on tcp://([^:]+):(\\d+)");
+    /** What starts each line that {@code control-plane --bench-write-stats} prints (ControlPlaneCommand's). */
+    private static final String WRITE_STATS_PREFIX = "agentcore store writes: ";
     private static final Pattern HISTOGRAM_TOTAL = Pattern.compile("^Total\\s+(\\d+)\\s+(\\d+)\\s*$");
 
     private final Process process;
@@ -28,7 +32,11 @@ final class ControlPlaneProcess implements AutoCloseable {
     final int port;
     final String adminToken;
 
-    private ControlPlaneProcess(Process process, String host, int port, String adminToken) {
+    private final AtomicReference<WriteStats> writes;
+
+    private ControlPlaneProcess(Process process, String host, int port, String adminToken,
+            AtomicReference<WriteStats> writes) {
+        this.writes = writes;
         this.process = process;
         this.host = host;
         this.port = port;
@@ -45,7 +53,7 @@ final class ControlPlaneProcess implements AutoCloseable {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.agentcore.examples.AgentcoreCommand",
                 "control-plane", "--listen", "127.0.0.1:0", "--store", store, "--data-dir", dataDir.toString(),
                 // The storm measures the control plane, not its abuse limits.
-                "--update-rate", "1000000", "--update-burst", "1000000", "--bench-echo"));
+                "--update-rate", "1000000", "--update-burst", "1000000", "--bench-echo", "--bench-write-stats"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
         builder.environment().putIfAbsent("AGENTCORE_LOG_LEVEL", "WARN");
         Process process = builder.start();
@@ -55,16 +63,26 @@ final class ControlPlaneProcess implements AutoCloseable {
             Matcher listening = LISTENING.matcher(line);
             if (listening.find()) {
                 String token = Files.readString(dataDir.resolve("admin.token")).strip();
-                Thread drain = new Thread(() -> stdout.lines().forEach(ignored -> { }), "control-plane-stdout");
+                AtomicReference<WriteStats> writes = new AtomicReference<>(new WriteStats(0, 0, new long[0]));
+                Thread drain = new Thread(() -> stdout.lines().forEach(printed -> {
+                    if (printed.startsWith(WRITE_STATS_PREFIX)) {
+                        writes.set(WriteStats.parse(printed.substring(WRITE_STATS_PREFIX.length())));
+                    }
+                }), "control-plane-stdout");
                 drain.setDaemon(true);
                 drain.start();
                 return new ControlPlaneProcess(process, listening.group(1), Integer.parseInt(listening.group(2)),
-                        token);
+                        token, writes);
             }
         }
         process.destroyForcibly();
         throw new IOException("the control plane exited before listening; its log: " + log + "\n"
                 + tail(log));
+    }
+
+    /** The store writer's totals as the process last printed them (every 200 ms; none in memory). */
+    WriteStats writeStats() {
+        return writes.get();
     }
 
     long pid() {

@@ -5,6 +5,7 @@ import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleTransition;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.control.Workspace;
+import dev.agentcore.store.WriteStats;
 import dev.agentcore.transport.AdminClient;
 import dev.agentcore.transport.AgentConnector;
 import dev.agentcore.transport.BenchCodec;
@@ -108,6 +109,7 @@ final class StormCommand implements Callable<Integer> {
     private Duration phaseStartCp;
     private Duration phaseStartPostgres;
     private long phaseStartOwnCpu;
+    private WriteStats phaseStartWrites;
 
     @Override
     public Integer call() throws Exception {
@@ -460,6 +462,7 @@ final class StormCommand implements Callable<Integer> {
         phaseStartCp = controlPlane.cpu();
         phaseStartOwnCpu = ownCpuNanos();
         phaseStartPostgres = postgresCpu == null ? Duration.ZERO : postgresCpu.cpu();
+        phaseStartWrites = controlPlane.writeStats();
     }
 
     private void endPhase(String name, Map<String, Object> summary) {
@@ -470,6 +473,14 @@ final class StormCommand implements Callable<Integer> {
         cpu.put("harness_cpu_seconds", seconds(ownCpuNanos() - phaseStartOwnCpu));
         if (postgresCpu != null) {
             cpu.put("postgres_cpu_seconds", seconds(postgresCpu.cpu().minus(phaseStartPostgres).toNanos()));
+        }
+        WriteStats writes = controlPlane.writeStats().since(phaseStartWrites);
+        if (writes.batches() > 0) {
+            // Each batch is one commit: on H2 one forced sync of the file, on PostgreSQL one WAL flush.
+            cpu.put("store_commits", writes.batches());
+            cpu.put("store_commits_per_second", writes.batches() / seconds(System.nanoTime() - phaseStartNanos));
+            cpu.put("store_batch_size_p50", writes.batchSizeAt(0.5));
+            cpu.put("store_batch_size_p99", writes.batchSizeAt(0.99));
         }
         cpuByPhase.add(cpu);
         progress(name + ": " + summary + " " + cpu);

@@ -66,6 +66,11 @@ final class StormReport {
                     phase.containsKey("postgres_cpu_seconds")
                             ? ", postgres " + String.format("%6s", num(phase.get("postgres_cpu_seconds"))) : "",
                     num(phase.get("wall_seconds")));
+            if (phase.containsKey("store_commits")) {
+                line(out, "store commits, %-29s %s (%s/s), batch size p50 %s, p99 %s", phase.get("phase") + ":",
+                        phase.get("store_commits"), num(phase.get("store_commits_per_second")),
+                        phase.get("store_batch_size_p50"), phase.get("store_batch_size_p99"));
+            }
         }
         if (phase2 == null && results.containsKey("stuck_rows")) {
             line(out, "rows not READY:          %s", results.get("stuck_rows"));

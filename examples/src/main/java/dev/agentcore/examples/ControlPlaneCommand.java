@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
 
 @Command(name = "control-plane", mixinStandardHelpOptions = true,
@@ -55,9 +56,16 @@ final class ControlPlaneCommand implements Callable<Integer> {
             description = "Lifecycle updates one session may send at once. Default: ${DEFAULT-VALUE}.")
     int updateBurst;
 
+    /** What starts each line of {@code --bench-write-stats} (the benchmark's ControlPlaneProcess reads it). */
+    static final String WRITE_STATS_PREFIX = "agentcore store writes: ";
+
     @Option(names = "--bench-echo", hidden = true,
             description = "Serve the bench.v1.echo route to the admin (the benchmarks' transport baseline).")
     boolean benchEcho;
+
+    @Option(names = "--bench-write-stats", hidden = true,
+            description = "Print the store writer's totals on stdout five times a second (for the benchmarks).")
+    boolean benchWriteStats;
 
     @Override
     public Integer call() throws Exception {
@@ -106,6 +114,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
                     + running.websocketAddress().getHostString() + ":" + running.websocketAddress().getPort());
         }
         System.out.flush();
+        if (benchWriteStats && durable != null) {
+            R2dbcAgentStore measured = durable;
+            // The benchmark harness reads these lines; it takes the differences per phase.
+            Flux.interval(Duration.ofMillis(200)).map(tick -> measured.writeStats().format()).distinctUntilChanged()
+                    .subscribe(line -> {
+                        System.out.println(WRITE_STATS_PREFIX + line);
+                        System.out.flush();
+                    });
+        }
 
         CountDownLatch stopped = new CountDownLatch(1);
         R2dbcAgentStore toClose = durable;

@@ -30,7 +30,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.reactivestreams.Publisher;
@@ -93,6 +95,12 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     /** Names this store in its notifications, so that it can skip its own. */
     private final String replica = HexFormat.of().formatHex(Randomness.bytes(8));
     private final RowWriter writer;
+    /**
+     * Active rows as this store last saw them (its own commits, other replicas' notifications, its
+     * reads), newest kept; retired rows leave it. Exact on H2, where this store is the file's only
+     * writer; on PostgreSQL it may lag another replica, which {@link #recentRow} allows.
+     */
+    private final Map<AgentId, AgentRow> recentRows = new ConcurrentHashMap<>();
 
     private R2dbcAgentStore(ConnectionFactory unpooled, ConnectionFactory listening, Dialect dialect, int maxConnections) {
         this.listening = listening;
@@ -180,7 +188,24 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     public Mono<AgentRow> findRow(AgentId id) {
         Objects.requireNonNull(id, "id");
         return withConnection(connection -> query(connection, "SELECT * FROM agent_rows WHERE id = $1",
-                R2dbcAgentStore::row, id.value())).next();
+                R2dbcAgentStore::row, id.value())).next().doOnNext(this::remember);
+    }
+
+    @Override
+    public Mono<AgentRow> recentRow(AgentId id) {
+        Objects.requireNonNull(id, "id");
+        return Mono.defer(() -> {
+            AgentRow recent = recentRows.get(id);
+            return recent != null ? Mono.just(recent) : findRow(id);
+        });
+    }
+
+    /** Keeps the newest picture of an active row; a retired row is forgotten. */
+    private void remember(AgentRow row) {
+        recentRows.compute(row.id(), (id, known) -> {
+            AgentRow newest = known == null || row.isNewerThan(known) ? row : known;
+            return newest.active() ? newest : null;
+        });
     }
 
     @Override
@@ -263,6 +288,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
     /** Publishes committed rows on {@link #changes()}, in commit order; called by the writer only. */
     private void publish(List<AgentRow> committed) {
+        committed.forEach(this::remember);
         committed.forEach(localChanges::offer);
         localChanges.drain();
     }
@@ -405,6 +431,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 // This replica's own writes were published locally when they committed.
                 .filter(decoded -> !decoded.replica().equals(replica))
                 .concatMap(decoded -> decoded.row().map(Mono::just).orElseGet(() -> findRow(decoded.id())))
+                .doOnNext(this::remember)
                 .doOnError(error -> log.warn("listening for row changes failed, listening again: {}", error.toString()))
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(5)));
     }
@@ -497,8 +524,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return writer.close().then(pool.disposeLater());
     }
 
-    /** What the writer has committed so far: batches, writes and batch sizes. */
-    RowWriter.Stats writeStats() {
+    /** What this store's writer has committed since it opened: batches, writes and batch sizes. */
+    public WriteStats writeStats() {
         return writer.stats();
     }
 

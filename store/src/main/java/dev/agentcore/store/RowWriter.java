@@ -57,22 +57,6 @@ final class RowWriter {
         Mono<List<AgentRow>> build(Write write);
     }
 
-    /** What the writer has done so far: batches committed, writes in them, and the batch sizes. */
-    record Stats(long batches, long writes, long[] batchSizes) {
-        /** The smallest batch size at or above the given fraction of batches (0.5: the median). */
-        int batchSizeAt(double fraction) {
-            long rank = (long) Math.ceil(fraction * batches);
-            long seen = 0;
-            for (int size = 1; size < batchSizes.length; size++) {
-                seen += batchSizes[size];
-                if (seen >= Math.max(1, rank)) {
-                    return size;
-                }
-            }
-            return 0;
-        }
-    }
-
     private record Pending(Write write, Sinks.One<Object> outcome) {
     }
 
@@ -131,7 +115,7 @@ final class RowWriter {
         });
     }
 
-    Stats stats() {
+    WriteStats stats() {
         long[] sizes = new long[batchSizes.length()];
         long batchCount = 0;
         long writes = 0;
@@ -140,7 +124,7 @@ final class RowWriter {
             batchCount += sizes[size];
             writes += sizes[size] * size;
         }
-        return new Stats(batchCount, writes, sizes);
+        return new WriteStats(batchCount, writes, sizes);
     }
 
     /** Starts the next batch unless one is running. Only the thread that sets {@code busy} takes from the queue. */

@@ -14,6 +14,17 @@ public interface AgentStore {
     /** The row with this id; empty if there is none. */
     Mono<AgentRow> findRow(AgentId id);
 
+    /**
+     * The row as this store last saw it, without a round trip where the store keeps such a
+     * picture. It may lag a write made elsewhere (another control-plane replica): use it only where
+     * a stale picture costs a retry, never a wrong answer ({@link LifecycleService} decides on it,
+     * and decides again on {@link #findRow} before it refuses or after a lost compare-and-set). By
+     * default, {@link #findRow}.
+     */
+    default Mono<AgentRow> recentRow(AgentId id) {
+        return findRow(id);
+    }
+
     /** The workspace's row of its latest build, active or retired; empty if it never had a build. */
     Mono<AgentRow> latestRow(String workspace);
 

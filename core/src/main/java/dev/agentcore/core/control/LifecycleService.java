@@ -78,11 +78,23 @@ public final class LifecycleService {
                         return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
                                 "seq must be 1 or more (seq 0 is the chain's CREATED), was " + update.seq()));
                     }
-                    return store.findRow(agent)
-                            .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
-                                    "agent row " + agent + " does not exist: exchange the instance identity again")))
-                            .flatMap(row -> applyTo(row, update));
-                })
+                    // First on the store's recent picture of the row (no read on the hot path). That picture
+                    // may lag another replica's write, so whatever is not applied or a duplicate on it (a
+                    // refusal, a lost compare-and-set, no row) is decided again on a fresh read.
+                    return store.recentRow(agent)
+                            .flatMap(row -> applyTo(row, update))
+                            .onErrorResume(error -> error instanceof AgentcoreException || error == LostRace.INSTANCE,
+                                    notOnTheRecentPicture -> applyToStoredRow(agent, update))
+                            .switchIfEmpty(Mono.defer(() -> applyToStoredRow(agent, update)));
+                });
+    }
+
+    /** Applies the update to the row as stored now, reading it again after every lost compare-and-set. */
+    private Mono<LifecycleAck> applyToStoredRow(AgentId agent, LifecycleUpdate update) {
+        return Mono.defer(() -> store.findRow(agent)
+                        .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
+                                "agent row " + agent + " does not exist: exchange the instance identity again")))
+                        .flatMap(row -> applyTo(row, update)))
                 .retryWhen(Retry.indefinitely().filter(LostRace.class::isInstance));
     }
 
