@@ -324,14 +324,14 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         }
 
         @Override
-        public Mono<List<AgentRow>> build(RowWriter.Write write) {
-            if (write instanceof RowWriter.StartBuild start) {
-                return committed(connection -> startBuildIn(connection, start.workspace(), start.createdAt()).collectList())
-                        // Two builds of one workspace on two replicas: one loses on the (workspace, build_number) key.
-                        .retryWhen(Retry.max(BUILD_ATTEMPTS).filter(R2dbcDataIntegrityViolationException.class::isInstance));
-            }
-            RowWriter.StopBuild stop = (RowWriter.StopBuild) write;
-            return committed(connection -> retireActive(connection, stop.workspace(), Long.MAX_VALUE).collectList());
+        public Mono<List<List<AgentRow>>> builds(List<RowWriter.BuildWrite> batch) {
+            return committed(connection -> Flux.fromIterable(batch).concatMap(write -> (write instanceof
+                            RowWriter.StartBuild start
+                            ? startBuildIn(connection, start.workspace(), start.createdAt())
+                            : retireActive(connection, write.workspace(), Long.MAX_VALUE)).collectList()).collectList())
+                    // Two builds of one workspace on two replicas: one loses on the (workspace, build_number) key,
+                    // and its whole batch is tried again.
+                    .retryWhen(Retry.max(BUILD_ATTEMPTS).filter(R2dbcDataIntegrityViolationException.class::isInstance));
         }
     }
 

@@ -22,8 +22,9 @@ import reactor.core.publisher.Sinks;
 
 /**
  * The store's one writer. Callers hand it writes; it queues them (bounded: a full queue answers
- * RESOURCE_EXHAUSTED) and commits them one batch at a time: every waiting compare-and-set, up to
- * {@code maxBatch} and one per row, in one transaction; a build (start or stop) alone in its own.
+ * RESOURCE_EXHAUSTED) and commits them one batch at a time, in one transaction each: the waiting
+ * compare-and-sets, up to {@code maxBatch} and one per row; or the waiting builds (start or
+ * stop), up to {@code maxBatch} and one per workspace.
  *
  * <p>A write the writer has taken runs to its end whatever happens to its caller: a caller that
  * cancels only stops waiting. Every committed write is published (in commit order) before its
@@ -33,19 +34,24 @@ import reactor.core.publisher.Sinks;
 final class RowWriter {
 
     /** A write request. */
-    sealed interface Write permits CompareAndSet, StartBuild, StopBuild {
+    sealed interface Write permits CompareAndSet, BuildWrite {
     }
 
     /** Write {@code next} if the row is still at {@code expected}'s version. */
     record CompareAndSet(AgentRow expected, AgentRow next) implements Write {
     }
 
+    /** A build write: it reads and writes the workspace's rows. */
+    sealed interface BuildWrite extends Write permits StartBuild, StopBuild {
+        String workspace();
+    }
+
     /** Retire the workspace's active row and create the next one at CREATED. */
-    record StartBuild(String workspace, Instant createdAt) implements Write {
+    record StartBuild(String workspace, Instant createdAt) implements BuildWrite {
     }
 
     /** Retire the workspace's active row. */
-    record StopBuild(String workspace) implements Write {
+    record StopBuild(String workspace) implements BuildWrite {
     }
 
     /** How a store commits what the writer hands it. */
@@ -53,8 +59,11 @@ final class RowWriter {
         /** Commits these compare-and-sets (of distinct rows) in one transaction; emits, per write, whether it wrote. */
         Mono<boolean[]> compareAndSets(List<CompareAndSet> batch);
 
-        /** Commits one build write in its own transaction; emits the rows written, the new or retired row last. */
-        Mono<List<AgentRow>> build(Write write);
+        /**
+         * Commits these builds (of distinct workspaces) in one transaction; emits, per build, the rows
+         * it wrote, the new row (start) or the retired one (stop) last.
+         */
+        Mono<List<List<AgentRow>>> builds(List<BuildWrite> batch);
     }
 
     private record Pending(Write write, Sinks.One<Object> outcome) {
@@ -145,29 +154,27 @@ final class RowWriter {
         }
     }
 
-    /** A run of compare-and-sets of distinct rows, or one build write. Called only while {@code busy}. */
+    /**
+     * The next writes in queue order, all of one kind, while each names a row (compare-and-set) or
+     * a workspace (build) that the batch does not hold yet. Called only while {@code busy}.
+     */
     private List<Pending> nextBatch() {
         List<Pending> batch = new ArrayList<>();
-        Set<AgentId> rows = new HashSet<>();
+        Set<Object> keys = new HashSet<>();
         while (batch.size() < maxBatch) {
             Pending next = carried != null ? carried : queue.poll();
             carried = null;
             if (next == null) {
                 break;
             }
-            if (next.write instanceof CompareAndSet write) {
-                if (!rows.add(write.expected().id())) {
-                    carried = next; // two writes of one row never share a batch
-                    break;
-                }
-                batch.add(next);
-            } else if (batch.isEmpty()) {
-                batch.add(next);
-                break;
-            } else {
-                carried = next;
+            boolean sameKind = batch.isEmpty() || batch.get(0).write.getClass() == next.write.getClass()
+                    || (batch.get(0).write instanceof BuildWrite && next.write instanceof BuildWrite);
+            Object key = next.write instanceof CompareAndSet write ? write.expected().id() : ((BuildWrite) next.write).workspace();
+            if (!sameKind || !keys.add(key)) {
+                carried = next; // two writes of one row (or workspace) never share a batch
                 break;
             }
+            batch.add(next);
         }
         queued.addAndGet(-batch.size());
         return batch;
@@ -191,10 +198,14 @@ final class RowWriter {
                 return rows;
             });
         } else {
-            Write write = batch.get(0).write;
-            committed = batches.build(write).map(rows -> {
+            List<BuildWrite> writes = batch.stream().map(pending -> (BuildWrite) pending.write).toList();
+            committed = batches.builds(writes).map(rowsPerBuild -> {
+                List<AgentRow> rows = rowsPerBuild.stream().flatMap(List::stream).toList();
                 publish.accept(rows);
-                emit(batch.get(0), rows.isEmpty() ? NOTHING : rows.get(rows.size() - 1));
+                for (int i = 0; i < rowsPerBuild.size(); i++) {
+                    List<AgentRow> written = rowsPerBuild.get(i);
+                    emit(batch.get(i), written.isEmpty() ? NOTHING : written.get(written.size() - 1));
+                }
                 return rows;
             });
         }

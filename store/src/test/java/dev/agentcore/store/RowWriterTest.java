@@ -26,6 +26,7 @@ class RowWriterTest {
     static final class HandCommittedBatches implements RowWriter.Batches {
         final List<List<RowWriter.CompareAndSet>> batches = new CopyOnWriteArrayList<>();
         final List<Sinks.One<boolean[]>> commits = new CopyOnWriteArrayList<>();
+        final List<List<RowWriter.BuildWrite>> builds = new CopyOnWriteArrayList<>();
 
         @Override
         public Mono<boolean[]> compareAndSets(List<RowWriter.CompareAndSet> batch) {
@@ -36,8 +37,9 @@ class RowWriterTest {
         }
 
         @Override
-        public Mono<List<AgentRow>> build(RowWriter.Write write) {
-            return Mono.just(List.of());
+        public Mono<List<List<AgentRow>>> builds(List<RowWriter.BuildWrite> batch) {
+            builds.add(batch);
+            return Mono.just(batch.stream().map(write -> List.<AgentRow>of()).toList());
         }
 
         void commit(int batch, boolean... written) {
@@ -88,6 +90,25 @@ class RowWriterTest {
         assertThat(writer.stats().batches()).isEqualTo(4);
         assertThat(writer.stats().batchSizeAt(0.5)).isEqualTo(1);
         assertThat(writer.stats().batchSizeAt(1.0)).isEqualTo(3);
+    }
+
+    @Test
+    void waitingBuildsAreCommittedTogetherOnePerWorkspaceAndApartFromCompareAndSets() {
+        RowWriter writer = writer(10, 100);
+        Mono<Object> held = writer.submit(write("x")).cache(); // holds the writer while the rest queue up
+        held.subscribe();
+        List<RowWriter.Write> queued = List.of(new RowWriter.StartBuild("a", Instant.EPOCH),
+                new RowWriter.StopBuild("b"), new RowWriter.StartBuild("a", Instant.EPOCH), write("y"),
+                new RowWriter.StopBuild("c"));
+        queued.forEach(write -> writer.submit(write).subscribe());
+
+        batches.commit(0, true);
+
+        assertThat(batches.builds).extracting(batch -> batch.stream().map(RowWriter.BuildWrite::workspace).toList())
+                .containsExactly(List.of("a", "b"), List.of("a"));
+        assertThat(batches.batches.get(1)).extracting(w -> w.expected().id().value()).containsExactly("y");
+        batches.commit(1, true);
+        assertThat(batches.builds.get(2)).extracting(RowWriter.BuildWrite::workspace).containsExactly("c");
     }
 
     @Test

@@ -21,12 +21,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 class LifecycleServiceTest {
@@ -95,6 +98,93 @@ class LifecycleServiceTest {
         assertThat(stored.startedAt()).isEqualTo(started);
         assertThat(stored.readyAt()).isEqualTo(ready);
         assertThat(stored.version()).isEqualTo(row.version() + 2);
+    }
+
+    /** The store as another replica sees it: its recent picture of every row is the one it was given. */
+    private LifecycleService serviceOnAStalePicture(Map<AgentId, AgentRow> picture) {
+        AgentStore lagging = new AgentStore() {
+            @Override
+            public Mono<AgentRow> findRow(AgentId id) {
+                return store.findRow(id);
+            }
+
+            @Override
+            public Mono<AgentRow> recentRow(AgentId id) {
+                return Mono.justOrEmpty(picture.get(id));
+            }
+
+            @Override
+            public Mono<AgentRow> latestRow(String workspace) {
+                return store.latestRow(workspace);
+            }
+
+            @Override
+            public Flux<AgentRow> rows(String workspace, int limit) {
+                return store.rows(workspace, limit);
+            }
+
+            @Override
+            public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
+                return store.startBuild(workspace, createdAt);
+            }
+
+            @Override
+            public Mono<AgentRow> stopBuild(String workspace) {
+                return store.stopBuild(workspace);
+            }
+
+            @Override
+            public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
+                return store.compareAndSet(expected, next);
+            }
+
+            @Override
+            public Flux<AgentRow> changes() {
+                return store.changes();
+            }
+        };
+        return LifecycleService.builder(lagging).clock(clock).build();
+    }
+
+    @Test
+    void aStalePictureOfTheRowNeverDecidesARefusal() {
+        AgentRow created = build();
+        apply(created, update(CHAIN, 1, STARTING, clock.instant()));
+        // The picture still shows the row at CREATED: seq 2 looks like a gap in an unknown chain there.
+        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.id(), created));
+
+        LifecycleAck ack = lagging.apply(created.id(), update(CHAIN, 2, READY, clock.instant().plusMillis(1)))
+                .block(TIMEOUT);
+
+        assertThat(ack).isEqualTo(new LifecycleAck(CHAIN, 2, Outcome.APPLIED, READY));
+        assertThat(row(created.id()).lastSeq()).isEqualTo(2);
+    }
+
+    @Test
+    void aStalePictureOfTheRowLosesItsCompareAndSetAndIsReadAgain() {
+        AgentRow created = build();
+        apply(created, update(CHAIN, 1, STARTING, clock.instant()));
+        AgentRow picture = row(created.id());
+        apply(created, update(CHAIN, 2, READY, clock.instant().plusMillis(1)));
+        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.id(), picture));
+
+        LifecycleAck ack = lagging.apply(created.id(), update(CHAIN, 3, SHUTTING_DOWN, clock.instant().plusMillis(2)))
+                .block(TIMEOUT);
+
+        assertThat(ack.outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(row(created.id()).version()).isEqualTo(picture.version() + 2);
+    }
+
+    @Test
+    void aRetiredRowIsFencedWhateverThePictureSays() {
+        AgentRow created = build();
+        build();
+        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.id(), created));
+
+        StepVerifier.create(lagging.apply(created.id(), update(CHAIN, 1, STARTING, clock.instant())))
+                .expectErrorSatisfies(error -> assertThat(((AgentcoreException) error).code()).isEqualTo(ErrorCode.FENCED))
+                .verify(TIMEOUT);
+        assertThat(row(created.id())).isEqualTo(created.retired());
     }
 
     @Test
