@@ -311,16 +311,26 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                             return outcome;
                         });
             }
-            return committed(connection -> Flux.fromIterable(batch)
-                    .concatMap(write -> update(connection, write.expected(), write.next()))
-                    .collectList()
-                    .map(written -> {
-                        boolean[] outcome = new boolean[written.size()];
-                        for (int i = 0; i < outcome.length; i++) {
-                            outcome[i] = written.get(i);
-                        }
-                        return outcome;
-                    }));
+            // The usual batch: every row still at its expected version, all written by one MERGE. When
+            // some row is not (a caller's picture was stale), that transaction is rolled back and the
+            // batch is written row by row, which tells which compare-and-set wrote.
+            boolean[] allWritten = new boolean[batch.size()];
+            Arrays.fill(allWritten, true);
+            return committed(connection -> execute(connection, "MERGE INTO agent_rows r USING (VALUES "
+                            + batchValues(batch, null) + ") AS i(" + BATCH_COLUMNS + ") ON r.id = i.id AND "
+                            + "r.row_version = i.expected WHEN MATCHED THEN UPDATE SET " + BATCH_ASSIGNMENTS,
+                    batchParameters(batch, null))
+                    .flatMap(updated -> updated == batch.size() ? Mono.just(allWritten) : Mono.error(NotAllAtExpected.INSTANCE)))
+                    .onErrorResume(NotAllAtExpected.class, rolledBack -> committed(connection -> Flux.fromIterable(batch)
+                            .concatMap(write -> update(connection, write.expected(), write.next()))
+                            .collectList()
+                            .map(written -> {
+                                boolean[] outcome = new boolean[written.size()];
+                                for (int i = 0; i < outcome.length; i++) {
+                                    outcome[i] = written.get(i);
+                                }
+                                return outcome;
+                            })));
         }
 
         @Override
@@ -341,39 +351,85 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * Emits the ids of the rows written.
      */
     private Flux<String> compareAndSetsInOneStatement(Connection connection, List<RowWriter.CompareAndSet> batch) {
-        StringBuilder values = new StringBuilder();
-        List<Object> parameters = new ArrayList<>();
-        int chunk = 0;
-        int chunkBytes = 0;
-        for (RowWriter.CompareAndSet write : batch) {
-            String note = RowNotification.encode(replica, write.next());
-            if (chunkBytes + note.length() + 1 > NOTIFY_PAYLOAD_BYTES) {
-                chunk++;
-                chunkBytes = 0;
-            }
-            chunkBytes += note.length() + 1;
-            Object[] row = updateValues(write.expected(), write.next());
-            int p = parameters.size();
-            values.append(values.length() == 0 ? "" : ", ").append(String.format(
-                    "($%d::varchar, $%d::bigint, $%d::varchar, $%d::bigint, $%d::bigint, $%d::varchar, $%d::bigint, "
-                            + "$%d::bigint, $%d::boolean, $%d::boolean, $%d::bigint, $%d::text, $%d::int)",
-                    p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9, p + 10, p + 11, p + 12, p + 13));
-            // updateValues: state, started, ready, incarnation, generation, seq, active, recorded, version, id, expected
-            parameters.addAll(List.of(row[9], row[10], row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                    row[8], note, chunk));
+        String[] notes = new String[batch.size()];
+        for (int i = 0; i < notes.length; i++) {
+            notes[i] = RowNotification.encode(replica, batch.get(i).next());
         }
-        String sql = "WITH input (id, expected, state, started, ready, inc, gen, seq, active, recorded, version, note, "
-                + "chunk) AS (VALUES " + values + "), "
+        String sql = "WITH input (" + BATCH_COLUMNS + ", note, chunk) AS (VALUES " + batchValues(batch, notes) + "), "
                 + "locked AS (SELECT r.id FROM agent_rows r JOIN input i ON r.id = i.id ORDER BY r.id FOR UPDATE OF r), "
-                + "updated AS (UPDATE agent_rows r SET lifecycle_state = i.state, started_at_nanos = i.started, "
-                + "ready_at_nanos = i.ready, last_incarnation = i.inc, last_generation = i.gen, last_seq = i.seq, "
-                + "active = i.active, duration_recorded = i.recorded, row_version = i.version FROM input i "
+                + "updated AS (UPDATE agent_rows r SET " + BATCH_ASSIGNMENTS + " FROM input i "
                 + "WHERE r.id = i.id AND r.row_version = i.expected AND r.id IN (SELECT id FROM locked) "
                 + "RETURNING r.id, i.note, i.chunk), "
                 + "notified AS (SELECT pg_notify('" + CHANNEL + "', string_agg(note, '" + RowNotification.SEPARATOR
                 + "')) FROM updated GROUP BY chunk) "
                 + "SELECT id FROM updated, (SELECT count(*) AS notifications FROM notified) n";
-        return query(connection, sql, readable -> readable.get("id", String.class), parameters.toArray());
+        return query(connection, sql, readable -> readable.get("id", String.class), batchParameters(batch, notes));
+    }
+
+    /** The columns of a batch's VALUES list, as {@link #batchValues} writes them. */
+    private static final String BATCH_COLUMNS =
+            "id, expected, state, started, ready, inc, gen, seq, active, recorded, version";
+    /** How a batch's VALUES row {@code i} is written to its row {@code r}. */
+    private static final String BATCH_ASSIGNMENTS = "lifecycle_state = i.state, started_at_nanos = i.started, "
+            + "ready_at_nanos = i.ready, last_incarnation = i.inc, last_generation = i.gen, last_seq = i.seq, "
+            + "active = i.active, duration_recorded = i.recorded, row_version = i.version";
+    private static final String[] BATCH_TYPES = {"VARCHAR", "BIGINT", "VARCHAR", "BIGINT", "BIGINT", "VARCHAR", "BIGINT",
+            "BIGINT", "BOOLEAN", "BOOLEAN", "BIGINT"};
+
+    /**
+     * The rows of a batch's VALUES list, one per compare-and-set, each parameter cast to its
+     * column's type (both databases take {@code CAST}); with {@code notes}, each row also carries
+     * its NOTIFY text and the number of the payload it goes in (rows packed under the size limit).
+     */
+    private static String batchValues(List<RowWriter.CompareAndSet> batch, String[] notes) {
+        StringBuilder values = new StringBuilder();
+        int parameter = 0;
+        for (int row = 0; row < batch.size(); row++) {
+            values.append(row == 0 ? "(" : ", (");
+            for (int column = 0; column < BATCH_TYPES.length; column++) {
+                values.append(column == 0 ? "" : ", ").append("CAST($").append(++parameter).append(" AS ")
+                        .append(BATCH_TYPES[column]).append(')');
+            }
+            if (notes != null) {
+                values.append(", CAST($").append(++parameter).append(" AS TEXT), CAST($").append(++parameter)
+                        .append(" AS INT)");
+            }
+            values.append(')');
+        }
+        return values.toString();
+    }
+
+    /** The parameters {@link #batchValues} names, in order. */
+    private static Object[] batchParameters(List<RowWriter.CompareAndSet> batch, String[] notes) {
+        List<Object> parameters = new ArrayList<>();
+        int chunk = 0;
+        int chunkBytes = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Object[] row = updateValues(batch.get(i).expected(), batch.get(i).next());
+            // updateValues: state, started, ready, incarnation, generation, seq, active, recorded, version, id, expected
+            parameters.addAll(Arrays.asList(row[9], row[10], row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                    row[7], row[8]));
+            if (notes != null) {
+                if (chunkBytes + notes[i].length() + 1 > NOTIFY_PAYLOAD_BYTES) {
+                    chunk++;
+                    chunkBytes = 0;
+                }
+                chunkBytes += notes[i].length() + 1;
+                parameters.add(notes[i]);
+                parameters.add(chunk);
+            }
+        }
+        return parameters.toArray();
+    }
+
+    /** An H2 batch found a row away from its expected version: its MERGE is rolled back and redone row by row. */
+    private static final class NotAllAtExpected extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final NotAllAtExpected INSTANCE = new NotAllAtExpected();
+
+        private NotAllAtExpected() {
+            super("a row of the batch is not at its expected version", null, false, false);
+        }
     }
 
     /** The compare-and-set of one row, announced to other replicas on PostgreSQL; emits whether it wrote. */

@@ -119,6 +119,33 @@ public abstract class AgentStoreContract {
     }
 
     @Test
+    void compareAndSetsAskedTogetherWriteExactlyThoseAtTheirExpectedVersion() {
+        List<AgentRow> created = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            created.add(build("ws-" + i));
+        }
+        // Every third write expects a version its row is not at: it must write nothing, the others must write.
+        List<reactor.core.publisher.Mono<Boolean>> writes = new ArrayList<>();
+        List<AgentRow> expected = new ArrayList<>();
+        for (int i = 0; i < created.size(); i++) {
+            AgentRow row = created.get(i);
+            AgentRow base = i % 3 == 0 ? new AgentRow(row.id(), row.workspace(), 1, row.createdAt(), row.state(), null,
+                    null, null, 0, true, false, row.version() + 5) : row;
+            AgentRow next = new AgentRow(row.id(), row.workspace(), 1, row.createdAt(), LifecycleState.STARTING,
+                    clock.instant(), null, CHAIN, 1, true, false, base.version() + 1);
+            writes.add(store.compareAndSet(base, next));
+            expected.add(i % 3 == 0 ? row : next);
+        }
+
+        List<Boolean> outcomes = reactor.core.publisher.Flux.mergeSequential(writes).collectList().block(TIMEOUT);
+
+        for (int i = 0; i < created.size(); i++) {
+            assertThat(outcomes.get(i)).as("write %d", i).isEqualTo(i % 3 != 0);
+            assertThat(row(created.get(i).id())).isEqualTo(expected.get(i));
+        }
+    }
+
+    @Test
     void changesCarryEveryWrite() {
         List<AgentRow> seen = new ArrayList<>();
         Disposable watching = store.changes().subscribe(row -> {
