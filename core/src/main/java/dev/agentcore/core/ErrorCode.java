@@ -10,7 +10,7 @@ public enum ErrorCode {
     INVALID_ARGUMENT,
     /** The update does not follow the row's chain: a step backwards, a gap, a stale chain. */
     INVALID_TRANSITION,
-    /** A limit was exceeded: payload size, update rate. */
+    /** A limit was exceeded (payload size, update rate, the store's write queue), or the store is closing: retry later. */
     RESOURCE_EXHAUSTED,
     /** A fault of the control plane itself. */
     INTERNAL
