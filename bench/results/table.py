@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""Renders the storm results (bench/results/storm-*.json) as the Markdown table in bench/RESULTS.md."""
+"""Renders the storm results (bench/results/storm-*.json) as the Markdown tables in bench/RESULTS.md.
+
+With an argument, the results in that folder of bench/results (for example 2026-11-28), with the
+store writer's commits and batch sizes per phase when the run recorded them.
+"""
 import json
 import os
+import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
+if len(sys.argv) > 1:
+    here = os.path.join(here, sys.argv[1])
 rows = [
     ("build boundary: all new rows READY (s)", lambda d: f"{d['phase2']['seconds_to_all_ready']:.1f}"),
     ("per-agent convergence p50 / p99 / max (s)", lambda d: "{:.2f} / {:.2f} / {:.2f}".format(
@@ -33,6 +40,14 @@ def cpu(d, phase):
     return "-"
 
 
+def commits(d, phase):
+    for p in d['cpu']:
+        if p['phase'].startswith(phase) and 'store_commits' in p:
+            return "{:,.0f}, {} / {}".format(p['store_commits_per_second'], p['store_batch_size_p50'],
+                                            p['store_batch_size_p99'])
+    return "-"
+
+
 for store in ("mem", "h2", "postgres"):
     runs = []
     for agents in (1000, 10000):
@@ -53,8 +68,12 @@ for store in ("mem", "h2", "postgres"):
           + " | ".join(cpu(d, "phase 2") for _, d in runs) + " |")
     print(f"| CPU s in the steady phase: control plane / harness{pg} | "
           + " | ".join(cpu(d, "phase 3") for _, d in runs) + " |")
+    for phase, label in (("phase 2", "build boundary"), ("phase 3", "steady state"), ("throughput: agentcore", "throughput")):
+        if any(commits(d, phase) != "-" for _, d in runs):
+            print(f"| store commits/s, batch size p50 / p99: {label} | "
+                  + " | ".join(commits(d, phase) for _, d in runs) + " |")
 
-jmh_path = os.path.join(here, "jmh.json")
+jmh_path = os.path.join(here, "jmh.json")  # only in the top folder
 if os.path.exists(jmh_path):
     with open(jmh_path) as f:
         jmh = json.load(f)
