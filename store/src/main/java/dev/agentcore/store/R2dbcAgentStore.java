@@ -338,9 +338,9 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             boolean[] allWritten = new boolean[batch.size()];
             Arrays.fill(allWritten, true);
             return inWriterTransaction(connection -> execute(connection, "MERGE INTO agent_rows r USING (VALUES "
-                            + batchValues(batch) + ") AS i(" + BATCH_COLUMNS + ") ON r.id = i.id AND "
+                            + batchValues(batch, null) + ") AS i(" + BATCH_COLUMNS + ") ON r.id = i.id AND "
                             + "r.row_version = i.expected WHEN MATCHED THEN UPDATE SET " + BATCH_ASSIGNMENTS,
-                    batchParameters(batch))
+                    batchParameters(batch, null))
                     .flatMap(updated -> updated == batch.size() ? Mono.just(allWritten) : Mono.error(NotAllAtExpected.INSTANCE)))
                     .onErrorResume(NotAllAtExpected.class, rolledBack -> inWriterTransaction(connection -> Flux.fromIterable(batch)
                             .concatMap(write -> update(connection, write.expected(), write.next()))
@@ -372,78 +372,37 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * Emits the ids of the rows written.
      */
     private Flux<String> compareAndSetsInOneStatement(Connection connection, List<RowWriter.CompareAndSet> batch) {
-        int size = batch.size();
-        String[] ids = new String[size];
-        Long[] expected = new Long[size];
-        String[] states = new String[size];
-        Long[] started = new Long[size];
-        Long[] ready = new Long[size];
-        String[] incarnations = new String[size];
-        Long[] generations = new Long[size];
-        Long[] seqs = new Long[size];
-        Boolean[] active = new Boolean[size];
-        Boolean[] recorded = new Boolean[size];
-        Long[] versions = new Long[size];
-        String[] notes = new String[size];
-        Integer[] chunks = new Integer[size];
-        int chunk = 0;
-        int chunkBytes = 0;
-        for (int i = 0; i < size; i++) {
-            AgentRow before = batch.get(i).expected();
-            AgentRow next = batch.get(i).next();
-            ids[i] = before.id().value();
-            expected[i] = before.version();
-            states[i] = next.state().name();
-            started[i] = next.startedAt() == null ? null : nanos(next.startedAt());
-            ready[i] = next.readyAt() == null ? null : nanos(next.readyAt());
-            incarnations[i] = next.lastChain() == null ? null : next.lastChain().incarnation();
-            generations[i] = next.lastChain() == null ? null : next.lastChain().generation();
-            seqs[i] = next.lastSeq();
-            active[i] = next.active();
-            recorded[i] = next.buildDurationRecorded();
-            versions[i] = next.version();
-            notes[i] = RowNotification.encode(replica, next);
-            if (chunkBytes + notes[i].length() + 1 > NOTIFY_PAYLOAD_BYTES) {
-                chunk++;
-                chunkBytes = 0;
-            }
-            chunkBytes += notes[i].length() + 1;
-            chunks[i] = chunk;
+        String[] notes = new String[batch.size()];
+        for (int i = 0; i < notes.length; i++) {
+            notes[i] = RowNotification.encode(replica, batch.get(i).next());
         }
-        return query(connection, PG_BATCH_UPDATE, readable -> readable.get("id", String.class), ids, expected, states,
-                started, ready, incarnations, generations, seqs, active, recorded, versions, notes, chunks);
+        String sql = "WITH input (" + BATCH_COLUMNS + ", note, chunk) AS (VALUES " + batchValues(batch, notes) + "), "
+                + "locked AS (SELECT r.id FROM agent_rows r JOIN input i ON r.id = i.id ORDER BY r.id FOR UPDATE OF r), "
+                + "updated AS (UPDATE agent_rows r SET " + BATCH_ASSIGNMENTS + " FROM input i "
+                + "WHERE r.id = i.id AND r.row_version = i.expected AND r.id IN (SELECT id FROM locked) "
+                + "RETURNING r.id, i.note, i.chunk), "
+                + "notified AS (SELECT pg_notify('" + CHANNEL + "', string_agg(note, '" + RowNotification.SEPARATOR
+                + "')) FROM updated GROUP BY chunk) "
+                + "SELECT id FROM updated, (SELECT count(*) AS notifications FROM notified) n";
+        return query(connection, sql, readable -> readable.get("id", String.class), batchParameters(batch, notes));
     }
 
-
-    /** The columns of an H2 batch's VALUES list, as {@link #batchValues} writes them. */
+    /** The columns of a batch's VALUES list, as {@link #batchValues} writes them. */
     private static final String BATCH_COLUMNS =
             "id, expected, state, started, ready, inc, gen, seq, active, recorded, version";
-    /** How a batch's input row {@code i} is written to its row {@code r} (both databases). */
+    /** How a batch's VALUES row {@code i} is written to its row {@code r}. */
     private static final String BATCH_ASSIGNMENTS = "lifecycle_state = i.state, started_at_nanos = i.started, "
             + "ready_at_nanos = i.ready, last_incarnation = i.inc, last_generation = i.gen, last_seq = i.seq, "
             + "active = i.active, duration_recorded = i.recorded, row_version = i.version";
-    /**
-     * PostgreSQL's batch: the writes come as one array per column (so the statement's text, and its
-     * prepared plan, is the same whatever the batch's size), rows are locked in id order, written
-     * where still at their expected version, and announced, the rows packed per NOTIFY payload.
-     */
-    private static final String PG_BATCH_UPDATE = "WITH input AS (SELECT * FROM unnest($1::varchar[], $2::bigint[], "
-            + "$3::varchar[], $4::bigint[], $5::bigint[], $6::varchar[], $7::bigint[], $8::bigint[], $9::boolean[], "
-            + "$10::boolean[], $11::bigint[], $12::text[], $13::int[]) AS i(id, expected, state, started, ready, inc, gen, "
-            + "seq, active, recorded, version, note, chunk)), "
-            + "locked AS (SELECT r.id FROM agent_rows r JOIN input i ON r.id = i.id ORDER BY r.id FOR UPDATE OF r), "
-            + "updated AS (UPDATE agent_rows r SET " + BATCH_ASSIGNMENTS + " FROM input i "
-            + "WHERE r.id = i.id AND r.row_version = i.expected AND r.id IN (SELECT id FROM locked) "
-            + "RETURNING r.id, i.note, i.chunk), "
-            + "notified AS (SELECT pg_notify('" + CHANNEL + "', string_agg(note, '" + RowNotification.SEPARATOR
-            + "')) FROM updated GROUP BY chunk) "
-            + "SELECT id FROM updated, (SELECT count(*) AS notifications FROM notified) n";
-
     private static final String[] BATCH_TYPES = {"VARCHAR", "BIGINT", "VARCHAR", "BIGINT", "BIGINT", "VARCHAR", "BIGINT",
             "BIGINT", "BOOLEAN", "BOOLEAN", "BIGINT"};
 
-    /** H2: the rows of a batch's VALUES list, one per compare-and-set, each parameter cast to its column's type. */
-    private static String batchValues(List<RowWriter.CompareAndSet> batch) {
+    /**
+     * The rows of a batch's VALUES list, one per compare-and-set, each parameter cast to its
+     * column's type (both databases take {@code CAST}); with {@code notes}, each row also carries
+     * its NOTIFY text and the number of the payload it goes in (rows packed under the size limit).
+     */
+    private static String batchValues(List<RowWriter.CompareAndSet> batch, String[] notes) {
         StringBuilder values = new StringBuilder();
         int parameter = 0;
         for (int row = 0; row < batch.size(); row++) {
@@ -452,19 +411,34 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 values.append(column == 0 ? "" : ", ").append("CAST($").append(++parameter).append(" AS ")
                         .append(BATCH_TYPES[column]).append(')');
             }
+            if (notes != null) {
+                values.append(", CAST($").append(++parameter).append(" AS TEXT), CAST($").append(++parameter)
+                        .append(" AS INT)");
+            }
             values.append(')');
         }
         return values.toString();
     }
 
     /** The parameters {@link #batchValues} names, in order. */
-    private static Object[] batchParameters(List<RowWriter.CompareAndSet> batch) {
+    private static Object[] batchParameters(List<RowWriter.CompareAndSet> batch, String[] notes) {
         List<Object> parameters = new ArrayList<>();
-        for (RowWriter.CompareAndSet write : batch) {
-            Object[] row = updateValues(write.expected(), write.next());
+        int chunk = 0;
+        int chunkBytes = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Object[] row = updateValues(batch.get(i).expected(), batch.get(i).next());
             // updateValues: state, started, ready, incarnation, generation, seq, active, recorded, version, id, expected
             parameters.addAll(Arrays.asList(row[9], row[10], row[0], row[1], row[2], row[3], row[4], row[5], row[6],
                     row[7], row[8]));
+            if (notes != null) {
+                if (chunkBytes + notes[i].length() + 1 > NOTIFY_PAYLOAD_BYTES) {
+                    chunk++;
+                    chunkBytes = 0;
+                }
+                chunkBytes += notes[i].length() + 1;
+                parameters.add(notes[i]);
+                parameters.add(chunk);
+            }
         }
         return parameters.toArray();
     }
