@@ -504,9 +504,10 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                                 // Notifications cannot be backpressured: buffer them while rows are read.
                                 .thenMany(connection.getNotifications().onBackpressureBuffer()),
                         Connection::close)
+                // This replica's own writes were published locally when they committed: skip their
+                // payloads before decoding them (a batch's payload carries up to some thirty rows).
+                .filter(notification -> !RowNotification.isFrom(replica, notification.getParameter()))
                 .flatMapIterable(notification -> RowNotification.decodeAll(notification.getParameter()))
-                // This replica's own writes were published locally when they committed.
-                .filter(decoded -> !decoded.replica().equals(replica))
                 .concatMap(decoded -> decoded.row().map(Mono::just).orElseGet(() -> findRow(decoded.id())))
                 .doOnNext(this::remember)
                 .doOnError(error -> log.warn("listening for row changes failed, listening again: {}", error.toString()))

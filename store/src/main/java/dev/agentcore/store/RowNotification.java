@@ -43,6 +43,11 @@ final class RowNotification {
                 Long.toString(row.version()));
     }
 
+    /** Whether the payload is {@code replica}'s own (all the rows of one payload come from one batch). */
+    static boolean isFrom(String replica, String payload) {
+        return payload.startsWith(VERSION + ";" + replica + ";");
+    }
+
     /** Every row a payload carries. */
     static List<Decoded> decodeAll(String payload) {
         return Stream.of(payload.split(Pattern.quote(SEPARATOR))).map(RowNotification::decode).toList();

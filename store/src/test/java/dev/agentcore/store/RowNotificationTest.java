@@ -50,5 +50,8 @@ class RowNotificationTest {
 
         assertThat(RowNotification.decodeAll(payload)).extracting(decoded -> decoded.row().orElseThrow())
                 .containsExactly(first, second);
+        assertThat(RowNotification.isFrom("x", payload)).isTrue();
+        assertThat(RowNotification.isFrom("y", payload)).isFalse();
+        assertThat(RowNotification.isFrom("x", "5b1c0f8e-0000-4000-8000-000000000001")).isFalse();
     }
 }
