@@ -33,8 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.reactivestreams.Publisher;
@@ -103,13 +101,6 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * writer; on PostgreSQL it may lag another replica, which {@link #recentRow} allows.
      */
     private final Map<AgentId, AgentRow> recentRows = new ConcurrentHashMap<>();
-    /**
-     * H2: the writer's batches run on one thread of their own, on one connection of their own,
-     * every call in place (H2's calls block, so the thread is one that may block). A batch then
-     * costs no pool round and no hop between threads. Null on PostgreSQL (pooled, non-blocking).
-     */
-    private final Scheduler h2WriterThread;
-    private final Mono<Connection> h2WriterConnection;
 
     private R2dbcAgentStore(ConnectionFactory unpooled, ConnectionFactory listening, Dialect dialect, int maxConnections) {
         this.listening = listening;
@@ -127,18 +118,6 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             configuration.maxIdleTime(Duration.ofMinutes(5));
         }
         this.pool = new ConnectionPool(configuration.build());
-        if (dialect == Dialect.H2) {
-            ExecutorService thread = Executors.newSingleThreadExecutor(runnable -> {
-                Thread writing = new Thread(runnable, "agentcore-h2-writer");
-                writing.setDaemon(true);
-                return writing;
-            });
-            this.h2WriterThread = Schedulers.fromExecutorService(thread, "agentcore-h2-writer");
-            this.h2WriterConnection = Mono.<Connection>from(unpooled.create()).subscribeOn(h2WriterThread).cache();
-        } else {
-            this.h2WriterThread = null;
-            this.h2WriterConnection = null;
-        }
         this.writer = new RowWriter(new Batches(), this::publish, MAX_BATCH, MAX_QUEUED);
         // One LISTEN connection per store, opened while somebody watches, shared by all watchers.
         this.remoteChanges = dialect == Dialect.POSTGRESQL ? listen().publish().refCount() : Flux.empty();
@@ -337,12 +316,12 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             // batch is written row by row, which tells which compare-and-set wrote.
             boolean[] allWritten = new boolean[batch.size()];
             Arrays.fill(allWritten, true);
-            return inWriterTransaction(connection -> execute(connection, "MERGE INTO agent_rows r USING (VALUES "
+            return committed(connection -> execute(connection, "MERGE INTO agent_rows r USING (VALUES "
                             + batchValues(batch, null) + ") AS i(" + BATCH_COLUMNS + ") ON r.id = i.id AND "
                             + "r.row_version = i.expected WHEN MATCHED THEN UPDATE SET " + BATCH_ASSIGNMENTS,
                     batchParameters(batch, null))
                     .flatMap(updated -> updated == batch.size() ? Mono.just(allWritten) : Mono.error(NotAllAtExpected.INSTANCE)))
-                    .onErrorResume(NotAllAtExpected.class, rolledBack -> inWriterTransaction(connection -> Flux.fromIterable(batch)
+                    .onErrorResume(NotAllAtExpected.class, rolledBack -> committed(connection -> Flux.fromIterable(batch)
                             .concatMap(write -> update(connection, write.expected(), write.next()))
                             .collectList()
                             .map(written -> {
@@ -356,7 +335,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
         @Override
         public Mono<List<List<AgentRow>>> builds(List<RowWriter.BuildWrite> batch) {
-            return inWriterTransaction(connection -> Flux.fromIterable(batch).concatMap(write -> (write instanceof
+            return committed(connection -> Flux.fromIterable(batch).concatMap(write -> (write instanceof
                             RowWriter.StartBuild start
                             ? startBuildIn(connection, start.workspace(), start.createdAt())
                             : retireActive(connection, write.workspace(), Long.MAX_VALUE)).collectList()).collectList())
@@ -599,11 +578,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * taken is committed, then the pool closes; completes once every connection is closed.
      */
     public Mono<Void> close() {
-        Mono<Void> writerConnection = h2WriterThread == null ? Mono.empty()
-                : h2WriterConnection.flatMap(connection -> Mono.from(connection.close()))
-                        .subscribeOn(h2WriterThread)
-                        .doFinally(signal -> h2WriterThread.dispose());
-        return writer.close().then(writerConnection).then(pool.disposeLater());
+        return writer.close().then(pool.disposeLater());
     }
 
     /** What this store's writer has committed since it opened: batches, writes and batch sizes. */
@@ -660,21 +635,6 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                         (connection, error) -> Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.close())),
                         connection -> Mono.from(connection.rollbackTransaction()).then(Mono.from(connection.close())))
                 .subscribeOn(scheduler);
-    }
-
-    /**
-     * A writer's batch in a transaction: on H2 on the writer's own thread and connection, every
-     * call in place; on PostgreSQL on a pooled connection ({@link #committed}).
-     */
-    private <T> Mono<T> inWriterTransaction(Function<Connection, Mono<T>> work) {
-        if (h2WriterThread == null) {
-            return committed(work);
-        }
-        return h2WriterConnection.flatMap(connection -> Mono.from(connection.beginTransaction())
-                        .then(work.apply(connection))
-                        .flatMap(value -> Mono.from(connection.commitTransaction()).then(sync(connection)).thenReturn(value))
-                        .onErrorResume(error -> Mono.from(connection.rollbackTransaction()).then(Mono.error(error))))
-                .subscribeOn(h2WriterThread);
     }
 
     /** H2: forces what the commit wrote to the disk, so an acknowledged write survives a power loss. */

@@ -181,54 +181,50 @@ final class RowWriter {
     }
 
     private void run(List<Pending> batch) {
-        // Once committed: publish the rows, then (after the next batch has started) answer the callers.
-        Mono<Object[]> committed;
+        Mono<List<AgentRow>> committed;
         if (batch.get(0).write instanceof CompareAndSet) {
             List<CompareAndSet> writes = batch.stream().map(pending -> (CompareAndSet) pending.write).toList();
             committed = batches.compareAndSets(writes).map(written -> {
                 List<AgentRow> rows = new ArrayList<>();
-                Object[] outcomes = new Object[written.length];
                 for (int i = 0; i < written.length; i++) {
-                    outcomes[i] = written[i];
                     if (written[i]) {
                         rows.add(writes.get(i).next());
                     }
                 }
                 publish.accept(rows);
-                return outcomes;
+                for (int i = 0; i < written.length; i++) {
+                    emit(batch.get(i), written[i]);
+                }
+                return rows;
             });
         } else {
             List<BuildWrite> writes = batch.stream().map(pending -> (BuildWrite) pending.write).toList();
             committed = batches.builds(writes).map(rowsPerBuild -> {
-                publish.accept(rowsPerBuild.stream().flatMap(List::stream).toList());
-                Object[] outcomes = new Object[rowsPerBuild.size()];
-                for (int i = 0; i < outcomes.length; i++) {
+                List<AgentRow> rows = rowsPerBuild.stream().flatMap(List::stream).toList();
+                publish.accept(rows);
+                for (int i = 0; i < rowsPerBuild.size(); i++) {
                     List<AgentRow> written = rowsPerBuild.get(i);
-                    outcomes[i] = written.isEmpty() ? NOTHING : written.get(written.size() - 1);
+                    emit(batch.get(i), written.isEmpty() ? NOTHING : written.get(written.size() - 1));
                 }
-                return outcomes;
+                return rows;
             });
         }
         // The writer's own subscription: nobody outside can cancel it.
-        committed.switchIfEmpty(Mono.error(() -> new IllegalStateException("a batch committed without an outcome")))
-                .subscribe(outcomes -> {
-                    batchSizes.incrementAndGet(batch.size());
-                    // What the callers do with their outcome (acknowledge over the network, ...) runs on this
-                    // thread: the next batch goes to the database first, so that work overlaps its commit.
-                    busy.set(false);
-                    drain();
-                    for (int i = 0; i < outcomes.length; i++) {
-                        emit(batch.get(i), outcomes[i]);
-                    }
-                }, error -> {
-                    log.warn("a batch of {} writes failed, each answered with the error: {}", batch.size(),
-                            error.toString());
-                    busy.set(false);
-                    drain();
-                    for (Pending pending : batch) {
-                        emitError(pending, error);
-                    }
-                });
+        committed.subscribe(
+                rows -> batchSizes.incrementAndGet(batch.size()),
+                error -> ended(batch, error),
+                () -> ended(batch, null));
+    }
+
+    private void ended(List<Pending> batch, Throwable error) {
+        if (error != null) {
+            log.warn("a batch of {} writes failed, each answered with the error: {}", batch.size(), error.toString());
+            for (Pending pending : batch) {
+                emitError(pending, error);
+            }
+        }
+        busy.set(false);
+        drain();
     }
 
     private static void emit(Pending pending, Object outcome) {

@@ -268,8 +268,7 @@ class ChaosTest {
     /** Waits until every workspace's active row holds its agent's latest transition. */
     private void awaitConvergence(List<Agent> agents, ControlPlane controlPlane) {
         Set<String> pending = ConcurrentHashMap.newKeySet();
-        AtomicBoolean settled = new AtomicBoolean();
-        Flux.interval(Duration.ofMillis(100), Schedulers.boundedElastic())
+        Boolean settled = Flux.interval(Duration.ofMillis(100), Schedulers.boundedElastic())
                 .map(tick -> {
                     pending.clear();
                     for (Agent agent : agents) {
@@ -280,10 +279,35 @@ class ChaosTest {
                     return pending.isEmpty();
                 })
                 .filter(done -> done)
-                .take(1)
-                .doOnNext(settled::set)
-                .blockLast(SETTLE);
-        assertThat(settled).as("agents not converged: %s", pending).isTrue();
+                .next()
+                .timeout(SETTLE, Mono.just(false))
+                .block();
+        if (!Boolean.TRUE.equals(settled)) {
+            // Tell each stuck agent's story: where it is, what its row holds, what it did last.
+            StringBuilder story = new StringBuilder("agents not converged after " + SETTLE + ": " + pending);
+            for (Agent agent : agents) {
+                if (pending.contains(agent.workspace)) {
+                    AgentRow row = controlPlane.store.latestRow(agent.workspace)
+                            .timeout(Duration.ofSeconds(5), Mono.empty()).block();
+                    List<ReporterEvent> events = agent.events;
+                    story.append("\n").append(agent.workspace).append(": agent at ").append(agent.lifecycle.current())
+                            .append("\n  row ").append(row == null ? "(not read in 5 s)" : row)
+                            .append("\n  last events:\n    ").append(events.subList(Math.max(0, events.size() - 8),
+                                    events.size()).stream().map(Object::toString).collect(Collectors.joining("\n    ")));
+                }
+            }
+            // And where the store's threads are, in case a write is stuck.
+            Thread.getAllStackTraces().forEach((thread, stack) -> {
+                if (thread.getName().startsWith("agentcore-h2-writer") || thread.getName().startsWith("boundedElastic")) {
+                    story.append("\nthread ").append(thread.getName()).append(" ").append(thread.getState());
+                    for (StackTraceElement frame : stack) {
+                        story.append("\n    at ").append(frame);
+                    }
+                }
+            });
+            System.out.println(story);
+            throw new AssertionError(story.toString());
+        }
     }
 
     private static boolean converged(Agent agent, AgentRow row) {
