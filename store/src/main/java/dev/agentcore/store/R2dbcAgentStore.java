@@ -171,6 +171,13 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return pool.getMetrics().map(metrics -> metrics.acquiredSize()).orElse(0);
     }
 
+    /** The pool and the writer as they are now, for a test's failure message. */
+    String state() {
+        return pool.getMetrics().map(metrics -> "pool: " + metrics.acquiredSize() + " taken, " + metrics.idleSize()
+                + " idle, " + metrics.pendingAcquireSize() + " waiting").orElse("pool: no metrics")
+                + "; writer: " + writer.stats();
+    }
+
     private static Mono<R2dbcAgentStore> migrated(R2dbcAgentStore store) {
         return store.inTransaction(connection -> Migrations.apply(connection, store.dialect))
                 .then(Mono.just(store))

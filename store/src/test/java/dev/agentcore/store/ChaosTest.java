@@ -44,7 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Many agents, many updates, and every fault at once: connections cut at random byte offsets
@@ -267,47 +266,51 @@ class ChaosTest {
 
     /** Waits until every workspace's active row holds its agent's latest transition. */
     private void awaitConvergence(List<Agent> agents, ControlPlane controlPlane) {
-        Set<String> pending = ConcurrentHashMap.newKeySet();
-        Boolean settled = Flux.interval(Duration.ofMillis(100), Schedulers.boundedElastic())
-                .map(tick -> {
-                    pending.clear();
-                    for (Agent agent : agents) {
-                        if (!converged(agent, controlPlane.store.latestRow(agent.workspace).block(SETTLE))) {
-                            pending.add(agent.workspace);
-                        }
-                    }
-                    return pending.isEmpty();
-                })
-                .filter(done -> done)
-                .next()
-                .timeout(SETTLE, Mono.just(false))
-                .block();
-        if (!Boolean.TRUE.equals(settled)) {
-            // Tell each stuck agent's story: where it is, what its row holds, what it did last.
-            StringBuilder story = new StringBuilder("agents not converged after " + SETTLE + ": " + pending);
+        Duration oneRead = Duration.ofSeconds(10);
+        long deadline = System.nanoTime() + SETTLE.toNanos();
+        Set<String> pending = new java.util.TreeSet<>();
+        while (true) {
+            pending.clear();
             for (Agent agent : agents) {
-                if (pending.contains(agent.workspace)) {
-                    AgentRow row = controlPlane.store.latestRow(agent.workspace)
-                            .timeout(Duration.ofSeconds(5), Mono.empty()).block();
-                    List<ReporterEvent> events = agent.events;
-                    story.append("\n").append(agent.workspace).append(": agent at ").append(agent.lifecycle.current())
-                            .append("\n  row ").append(row == null ? "(not read in 5 s)" : row)
-                            .append("\n  last events:\n    ").append(events.subList(Math.max(0, events.size() - 8),
-                                    events.size()).stream().map(Object::toString).collect(Collectors.joining("\n    ")));
+                AgentRow row = controlPlane.store.latestRow(agent.workspace).timeout(oneRead, Mono.empty()).block();
+                if (row == null) {
+                    throw new AssertionError(failureStory("reading " + agent.workspace + "'s row took more than "
+                            + oneRead, agents, pending, controlPlane));
+                }
+                if (!converged(agent, row)) {
+                    pending.add(agent.workspace);
                 }
             }
-            // And where the store's threads are, in case a write is stuck.
-            Thread.getAllStackTraces().forEach((thread, stack) -> {
-                if (thread.getName().startsWith("agentcore-h2-writer") || thread.getName().startsWith("boundedElastic")) {
-                    story.append("\nthread ").append(thread.getName()).append(" ").append(thread.getState());
-                    for (StackTraceElement frame : stack) {
-                        story.append("\n    at ").append(frame);
-                    }
-                }
-            });
-            System.out.println(story);
-            throw new AssertionError(story.toString());
+            if (pending.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(failureStory("agents not converged after " + SETTLE, agents, pending,
+                        controlPlane));
+            }
+            Mono.delay(Duration.ofMillis(100)).block();
         }
+    }
+
+    /** Each stuck agent's story (where it is, what its row holds, what it did last), the store's state, every thread. */
+    private static String failureStory(String what, List<Agent> agents, Set<String> pending, ControlPlane controlPlane) {
+        StringBuilder story = new StringBuilder(what + "; not converged: " + pending + "\n" + controlPlane.store.state());
+        for (Agent agent : agents) {
+            if (pending.contains(agent.workspace)) {
+                List<ReporterEvent> events = agent.events;
+                story.append("\n").append(agent.workspace).append(": agent at ").append(agent.lifecycle.current())
+                        .append("\n  last events:\n    ").append(events.subList(Math.max(0, events.size() - 8),
+                                events.size()).stream().map(Object::toString).collect(Collectors.joining("\n    ")));
+            }
+        }
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            story.append("\nthread ").append(thread.getName()).append(" ").append(thread.getState());
+            for (StackTraceElement frame : stack) {
+                story.append("\n    at ").append(frame);
+            }
+        });
+        System.out.println(story);
+        return story.toString();
     }
 
     private static boolean converged(Agent agent, AgentRow row) {
