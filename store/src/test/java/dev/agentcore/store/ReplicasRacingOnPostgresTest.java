@@ -1,0 +1,75 @@
+package dev.agentcore.store;
+
+import static dev.agentcore.store.TestDatabases.TIMEOUT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleAck;
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.LifecycleService;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Two replicas' writers batch compare-and-sets of the same rows at once, on one PostgreSQL
+ * database: every applied update is one version of its row, none is lost or applied twice, and
+ * the batches do not deadlock (rows are locked in id order).
+ */
+class ReplicasRacingOnPostgresTest {
+
+    private static final LifecycleState[] STATES = {LifecycleState.STARTING, LifecycleState.READY,
+            LifecycleState.SHUTTING_DOWN, LifecycleState.OFF};
+
+    @Test
+    void batchesOfTwoReplicasOnTheSameRowsApplyEachUpdateOnce() {
+        String url = TestDatabases.newPostgresDatabase();
+        R2dbcAgentStore first = R2dbcAgentStore.open(url).block(TIMEOUT);
+        R2dbcAgentStore second = R2dbcAgentStore.open(url).block(TIMEOUT);
+        try {
+            LifecycleService one = LifecycleService.builder(first).build();
+            LifecycleService other = LifecycleService.builder(second).build();
+            List<AgentRow> rows = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                rows.add(one.startBuild("ws-" + i).block(TIMEOUT));
+            }
+            // Per row, four writers (two per replica), each an agent process of its own walking its chain.
+            List<Mono<Integer>> writers = new ArrayList<>();
+            for (AgentRow row : rows) {
+                for (int w = 0; w < 4; w++) {
+                    LifecycleService service = w % 2 == 0 ? one : other;
+                    ChainId chain = new ChainId("writer-" + w, 0);
+                    writers.add(Flux.range(1, STATES.length)
+                            .concatMap(seq -> service.apply(row.id(), new LifecycleUpdate(chain, seq, STATES[seq - 1],
+                                            Instant.now(), false, null))
+                                    .map(ack -> ack.outcome() == LifecycleAck.Outcome.APPLIED ? 1 : 0)
+                                    .onErrorResume(AgentcoreException.class, refused -> {
+                                        assertThat(refused.code()).isEqualTo(ErrorCode.INVALID_TRANSITION);
+                                        return Mono.just(0);
+                                    }))
+                            .reduce(0, Integer::sum));
+                }
+            }
+
+            int applied = Flux.merge(writers).reduce(0, Integer::sum).block(TIMEOUT);
+
+            long versionsWritten = 0;
+            for (AgentRow row : rows) {
+                versionsWritten += first.findRow(row.id()).block(TIMEOUT).version() - row.version();
+            }
+            assertThat(applied).isPositive();
+            assertThat(versionsWritten).as("one version per applied update, none lost, none doubled")
+                    .isEqualTo(applied);
+        } finally {
+            first.close().block(TIMEOUT);
+            second.close().block(TIMEOUT);
+        }
+    }
+}
