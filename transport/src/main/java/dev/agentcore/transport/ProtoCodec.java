@@ -58,17 +58,38 @@ final class ProtoCodec {
 
     // ---- states and chains ------------------------------------------------------------------------
 
+    /** The wire's state for ours: an explicit table, so reordering either enum changes no number. */
     static dev.agentcore.transport.proto.v1.LifecycleState state(LifecycleState state) {
-        return dev.agentcore.transport.proto.v1.LifecycleState.forNumber(state.ordinal() + 1);
+        return switch (state) {
+            case CREATED -> dev.agentcore.transport.proto.v1.LifecycleState.CREATED;
+            case STARTING -> dev.agentcore.transport.proto.v1.LifecycleState.STARTING;
+            case READY -> dev.agentcore.transport.proto.v1.LifecycleState.READY;
+            case START_TIMEOUT -> dev.agentcore.transport.proto.v1.LifecycleState.START_TIMEOUT;
+            case START_ERROR -> dev.agentcore.transport.proto.v1.LifecycleState.START_ERROR;
+            case SHUTTING_DOWN -> dev.agentcore.transport.proto.v1.LifecycleState.SHUTTING_DOWN;
+            case OFF -> dev.agentcore.transport.proto.v1.LifecycleState.OFF;
+            case SHUTDOWN_TIMEOUT -> dev.agentcore.transport.proto.v1.LifecycleState.SHUTDOWN_TIMEOUT;
+            case SHUTDOWN_ERROR -> dev.agentcore.transport.proto.v1.LifecycleState.SHUTDOWN_ERROR;
+        };
     }
 
+    /** Our state for the wire's; UNSPECIFIED and numbers this version does not know are INVALID_ARGUMENT. */
     static LifecycleState state(dev.agentcore.transport.proto.v1.LifecycleState state) {
-        int number = state == dev.agentcore.transport.proto.v1.LifecycleState.UNRECOGNIZED ? -1 : state.getNumber();
-        if (number < 1 || number > LifecycleState.values().length) {
-            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
-                    "unknown or unspecified lifecycle state" + (number < 0 ? "" : " " + number));
-        }
-        return LifecycleState.values()[number - 1];
+        return switch (state) {
+            case CREATED -> LifecycleState.CREATED;
+            case STARTING -> LifecycleState.STARTING;
+            case READY -> LifecycleState.READY;
+            case START_TIMEOUT -> LifecycleState.START_TIMEOUT;
+            case START_ERROR -> LifecycleState.START_ERROR;
+            case SHUTTING_DOWN -> LifecycleState.SHUTTING_DOWN;
+            case OFF -> LifecycleState.OFF;
+            case SHUTDOWN_TIMEOUT -> LifecycleState.SHUTDOWN_TIMEOUT;
+            case SHUTDOWN_ERROR -> LifecycleState.SHUTDOWN_ERROR;
+            case LIFECYCLE_STATE_UNSPECIFIED -> throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                    "unknown or unspecified lifecycle state 0");
+            case UNRECOGNIZED -> throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                    "unknown or unspecified lifecycle state");
+        };
     }
 
     static dev.agentcore.transport.proto.v1.ChainId chain(ChainId chain) {

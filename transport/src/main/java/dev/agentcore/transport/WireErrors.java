@@ -22,7 +22,29 @@ final class WireErrors {
     }
 
     static int wireCode(ErrorCode code) {
-        return FIRST_CUSTOM_CODE + code.ordinal() + 1;
+        return FIRST_CUSTOM_CODE + number(code);
+    }
+
+    /** The code's number in agent.proto's ErrorCode: an explicit table, so reordering the enum changes nothing. */
+    private static int number(ErrorCode code) {
+        return switch (code) {
+            case UNAUTHENTICATED -> 1;
+            case FENCED -> 2;
+            case INVALID_ARGUMENT -> 3;
+            case INVALID_TRANSITION -> 4;
+            case RESOURCE_EXHAUSTED -> 5;
+            case INTERNAL -> 6;
+        };
+    }
+
+    /** The code with that number in agent.proto's ErrorCode; null for one this version does not know. */
+    private static ErrorCode codeNumbered(int number) {
+        for (ErrorCode code : ErrorCode.values()) {
+            if (number(code) == number) {
+                return code;
+            }
+        }
+        return null;
     }
 
     /** An error for the peer: our refusals keep their code; anything else is INTERNAL, details logged here. */
@@ -51,9 +73,9 @@ final class WireErrors {
     /** The peer's error as an {@link AgentcoreException} when it carries one of our codes; otherwise unchanged. */
     static Throwable fromWire(Throwable error) {
         if (error instanceof CustomRSocketException custom) {
-            int index = custom.errorCode() - FIRST_CUSTOM_CODE - 1;
-            if (index >= 0 && index < ErrorCode.values().length) {
-                return new AgentcoreException(ErrorCode.values()[index], stripCode(custom.getMessage()));
+            ErrorCode code = codeNumbered(custom.errorCode() - FIRST_CUSTOM_CODE);
+            if (code != null) {
+                return new AgentcoreException(code, stripCode(custom.getMessage()));
             }
         }
         if (error instanceof RSocketErrorException rsocketError && error.getMessage() != null) {
