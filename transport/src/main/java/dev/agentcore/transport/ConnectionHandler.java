@@ -17,7 +17,9 @@ import io.rsocket.util.DefaultPayload;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,12 +43,19 @@ final class ConnectionHandler implements RSocket {
     private final RowFences fences;
     private final InetAddress source;
     private final ExchangeGuard guard;
+    private final ConnectionGate gate;
+    private final ConnectionGate.Ticket ticket;
     private final Consumer<ConnectionHandler> onDispose;
     private final AtomicBoolean disposed = new AtomicBoolean();
+    private final AtomicInteger streams = new AtomicInteger();
+    private final AtomicInteger requests = new AtomicInteger();
 
     ConnectionHandler(Principal principal, InetAddress source, ControlPlaneServer server, RowFences fences,
-                      ExchangeGuard guard, Consumer<ConnectionHandler> onDispose) {
+                      ExchangeGuard guard, ConnectionGate gate, ConnectionGate.Ticket ticket,
+                      Consumer<ConnectionHandler> onDispose) {
         this.principal = principal;
+        this.gate = gate;
+        this.ticket = ticket;
         this.source = source;
         this.guard = guard;
         this.server = server;
@@ -77,8 +86,34 @@ final class ConnectionHandler implements RSocket {
         }
     }
 
+    /**
+     * Runs one request within the connection's cap ({@code counter} below {@code max}), refusing
+     * it at once past the cap; while it runs the connection is not idle.
+     */
+    private <T> Flux<T> limited(AtomicInteger counter, int max, ConnectionGate.Refusal refusal, String what,
+                                Function<AgentcoreException, Flux<T>> refuse, Flux<T> work) {
+        return Flux.defer(() -> {
+            if (counter.incrementAndGet() > max) {
+                counter.decrementAndGet();
+                gate.refused(refusal);
+                return refuse.apply(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "more than " + max + " "
+                        + what + " at once on one connection"));
+            }
+            ticket.requestStarted();
+            return work.doFinally(signal -> {
+                counter.decrementAndGet();
+                ticket.requestEnded();
+            });
+        });
+    }
+
     @Override
     public Mono<Payload> requestResponse(Payload payload) {
+        return limited(requests, gate.limits().maxRequestsPerConnection(), ConnectionGate.Refusal.REQUESTS,
+                "requests in flight", releasing(payload), respond(payload).flux()).next().onErrorMap(WireErrors::toWire);
+    }
+
+    private Mono<Payload> respond(Payload payload) {
         return Mono.defer(() -> {
             Request request = read(payload, true);
             return switch (request.route()) {
@@ -94,6 +129,11 @@ final class ConnectionHandler implements RSocket {
 
     @Override
     public Flux<Payload> requestStream(Payload payload) {
+        return limited(streams, gate.limits().maxStreamsPerConnection(), ConnectionGate.Refusal.STREAMS,
+                "streams open", releasing(payload), stream(payload)).onErrorMap(WireErrors::toWire);
+    }
+
+    private Flux<Payload> stream(Payload payload) {
         return Flux.defer(() -> {
             Request request = read(payload, true);
             return switch (request.route()) {
@@ -107,6 +147,30 @@ final class ConnectionHandler implements RSocket {
 
     @Override
     public Flux<Payload> requestChannel(Publisher<Payload> payloads) {
+        return limited(streams, gate.limits().maxStreamsPerConnection(), ConnectionGate.Refusal.STREAMS,
+                "streams open", refusal -> refuseThrough(payloads, refusal), channel(payloads))
+                .onErrorMap(WireErrors::toWire);
+    }
+
+    private static <T> Function<AgentcoreException, Flux<T>> releasing(Payload payload) {
+        return refusal -> {
+            payload.release();
+            return Flux.error(refusal);
+        };
+    }
+
+    /**
+     * Refuses a channel through its inbound: an inbound left unsubscribed would be cancelled by
+     * rsocket-java with an error nobody receives (logged as dropped).
+     */
+    private static Flux<Payload> refuseThrough(Publisher<Payload> payloads, AgentcoreException refusal) {
+        return Flux.from(payloads).handle((payload, sink) -> {
+            payload.release();
+            sink.error(refusal);
+        });
+    }
+
+    private Flux<Payload> channel(Publisher<Payload> payloads) {
         return Flux.from(payloads).switchOnFirst((first, all) -> {
             if (!first.hasValue()) {
                 return Flux.empty();
@@ -125,13 +189,7 @@ final class ConnectionHandler implements RSocket {
             } catch (AgentcoreException e) {
                 refusal = e;
             }
-            // Refuse through the inbound itself: an inbound left unsubscribed would be cancelled by
-            // rsocket-java with an error nobody receives (logged as dropped).
-            AgentcoreException refused = refusal;
-            return all.<Payload>handle((payload, sink) -> {
-                payload.release();
-                sink.error(refused);
-            });
+            return refuseThrough(all, refusal);
         }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
     }
 
@@ -151,6 +209,10 @@ final class ConnectionHandler implements RSocket {
     // ---- agent routes -------------------------------------------------------------------------
 
     private Mono<Payload> exchange(ByteBuffer data) {
+        if (!ticket.tryExchange()) {
+            return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "a connection without a token may make "
+                    + gate.limits().anonymousExchanges() + " exchanges: open a new connection"));
+        }
         if (source != null && !guard.allows(source)) {
             return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED,
                     "too many failed exchanges from this address: retry later"));

@@ -12,6 +12,10 @@ import io.rsocket.transport.netty.server.CloseableChannel;
 import io.rsocket.transport.netty.server.TcpServerTransport;
 import io.rsocket.transport.netty.server.WebsocketServerTransport;
 import io.rsocket.transport.ServerTransport.ConnectionAcceptor;
+import com.sun.management.UnixOperatingSystemMXBean;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -19,11 +23,16 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.concurrent.ConcurrentHashMap;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.http.server.HttpServer;
 import reactor.netty.tcp.TcpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The control plane over RSocket: serves {@link LifecycleService} and {@link AccessService} on
@@ -45,6 +54,8 @@ import reactor.netty.tcp.TcpServer;
  */
 public final class ControlPlaneServer {
 
+    private static final Logger log = LoggerFactory.getLogger(ControlPlaneServer.class);
+
     /** The default limit on one payload's data plus metadata. */
     public static final int DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
 
@@ -60,6 +71,9 @@ public final class ControlPlaneServer {
     private final String adminTokenHash;
     private final InetSocketAddress tcp;
     private final InetSocketAddress websocket;
+    private final ConnectionLimits limits;
+    private final Scheduler scheduler;
+    private final MeterRegistry meters;
 
     private ControlPlaneServer(Builder builder) {
         this.lifecycle = builder.lifecycle;
@@ -74,6 +88,13 @@ public final class ControlPlaneServer {
         this.adminTokenHash = builder.adminToken == null ? null : AccessService.hash(builder.adminToken);
         this.tcp = builder.tcp;
         this.websocket = builder.websocket;
+        this.limits = new ConnectionLimits(builder.maxConnections, builder.maxUnauthenticated,
+                builder.maxUnauthenticatedPerAddress, builder.setupTimeout, builder.minKeepAliveInterval,
+                builder.maxKeepAliveInterval, builder.maxKeepAliveLifetime, builder.anonymousExchanges,
+                builder.anonymousIdle, builder.anonymousLifetime, builder.maxStreamsPerConnection,
+                builder.maxRequestsPerConnection);
+        this.scheduler = builder.scheduler;
+        this.meters = builder.meters;
     }
 
     /** Starts configuring a server for these services. */
@@ -81,9 +102,16 @@ public final class ControlPlaneServer {
         return new Builder(lifecycle, access);
     }
 
-    private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, InetAddress source,
-                                 RowFences fences, ExchangeGuard guard, Map<ConnectionHandler, RSocket> connections) {
+    private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, ConnectionGate gate,
+                                 ConnectionGate.Ticket ticket, InetAddress source, RowFences fences, ExchangeGuard guard,
+                                 Map<ConnectionHandler, RSocket> connections) {
         return Mono.defer(() -> {
+            String keepAliveProblem = gate.limits().keepAliveProblem(setup.keepAliveInterval(),
+                    setup.keepAliveMaxLifetime());
+            if (keepAliveProblem != null) {
+                gate.refused(ConnectionGate.Refusal.KEEPALIVE);
+                throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, keepAliveProblem);
+            }
             if (!WireMetadata.COMPOSITE.equals(setup.metadataMimeType())) {
                 throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "metadata MIME type must be "
                         + WireMetadata.COMPOSITE + ", was " + setup.metadataMimeType());
@@ -102,9 +130,14 @@ public final class ControlPlaneServer {
             }
             return access.authenticate(token.get()).map(Principal.Agent::new);
         }).<RSocket>map(principal -> {
+            if (!ticket.established(principal instanceof Principal.Anonymous
+                    ? ConnectionGate.Stage.ANONYMOUS : ConnectionGate.Stage.AUTHENTICATED)) {
+                throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "the connection was closed before its SETUP was accepted");
+            }
             // Tracked so that stopping the control plane ends every session, not only the listeners;
             // rsocket-java disposes the handler when its connection closes, which untracks it.
-            ConnectionHandler handler = new ConnectionHandler(principal, source, this, fences, guard, connections::remove);
+            ConnectionHandler handler = new ConnectionHandler(principal, source, this, fences, guard, gate, ticket,
+                    connections::remove);
             connections.put(handler, peer);
             return handler;
         }).onErrorMap(WireErrors::rejectedSetup);
@@ -113,15 +146,29 @@ public final class ControlPlaneServer {
     /** Binds every configured listener; emits the running server once all are bound. */
     public Mono<RunningControlPlane> start() {
         return Mono.defer(() -> {
+            ConnectionLimits effective = limits.within(openFileLimit());
+            if (effective != limits) {
+                log.warn("the open-file limit ({}) lowers the connection limits to {} in total, {} unauthenticated, "
+                        + "{} unauthenticated per address", openFileLimit(), effective.maxConnections(),
+                        effective.maxUnauthenticated(), effective.maxUnauthenticatedPerAddress());
+            }
+            ConnectionGate gate = new ConnectionGate(effective, scheduler, meters);
+            NettyGate tcpGate = new NettyGate(gate, "tcp", true);
+            NettyGate wsGate = new NettyGate(gate, "ws", false);
             RowFences fences = new RowFences(lifecycle.store());
             ExchangeGuard guard = new ExchangeGuard(clock, exchangeFailuresPerSecond, exchangeFailureBurst);
             Map<ConnectionHandler, RSocket> connections = new ConcurrentHashMap<>();
             // A fresh RSocketServer (a configuration object) per connection, so that the acceptor
-            // knows the peer's address: rsocket-java's SocketAcceptor is not told it.
-            Function<Integer, ConnectionAcceptor> acceptor = maxFrameLength -> connection -> {
+            // knows the peer's address and its place in the gate: rsocket-java's SocketAcceptor is not told them.
+            BiFunction<NettyGate, Integer, ConnectionAcceptor> acceptor = (nettyGate, maxFrameLength) -> connection -> {
+                ConnectionGate.Ticket ticket = nettyGate.ticket(connection.remoteAddress());
+                if (ticket == null) {
+                    // Refused by the gate as it was accepted: its channel is being closed there, after the refusal is read.
+                    return Mono.empty();
+                }
                 InetAddress source = connection.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
                 return RSocketServer.create((SocketAcceptor) (setup, peer) ->
-                                accept(setup, peer, source, fences, guard, connections))
+                                accept(setup, peer, gate, ticket, source, fences, guard, connections))
                         .payloadDecoder(PayloadDecoder.DEFAULT)
                         .asConnectionAcceptor(maxFrameLength)
                         .apply(connection);
@@ -129,17 +176,25 @@ public final class ControlPlaneServer {
             // A frame far past the payload limit is cut at the transport, ending only that connection.
             int maxFrame = Math.max(maxPayloadBytes * 4, 256 * 1024);
             Mono<Optional<CloseableChannel>> tcpChannel = tcp == null ? Mono.just(Optional.empty())
-                    : TcpServerTransport.create(TcpServer.create().host(tcp.getHostString()).port(tcp.getPort()), maxFrame)
-                            .start(acceptor.apply(maxFrame)).map(Optional::of);
+                    : TcpServerTransport.create(TcpServer.create().host(tcp.getHostString()).port(tcp.getPort())
+                                    .doOnChannelInit(tcpGate), maxFrame)
+                            .start(acceptor.apply(tcpGate, maxFrame)).map(Optional::of);
             WebsocketServerTransport ws = websocket == null ? null
-                    : WebsocketServerTransport.create(websocket.getHostString(), websocket.getPort());
+                    : WebsocketServerTransport.create(HttpServer.create().host(websocket.getHostString())
+                            .port(websocket.getPort()).doOnChannelInit(wsGate));
             Mono<Optional<CloseableChannel>> wsChannel = ws == null ? Mono.just(Optional.empty())
-                    : ws.start(acceptor.apply(ws.maxFrameLength())).map(Optional::of);
+                    : ws.start(acceptor.apply(wsGate, ws.maxFrameLength())).map(Optional::of);
             return Mono.zip(tcpChannel, wsChannel)
                     .map(bound -> new RunningControlPlane(bound.getT1().orElse(null), bound.getT2().orElse(null),
                             connections, fences))
                     .doOnError(error -> fences.dispose());
         });
+    }
+
+    /** The process's open-file limit where the JVM can tell it; 0 where it cannot. */
+    private static long openFileLimit() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+                ? unix.getMaxFileDescriptorCount() : 0;
     }
 
     /** Configures a {@link ControlPlaneServer}; at least one of {@link #tcp} and {@link #websocket} is needed. */
@@ -157,6 +212,21 @@ public final class ControlPlaneServer {
         private double exchangeFailuresPerSecond = 1;
         private int exchangeFailureBurst = 20;
         private boolean echoRoute;
+        private final ConnectionLimits defaults = ConnectionLimits.DEFAULTS;
+        private int maxConnections = defaults.maxConnections();
+        private int maxUnauthenticated = defaults.maxUnauthenticated();
+        private int maxUnauthenticatedPerAddress = defaults.maxUnauthenticatedPerAddress();
+        private Duration setupTimeout = defaults.setupTimeout();
+        private Duration minKeepAliveInterval = defaults.minKeepAliveInterval();
+        private Duration maxKeepAliveInterval = defaults.maxKeepAliveInterval();
+        private Duration maxKeepAliveLifetime = defaults.maxKeepAliveLifetime();
+        private int anonymousExchanges = defaults.anonymousExchanges();
+        private Duration anonymousIdle = defaults.anonymousIdle();
+        private Duration anonymousLifetime = defaults.anonymousLifetime();
+        private int maxStreamsPerConnection = defaults.maxStreamsPerConnection();
+        private int maxRequestsPerConnection = defaults.maxRequestsPerConnection();
+        private Scheduler scheduler = Schedulers.parallel();
+        private MeterRegistry meters = new SimpleMeterRegistry();
 
         private Builder(LifecycleService lifecycle, AccessService access) {
             this.lifecycle = Objects.requireNonNull(lifecycle, "lifecycle");
@@ -215,6 +285,98 @@ public final class ControlPlaneServer {
             this.exchangeFailuresPerSecond = perSecond;
             this.exchangeFailureBurst = burst;
             return this;
+        }
+
+        /**
+         * Connections in total, connections not yet authenticated in total (the rest is kept for
+         * authenticated ones; past it the oldest unauthenticated connection is closed for the new
+         * one), and connections not yet authenticated from one source address (past it a new one
+         * is refused). 10,000, 1,000 and 64 by default; lowered at start to fit the process's
+         * open-file limit.
+         */
+        public Builder connectionLimits(int total, int unauthenticated, int unauthenticatedPerAddress) {
+            positive(total, "connectionLimits: total");
+            positive(unauthenticated, "connectionLimits: unauthenticated");
+            positive(unauthenticatedPerAddress, "connectionLimits: unauthenticatedPerAddress");
+            if (unauthenticated > total || unauthenticatedPerAddress > unauthenticated) {
+                throw new IllegalArgumentException("connectionLimits: need unauthenticatedPerAddress <= unauthenticated"
+                        + " <= total, were " + unauthenticatedPerAddress + ", " + unauthenticated + ", " + total);
+            }
+            this.maxConnections = total;
+            this.maxUnauthenticated = unauthenticated;
+            this.maxUnauthenticatedPerAddress = unauthenticatedPerAddress;
+            return this;
+        }
+
+        /** How long a new connection (TCP, or WebSocket before its upgrade) may take to send SETUP; 5 s by default. */
+        public Builder setupTimeout(Duration timeout) {
+            this.setupTimeout = positive(timeout, "setupTimeout");
+            return this;
+        }
+
+        /**
+         * The keepalive a SETUP may ask for: an interval from {@code minInterval} to
+         * {@code maxInterval}, a max lifetime from that interval to {@code maxLifetime}; anything
+         * else is refused with REJECTED_SETUP naming the bounds. 100 ms, 60 s and 300 s by default.
+         */
+        public Builder keepAliveBounds(Duration minInterval, Duration maxInterval, Duration maxLifetime) {
+            positive(minInterval, "keepAliveBounds: minInterval");
+            if (positive(maxInterval, "keepAliveBounds: maxInterval").compareTo(minInterval) < 0
+                    || positive(maxLifetime, "keepAliveBounds: maxLifetime").compareTo(maxInterval) < 0) {
+                throw new IllegalArgumentException("keepAliveBounds: need minInterval <= maxInterval <= maxLifetime");
+            }
+            this.minKeepAliveInterval = minInterval;
+            this.maxKeepAliveInterval = maxInterval;
+            this.maxKeepAliveLifetime = maxLifetime;
+            return this;
+        }
+
+        /**
+         * What a connection without a token may do: {@code exchanges} identity exchanges, no
+         * longer than {@code idle} without a request, {@code lifetime} in all. 4, 10 s and 30 s by default.
+         */
+        public Builder anonymousLimits(int exchanges, Duration idle, Duration lifetime) {
+            this.anonymousExchanges = positive(exchanges, "anonymousLimits: exchanges");
+            this.anonymousIdle = positive(idle, "anonymousLimits: idle");
+            this.anonymousLifetime = positive(lifetime, "anonymousLimits: lifetime");
+            return this;
+        }
+
+        /**
+         * Per connection: request-streams and channels open at once, and request-responses in
+         * flight; past either, a new one is refused with RESOURCE_EXHAUSTED. 64 and 256 by default.
+         */
+        public Builder streamLimits(int streamsPerConnection, int requestsPerConnection) {
+            this.maxStreamsPerConnection = positive(streamsPerConnection, "streamLimits: streamsPerConnection");
+            this.maxRequestsPerConnection = positive(requestsPerConnection, "streamLimits: requestsPerConnection");
+            return this;
+        }
+
+        /** Where the connection deadlines run; {@link Schedulers#parallel()} by default. */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /** Where the connection meters go ({@code agentcore.connections.*}); a private {@link SimpleMeterRegistry} by default. */
+        public Builder meterRegistry(MeterRegistry meters) {
+            this.meters = Objects.requireNonNull(meters, "meters");
+            return this;
+        }
+
+        private static int positive(int value, String field) {
+            if (value < 1) {
+                throw new IllegalArgumentException(field + ": must be positive, was " + value);
+            }
+            return value;
+        }
+
+        private static Duration positive(Duration value, String field) {
+            Objects.requireNonNull(value, field);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(field + ": must be positive, was " + value);
+            }
+            return value;
         }
 
         /** Serves {@link Routes#ECHO} to the admin, as the benchmarks' transport baseline; off by default. */

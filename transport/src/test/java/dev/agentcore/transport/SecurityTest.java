@@ -34,8 +34,11 @@ class SecurityTest {
 
     private static final int FAILURE_BURST = 5;
 
+    // Many exchanges on one connection, to reach the per-address budget: more than a token-less
+    // connection may make by default (ExhaustionTest holds that limit).
     private final ControlPlaneFixture fixture = new ControlPlaneFixture(
-            builder -> builder.exchangeFailureLimit(0.001, FAILURE_BURST));
+            builder -> builder.exchangeFailureLimit(0.001, FAILURE_BURST)
+                    .anonymousLimits(100, Duration.ofSeconds(10), Duration.ofSeconds(30)));
 
     @AfterEach
     void stop() {

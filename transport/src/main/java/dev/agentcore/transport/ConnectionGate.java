@@ -1,0 +1,309 @@
+package dev.agentcore.transport;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetAddress;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import reactor.core.Disposable;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Admits connections and holds them to {@link ConnectionLimits}, so that peers who never
+ * authenticate cannot take the slots (and file descriptors) of those who do.
+ *
+ * <p>Every connection is opened here the moment it is accepted, before a byte is read, and is
+ * <em>pending</em> until a valid SETUP arrives: then it is <em>authenticated</em> (it carried a
+ * token) or <em>anonymous</em> (it may only exchange an identity, a few times, for a short while).
+ * Pending and anonymous connections count as unauthenticated: they have a cap of their own per
+ * source address (past it a new one is refused) and in total (past it the oldest unauthenticated
+ * one is evicted, so that idle strangers cannot keep an agent from reaching its SETUP). The total
+ * cap covers every connection; the difference between it and the unauthenticated cap is kept for
+ * authenticated connections.
+ *
+ * <p>Counters are guarded by this gate's lock; refusals are carried out outside it. Timers run on
+ * the injected scheduler, so the deadlines are testable in virtual time.
+ */
+final class ConnectionGate {
+
+    /** Why a connection or stream was refused or closed: the {@code reason} tag of the refusal counter. */
+    enum Refusal {
+        CONNECTIONS, UNAUTHENTICATED_PER_ADDRESS, UNAUTHENTICATED_EVICTED, SETUP_TIMEOUT, KEEPALIVE,
+        ANONYMOUS_IDLE, ANONYMOUS_LIFETIME, ANONYMOUS_EXCHANGES, STREAMS, REQUESTS;
+
+        String tag() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    enum Stage { PENDING, ANONYMOUS, AUTHENTICATED }
+
+    /** How the gate ends one connection: with a message the peer can read where the transport allows it. */
+    interface Link {
+        void close(String message, boolean beforeSetup);
+    }
+
+    private final ConnectionLimits limits;
+    private final Scheduler scheduler;
+    private final Map<Refusal, Counter> refusals = new EnumMap<>(Refusal.class);
+    private final Map<Stage, int[]> open = new EnumMap<>(Stage.class);
+    private final Map<InetAddress, int[]> unauthenticatedBySource = new HashMap<>();
+    // Insertion order is arrival order: the head is the oldest, evicted first.
+    private final LinkedHashSet<Ticket> unauthenticated = new LinkedHashSet<>();
+    private int total;
+
+    ConnectionGate(ConnectionLimits limits, Scheduler scheduler, MeterRegistry meters) {
+        this.limits = limits;
+        this.scheduler = scheduler;
+        for (Refusal refusal : Refusal.values()) {
+            refusals.put(refusal, Counter.builder("agentcore.connections.refused")
+                    .description("Connections and streams refused or closed by the control plane's limits")
+                    .tag("reason", refusal.tag()).register(meters));
+        }
+        for (Stage stage : Stage.values()) {
+            int[] count = new int[1];
+            open.put(stage, count);
+            Gauge.builder("agentcore.connections.open", this, gate -> gate.count(stage))
+                    .description("Connections open, by stage").tag("stage", stage.name().toLowerCase(Locale.ROOT))
+                    .register(meters);
+        }
+    }
+
+    ConnectionLimits limits() {
+        return limits;
+    }
+
+    /** Admits a just-accepted connection, or refuses it (through {@code link}) and returns null. */
+    Ticket open(InetAddress source, Link link) {
+        Ticket ticket = new Ticket(source, link);
+        Ticket evicted = null;
+        String refusal = null;
+        synchronized (this) {
+            int[] fromSource = source == null ? null : unauthenticatedBySource.get(source);
+            if (total >= limits.maxConnections()) {
+                refusal = refuse(Refusal.CONNECTIONS, "the control plane holds its limit of "
+                        + limits.maxConnections() + " connections: retry later");
+            } else if (fromSource != null && fromSource[0] >= limits.maxUnauthenticatedPerAddress()) {
+                refusal = refuse(Refusal.UNAUTHENTICATED_PER_ADDRESS, source.getHostAddress() + " holds "
+                        + limits.maxUnauthenticatedPerAddress() + " connections that have not authenticated: retry later");
+            } else {
+                if (unauthenticated.size() >= limits.maxUnauthenticated()) {
+                    evicted = unauthenticated.iterator().next();
+                    release(evicted);
+                    refusals.get(Refusal.UNAUTHENTICATED_EVICTED).increment();
+                }
+                total++;
+                open.get(Stage.PENDING)[0]++;
+                unauthenticated.add(ticket);
+                if (source != null) {
+                    unauthenticatedBySource.computeIfAbsent(source, ignored -> new int[1])[0]++;
+                }
+            }
+        }
+        if (evicted != null) {
+            evicted.end("evicted: the control plane holds its limit of " + limits.maxUnauthenticated()
+                    + " connections that have not authenticated");
+        }
+        if (refusal != null) {
+            link.close(refusal, true);
+            return null;
+        }
+        ticket.schedule(limits.setupTimeout().toMillis());
+        return ticket;
+    }
+
+    void refused(Refusal refusal) {
+        refusals.get(refusal).increment();
+    }
+
+    private String refuse(Refusal refusal, String message) {
+        refusals.get(refusal).increment();
+        return "RESOURCE_EXHAUSTED: " + message;
+    }
+
+    private synchronized int count(Stage stage) {
+        return open.get(stage)[0];
+    }
+
+    /** Takes the ticket out of every count; false if it was out already. Holds the lock. */
+    private boolean release(Ticket ticket) {
+        if (ticket.released) {
+            return false;
+        }
+        ticket.released = true;
+        total--;
+        open.get(ticket.stage)[0]--;
+        if (ticket.stage != Stage.AUTHENTICATED) {
+            unauthenticated.remove(ticket);
+            forgetUnauthenticated(ticket.source);
+        }
+        return true;
+    }
+
+    private void forgetUnauthenticated(InetAddress source) {
+        if (source == null) {
+            return;
+        }
+        int[] count = unauthenticatedBySource.get(source);
+        if (count != null && --count[0] == 0) {
+            unauthenticatedBySource.remove(source);
+        }
+    }
+
+    /** One admitted connection's place in the gate. */
+    final class Ticket {
+
+        private final InetAddress source;
+        private final Link link;
+        // Guarded by the gate's lock.
+        private Stage stage = Stage.PENDING;
+        private boolean released;
+        private Disposable timer;
+        private int exchanges;
+        private int inFlight;
+        private long lastActive;
+        private long endOfLife;
+
+        private Ticket(InetAddress source, Link link) {
+            this.source = source;
+            this.link = link;
+        }
+
+        /**
+         * A valid SETUP arrived: the connection is now anonymous or authenticated. False if the
+         * gate already ended it (its SETUP deadline passed, or it was evicted).
+         */
+        boolean established(Stage next) {
+            synchronized (ConnectionGate.this) {
+                if (released || stage != Stage.PENDING) {
+                    return false;
+                }
+                open.get(stage)[0]--;
+                open.get(next)[0]++;
+                stage = next;
+                if (next == Stage.AUTHENTICATED) {
+                    unauthenticated.remove(this);
+                    forgetUnauthenticated(source);
+                }
+                cancelTimer();
+                if (next == Stage.ANONYMOUS) {
+                    long now = now();
+                    lastActive = now;
+                    endOfLife = now + limits.anonymousLifetime().toMillis();
+                }
+            }
+            if (next == Stage.ANONYMOUS) {
+                schedule(Math.min(limits.anonymousIdle().toMillis(), limits.anonymousLifetime().toMillis()));
+            }
+            return true;
+        }
+
+        /** Counts one identity exchange; false past the anonymous limit. */
+        boolean tryExchange() {
+            synchronized (ConnectionGate.this) {
+                if (stage != Stage.ANONYMOUS || exchanges < limits.anonymousExchanges()) {
+                    exchanges++;
+                    return true;
+                }
+            }
+            refusals.get(Refusal.ANONYMOUS_EXCHANGES).increment();
+            return false;
+        }
+
+        /** A request started on this connection: an anonymous connection is not idle while it runs. */
+        void requestStarted() {
+            synchronized (ConnectionGate.this) {
+                inFlight++;
+                lastActive = now();
+            }
+        }
+
+        void requestEnded() {
+            synchronized (ConnectionGate.this) {
+                inFlight--;
+                lastActive = now();
+            }
+        }
+
+        /** The connection closed, whoever closed it. */
+        void closed() {
+            synchronized (ConnectionGate.this) {
+                cancelTimer();
+                release(this);
+            }
+        }
+
+        private void end(String message) {
+            boolean beforeSetup;
+            synchronized (ConnectionGate.this) {
+                cancelTimer();
+                release(this);
+                beforeSetup = stage == Stage.PENDING;
+            }
+            link.close(message, beforeSetup);
+        }
+
+        private void schedule(long delayMillis) {
+            synchronized (ConnectionGate.this) {
+                if (!released) {
+                    timer = scheduler.schedule(this::deadline, Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+                }
+            }
+        }
+
+        private void cancelTimer() {
+            if (timer != null) {
+                timer.dispose();
+                timer = null;
+            }
+        }
+
+        /** The timer fired: end the connection if it outstayed its stage, else look again later. */
+        private void deadline() {
+            Refusal reason = null;
+            long again = 0;
+            synchronized (ConnectionGate.this) {
+                timer = null;
+                if (released) {
+                    return;
+                }
+                long now = now();
+                if (stage == Stage.PENDING) {
+                    reason = Refusal.SETUP_TIMEOUT;
+                } else if (stage == Stage.ANONYMOUS) {
+                    long idleEnds = lastActive + limits.anonymousIdle().toMillis();
+                    if (now >= endOfLife) {
+                        reason = Refusal.ANONYMOUS_LIFETIME;
+                    } else if (inFlight == 0 && now >= idleEnds) {
+                        reason = Refusal.ANONYMOUS_IDLE;
+                    } else {
+                        again = Math.min(endOfLife, inFlight == 0 ? idleEnds : now + limits.anonymousIdle().toMillis()) - now;
+                    }
+                } else {
+                    return;
+                }
+            }
+            if (reason == null) {
+                schedule(again);
+                return;
+            }
+            refusals.get(reason).increment();
+            end(switch (reason) {
+                case SETUP_TIMEOUT -> "INVALID_ARGUMENT: no SETUP frame within " + limits.setupTimeout().toMillis() + " ms";
+                case ANONYMOUS_IDLE -> "RESOURCE_EXHAUSTED: a connection without a token is closed after "
+                        + limits.anonymousIdle().toMillis() + " ms without a request";
+                default -> "RESOURCE_EXHAUSTED: a connection without a token lives at most "
+                        + limits.anonymousLifetime().toMillis() + " ms";
+            });
+        }
+    }
+
+    private long now() {
+        return scheduler.now(TimeUnit.MILLISECONDS);
+    }
+}
