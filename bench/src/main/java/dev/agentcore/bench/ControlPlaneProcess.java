@@ -52,8 +52,11 @@ final class ControlPlaneProcess implements AutoCloseable {
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.agentcore.examples.AgentcoreCommand",
                 "control-plane", "--listen", "127.0.0.1:0", "--store", store, "--data-dir", dataDir.toString(),
-                // The storm measures the control plane, not its abuse limits.
-                "--update-rate", "1000000", "--update-burst", "1000000", "--bench-echo", "--bench-write-stats"));
+                // The storm measures the control plane, not its abuse limits: its thousands of agents all
+                // come from 127.0.0.1 and reconnect at once, as no real fleet behind one address would.
+                "--update-rate", "1000000", "--update-burst", "1000000",
+                "--max-connections", "19000", "--max-unauthenticated", "19000", "--max-unauthenticated-per-address", "19000",
+                "--bench-echo", "--bench-write-stats"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
         builder.environment().putIfAbsent("AGENTCORE_LOG_LEVEL", "WARN");
         Process process = builder.start();

@@ -20,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
@@ -55,6 +56,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
     @Option(names = "--update-burst", paramLabel = "N", defaultValue = "100",
             description = "Lifecycle updates one session may send at once. Default: ${DEFAULT-VALUE}.")
     int updateBurst;
+
+    @Mixin
+    ConnectionLimitOptions limits;
 
     /** What starts each line of {@code --bench-write-stats} (the benchmark's ControlPlaneProcess reads it). */
     static final String WRITE_STATS_PREFIX = "agentcore store writes: ";
@@ -100,6 +104,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
                 new AccessService(rows, workspaces)).adminToken(adminToken)
                 .updateRateLimit(updateRate, updateBurst)
                 .echoRoute(benchEcho);
+        limits.applyTo(builder);
         String[] tcp = hostPort(listen, "--listen");
         builder.tcp(tcp[0], Integer.parseInt(tcp[1]));
         if (websocketListen != null) {

@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.Disposable;
 import reactor.core.scheduler.Scheduler;
 
@@ -22,7 +23,8 @@ import reactor.core.scheduler.Scheduler;
  * token) or <em>anonymous</em> (it may only exchange an identity, a few times, for a short while).
  * Pending and anonymous connections count as unauthenticated: they have a cap of their own per
  * source address (past it a new one is refused) and in total (past it the oldest unauthenticated
- * one is evicted, so that idle strangers cannot keep an agent from reaching its SETUP). The total
+ * connection of the source holding the most is evicted, so that idle strangers cannot keep an
+ * agent from reaching its SETUP). The total
  * cap covers every connection; the difference between it and the unauthenticated cap is kept for
  * authenticated connections.
  *
@@ -52,10 +54,11 @@ final class ConnectionGate {
     private final Scheduler scheduler;
     private final Map<Refusal, Counter> refusals = new EnumMap<>(Refusal.class);
     private final Map<Stage, int[]> open = new EnumMap<>(Stage.class);
-    private final Map<InetAddress, int[]> unauthenticatedBySource = new HashMap<>();
-    // Insertion order is arrival order: the head is the oldest, evicted first.
-    private final LinkedHashSet<Ticket> unauthenticated = new LinkedHashSet<>();
+    // Per source, in arrival order (the head is the oldest); the key is the InetAddress, or NO_ADDRESS.
+    private final Map<Object, LinkedHashSet<Ticket>> unauthenticatedBySource = new HashMap<>();
+    private int unauthenticated;
     private int total;
+    private final AtomicInteger lingering = new AtomicInteger();
 
     ConnectionGate(ConnectionLimits limits, Scheduler scheduler, MeterRegistry meters) {
         this.limits = limits;
@@ -84,25 +87,23 @@ final class ConnectionGate {
         Ticket evicted = null;
         String refusal = null;
         synchronized (this) {
-            int[] fromSource = source == null ? null : unauthenticatedBySource.get(source);
+            LinkedHashSet<Ticket> fromSource = unauthenticatedBySource.get(key(source));
             if (total >= limits.maxConnections()) {
                 refusal = refuse(Refusal.CONNECTIONS, "the control plane holds its limit of "
                         + limits.maxConnections() + " connections: retry later");
-            } else if (fromSource != null && fromSource[0] >= limits.maxUnauthenticatedPerAddress()) {
+            } else if (source != null && fromSource != null && fromSource.size() >= limits.maxUnauthenticatedPerAddress()) {
                 refusal = refuse(Refusal.UNAUTHENTICATED_PER_ADDRESS, source.getHostAddress() + " holds "
                         + limits.maxUnauthenticatedPerAddress() + " connections that have not authenticated: retry later");
             } else {
-                if (unauthenticated.size() >= limits.maxUnauthenticated()) {
-                    evicted = unauthenticated.iterator().next();
+                if (unauthenticated >= limits.maxUnauthenticated()) {
+                    evicted = oldestOfTheBusiestSource();
                     release(evicted);
                     refusals.get(Refusal.UNAUTHENTICATED_EVICTED).increment();
                 }
                 total++;
                 open.get(Stage.PENDING)[0]++;
-                unauthenticated.add(ticket);
-                if (source != null) {
-                    unauthenticatedBySource.computeIfAbsent(source, ignored -> new int[1])[0]++;
-                }
+                unauthenticated++;
+                unauthenticatedBySource.computeIfAbsent(key(source), ignored -> new LinkedHashSet<>()).add(ticket);
             }
         }
         if (evicted != null) {
@@ -115,6 +116,40 @@ final class ConnectionGate {
         }
         ticket.schedule(limits.setupTimeout().toMillis());
         return ticket;
+    }
+
+    /** Whether one more refused connection may linger to read its refusal; if so, call {@link #lingerEnded()} after. */
+    boolean tryLinger() {
+        if (lingering.incrementAndGet() > ConnectionLimits.MAX_LINGERING) {
+            lingering.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void lingerEnded() {
+        lingering.decrementAndGet();
+    }
+
+    /**
+     * The connection to evict for a new one: the oldest unauthenticated connection of the source
+     * holding the most, so that strangers crowding in push out each other rather than an agent that
+     * just connected from an address of its own. Holds the lock.
+     */
+    private Ticket oldestOfTheBusiestSource() {
+        LinkedHashSet<Ticket> busiest = null;
+        for (LinkedHashSet<Ticket> fromSource : unauthenticatedBySource.values()) {
+            if (busiest == null || fromSource.size() > busiest.size()) {
+                busiest = fromSource;
+            }
+        }
+        return busiest.iterator().next();
+    }
+
+    private static final Object NO_ADDRESS = new Object();
+
+    private static Object key(InetAddress source) {
+        return source == null ? NO_ADDRESS : source;
     }
 
     void refused(Refusal refusal) {
@@ -139,19 +174,18 @@ final class ConnectionGate {
         total--;
         open.get(ticket.stage)[0]--;
         if (ticket.stage != Stage.AUTHENTICATED) {
-            unauthenticated.remove(ticket);
-            forgetUnauthenticated(ticket.source);
+            forgetUnauthenticated(ticket);
         }
         return true;
     }
 
-    private void forgetUnauthenticated(InetAddress source) {
-        if (source == null) {
-            return;
-        }
-        int[] count = unauthenticatedBySource.get(source);
-        if (count != null && --count[0] == 0) {
-            unauthenticatedBySource.remove(source);
+    private void forgetUnauthenticated(Ticket ticket) {
+        LinkedHashSet<Ticket> fromSource = unauthenticatedBySource.get(key(ticket.source));
+        if (fromSource != null && fromSource.remove(ticket)) {
+            unauthenticated--;
+            if (fromSource.isEmpty()) {
+                unauthenticatedBySource.remove(key(ticket.source));
+            }
         }
     }
 
@@ -187,8 +221,7 @@ final class ConnectionGate {
                 open.get(next)[0]++;
                 stage = next;
                 if (next == Stage.AUTHENTICATED) {
-                    unauthenticated.remove(this);
-                    forgetUnauthenticated(source);
+                    forgetUnauthenticated(this);
                 }
                 cancelTimer();
                 if (next == Stage.ANONYMOUS) {

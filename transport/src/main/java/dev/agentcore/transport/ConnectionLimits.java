@@ -27,14 +27,16 @@ record ConnectionLimits(
 
     /** File descriptors kept back for everything that is not a connection (the store, logs, jars). */
     static final int RESERVED_FILE_DESCRIPTORS = 64;
+    /** Refused connections that may linger at once (to read their refusal) beyond the total cap. */
+    static final int MAX_LINGERING = 64;
 
     /**
      * These limits within an open-file limit: the total lowered to leave room for the process's
-     * other files (and the unauthenticated cap to a quarter of it), so that running out of file
+     * other files and for refused connections lingering (and the unauthenticated cap to a quarter of it), so that running out of file
      * descriptors refuses connections here instead of failing elsewhere. Unchanged when they fit.
      */
     ConnectionLimits within(long openFileLimit) {
-        long room = openFileLimit - RESERVED_FILE_DESCRIPTORS;
+        long room = openFileLimit - RESERVED_FILE_DESCRIPTORS - MAX_LINGERING;
         if (openFileLimit <= 0 || room >= maxConnections) {
             return this;
         }

@@ -17,7 +17,6 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,11 +38,8 @@ final class NettyGate implements ChannelPipelineConfigurer {
 
     /** How long a refused connection may take to read its refusal and close. */
     static final Duration LINGER = Duration.ofSeconds(1);
-    /** Refused connections allowed to linger at once per listener; past it they are closed at once. */
-    static final int MAX_LINGERING = 256;
     private static final Discard DISCARD = new Discard();
 
-    private final AtomicInteger lingering = new AtomicInteger();
     private final ConnectionGate gate;
     private final String listener;
     private final boolean rsocketFraming;
@@ -85,17 +81,17 @@ final class NettyGate implements ChannelPipelineConfigurer {
             // From here on nothing the peer sends reaches rsocket-java. Closing with its bytes unread
             // would make the kernel answer with a reset, which can destroy our frame before the peer
             // reads it: so the frame goes out, then our half is shut, then the peer's bytes are
-            // drained until it closes (or LINGER passes; past MAX_LINGERING, at once).
+            // drained until it closes (or LINGER passes; at once when too many linger already).
             channel.pipeline().addFirst(DISCARD);
             ByteBuf error = ErrorFrameCodec.encode(channel.alloc(), 0, beforeSetup
                     ? new RejectedSetupException(message) : new ConnectionErrorException(message));
             channel.writeAndFlush(FrameLengthCodec.encode(channel.alloc(), error.readableBytes(), error))
                     .addListener(written -> {
-                        if (!written.isSuccess() || lingering.incrementAndGet() > MAX_LINGERING) {
+                        if (!written.isSuccess() || !gate.tryLinger()) {
                             channel.close();
                             return;
                         }
-                        channel.closeFuture().addListener(closed -> lingering.decrementAndGet());
+                        channel.closeFuture().addListener(closed -> gate.lingerEnded());
                         duplex.shutdownOutput();
                         channel.eventLoop().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
                     });

@@ -165,24 +165,38 @@ class ConnectionGateTest {
     }
 
     @Test
-    void aNewConnectionEvictsTheOldestUnauthenticatedOneWhenTheirShareIsFull() {
+    void aNewConnectionEvictsTheOldestOfTheBusiestSourceWhenTheUnauthenticatedShareIsFull() {
         List<FakeLink> strangers = new ArrayList<>();
-        for (int i = 1; i <= 4; i++) {
+        for (int last : new int[] {2, 1, 1, 3}) {
             FakeLink link = new FakeLink();
-            gate.open(address(i), link);
+            gate.open(address(last), link);
             strangers.add(link);
         }
         FakeLink agent = new FakeLink();
         ConnectionGate.Ticket ticket = gate.open(address(9), agent);
 
         assertThat(ticket).isNotNull();
-        assertThat(strangers.get(0).closes).singleElement().asString().startsWith("evicted:");
-        assertThat(strangers.subList(1, 4)).noneMatch(FakeLink::closed);
+        // 10.0.0.1 holds two: its older one goes, though 10.0.0.2's is older still.
+        assertThat(strangers.get(1).closes).singleElement().asString().startsWith("evicted:");
+        assertThat(strangers.get(1).beforeSetup).isTrue();
+        assertThat(List.of(strangers.get(0), strangers.get(2), strangers.get(3))).noneMatch(FakeLink::closed);
         assertThat(ticket.established(ConnectionGate.Stage.AUTHENTICATED)).isTrue();
         assertThat(refused(ConnectionGate.Refusal.UNAUTHENTICATED_EVICTED)).isEqualTo(1);
-        // The evicted one's timer is gone with it.
+        // The evicted one's timer went with it: the deadline closes the other three, not it again.
         time.advanceTimeBy(Duration.ofSeconds(5));
-        assertThat(strangers.get(0).closes).hasSize(1);
+        assertThat(strangers.get(1).closes).hasSize(1);
+        assertThat(open("pending")).isZero();
+    }
+
+    @Test
+    void strangersCrowdingInEvictEachOtherNotAnAgentOnItsOwnAddress() {
+        FakeLink agent = new FakeLink();
+        gate.open(address(9), agent); // the oldest of all, still before its SETUP
+        for (int i = 0; i < 50; i++) {
+            gate.open(address(1 + i % 2), new FakeLink());
+        }
+        assertThat(agent.closed()).isFalse();
+        assertThat(refused(ConnectionGate.Refusal.UNAUTHENTICATED_EVICTED)).isEqualTo(47);
     }
 
     @Test
@@ -204,7 +218,8 @@ class ConnectionGateTest {
     @Test
     void limitsShrinkToFitTheOpenFileLimit() {
         ConnectionLimits fitted = ConnectionLimits.DEFAULTS.within(1024);
-        assertThat(fitted.maxConnections()).isEqualTo(1024 - ConnectionLimits.RESERVED_FILE_DESCRIPTORS);
+        assertThat(fitted.maxConnections())
+                .isEqualTo(1024 - ConnectionLimits.RESERVED_FILE_DESCRIPTORS - ConnectionLimits.MAX_LINGERING);
         assertThat(fitted.maxUnauthenticated()).isEqualTo(fitted.maxConnections() / 4);
         assertThat(fitted.maxUnauthenticatedPerAddress()).isEqualTo(64);
         assertThat(ConnectionLimits.DEFAULTS.within(1_000_000)).isSameAs(ConnectionLimits.DEFAULTS);
