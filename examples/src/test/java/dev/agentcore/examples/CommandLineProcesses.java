@@ -93,6 +93,11 @@ abstract class CommandLineProcesses {
         BufferedReader stdout = new BufferedReader(new InputStreamReader(controlPlane.getInputStream(),
                 StandardCharsets.UTF_8));
         String line = stdout.readLine();
+        // The JVM may speak first (a flight recording started, say): skip to the control plane's own line.
+        for (int skipped = 0; line != null && !line.startsWith("agentcore control plane listening on") && skipped < 10;
+                skipped++) {
+            line = stdout.readLine();
+        }
         assertThat(line).as("the control plane says where it listens").startsWith("agentcore control plane listening on");
         port = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
         assertThat(Files.getPosixFilePermissions(directory.resolve("data/admin.token")))
