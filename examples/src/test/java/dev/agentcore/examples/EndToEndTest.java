@@ -5,23 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.transport.AdminClient;
 import dev.agentcore.transport.ControlPlaneAddress;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.junit.jupiter.api.io.TempDir;
 import reactor.test.StepVerifier;
 
 /**

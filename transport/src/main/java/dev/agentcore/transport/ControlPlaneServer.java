@@ -40,7 +40,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A SETUP frame's bearer token is checked before anything else: the admin token, or a session
  * token bound to one agent row. A bad token is refused with REJECTED_SETUP; a SETUP without one
- * opens a connection on which only {@link Routes#EXCHANGE} answers.
+ * opens a connection on which only {@link Routes#EXCHANGE} answers, a few times, for a short
+ * while. Every connection is held to limits from its accept on (a SETUP deadline, keepalive
+ * bounds, caps on unauthenticated connections per address and in total, streams and requests per
+ * connection; see the Builder), so peers that never authenticate cannot lock out those that do.
  *
  * <pre>{@code
  * RunningControlPlane running = ControlPlaneServer.builder(lifecycle, access)
