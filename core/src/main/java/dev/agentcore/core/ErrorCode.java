@@ -13,5 +13,7 @@ public enum ErrorCode {
     /** A limit was exceeded (payload size, update rate, the store's write queue), or the store is closing: retry later. */
     RESOURCE_EXHAUSTED,
     /** A fault of the control plane itself. */
-    INTERNAL
+    INTERNAL,
+    /** Another agent process took the row (a newer chain): this process must stop reporting; retrying cannot succeed. */
+    SUPERSEDED
 }

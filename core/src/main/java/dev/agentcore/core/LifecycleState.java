@@ -30,6 +30,11 @@ public enum LifecycleState {
         return next.stage > stage;
     }
 
+    /** Whether this is the outcome of shutdown (OFF, SHUTDOWN_TIMEOUT, SHUTDOWN_ERROR): nothing follows it. */
+    public boolean isFinal() {
+        return stage == 4;
+    }
+
     /** Whether this is the outcome of startup: READY, START_TIMEOUT or START_ERROR. */
     public boolean isStartOutcome() {
         return stage == 2;

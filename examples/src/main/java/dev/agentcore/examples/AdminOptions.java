@@ -30,8 +30,8 @@ final class AdminOptions {
         try {
             return Files.readString(adminTokenFile).strip();
         } catch (IOException e) {
-            throw new CommandFailure("cannot read the admin token from " + adminTokenFile
-                    + " (" + e.getMessage() + "): pass --admin-token-file or set AGENTCORE_ADMIN_TOKEN");
+            throw new CommandFailure("cannot read the admin token from " + ErrorMessages.unreadable(adminTokenFile, e)
+                    + ": pass --admin-token-file or set AGENTCORE_ADMIN_TOKEN");
         }
     }
 
@@ -39,7 +39,7 @@ final class AdminOptions {
         try {
             return ControlPlaneAddress.parse(controlPlane);
         } catch (IllegalArgumentException e) {
-            throw new CommandFailure("--control-plane: " + e.getMessage());
+            throw new CommandFailure("--control-plane: " + e.getMessage(), ExitCodes.USAGE);
         }
     }
 

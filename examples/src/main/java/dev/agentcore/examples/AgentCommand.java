@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import reactor.core.Exceptions;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Runs an agent: connects, runs the manifest's startup scripts (STARTING, then READY, "
@@ -38,7 +39,11 @@ final class AgentCommand implements Callable<Integer> {
         try {
             identity = Files.readString(identityFile).strip();
         } catch (IOException e) {
-            throw new CommandFailure("cannot read the instance identity from " + identityFile + ": " + e.getMessage());
+            throw new CommandFailure("cannot read the instance identity from " + ErrorMessages.unreadable(identityFile, e));
+        }
+        if (identity.isEmpty()) {
+            throw new CommandFailure("cannot read the instance identity from " + ErrorMessages.oneLine(identityFile.toString())
+                    + ": the file is empty; `agentcore workspace create NAME --identity-file FILE` writes one");
         }
         AgentConnector.Builder connector;
         try {
@@ -57,7 +62,15 @@ final class AgentCommand implements Callable<Integer> {
             runtime.close();
         }, "agentcore-shutdown"));
 
-        Manifest manifest = runtime.awaitFirstManifest(Duration.ofDays(3650));
+        Manifest manifest;
+        try {
+            manifest = runtime.awaitFirstManifest(Duration.ofDays(3650));
+        } catch (RuntimeException e) {
+            if (Exceptions.unwrap(e) instanceof InterruptedException) {
+                return ExitCodes.OK; // SIGTERM before the first session: the shutdown hook does the rest
+            }
+            throw e;
+        }
         runtime.runStartup(manifest);
         try {
             runtime.serveReinitializations();

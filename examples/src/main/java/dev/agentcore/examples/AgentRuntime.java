@@ -1,5 +1,7 @@
 package dev.agentcore.examples;
 
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleTransition;
@@ -24,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -41,7 +44,9 @@ final class AgentRuntime implements AutoCloseable {
     private final Sinks.Many<Manifest> manifests = Sinks.many().replay().all();
     private final AtomicReference<Manifest> latestManifest = new AtomicReference<>();
     private final Sinks.Many<LifecycleAck> acks = Sinks.many().replay().latest();
-    private final BlockingQueue<Manifest> reinitializations = new LinkedBlockingQueue<>();
+    /** Work for the main thread: a {@link Manifest} to reinitialize with, or {@link Stopped}. */
+    private final BlockingQueue<Object> work = new LinkedBlockingQueue<>();
+    private final AtomicReference<Stopped> stopped = new AtomicReference<>();
     private final AtomicReference<Process> running = new AtomicReference<>();
     private final Disposable reporting;
 
@@ -57,13 +62,37 @@ final class AgentRuntime implements AutoCloseable {
         } else {
             LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).onAgentChange(policy).build();
             Disposable requests = reporter.reinitializationRequests().map(ReinitializationRequest::manifest)
-                    .subscribe(reinitializations::add);
-            Disposable events = reporter.report(sessions).subscribe(this::onEvent,
-                    error -> log.error("reporting failed", error));
+                    .subscribe(work::add);
+            Disposable events = reporter.report(sessions).subscribe(this::onEvent, this::onReportingStopped);
             reporting = () -> {
                 events.dispose();
                 requests.dispose();
             };
+        }
+    }
+
+    /** Why reporting stopped for good, and the exit code that says so. */
+    record Stopped(String reason, int exitCode) {
+    }
+
+    /** Reporting ended with an error: nothing will be reported from now on; the main thread exits. */
+    private void onReportingStopped(Throwable error) {
+        Stopped stop;
+        if (error instanceof AgentcoreException refusal && refusal.code() == ErrorCode.SUPERSEDED) {
+            stop = new Stopped("another agent process reports for this workspace: " + refusal.getMessage(),
+                    ExitCodes.SUPERSEDED);
+        } else if (error instanceof AgentcoreException refusal && refusal.code() == ErrorCode.UNAUTHENTICATED) {
+            stop = new Stopped(refusal.getMessage(), ExitCodes.IDENTITY_REFUSED);
+        } else {
+            log.error("reporting failed", error);
+            stop = new Stopped("reporting failed: " + ErrorMessages.describe(error), ExitCodes.ERROR);
+        }
+        log.warn("stopping: {}", stop.reason());
+        stopped.set(stop);
+        work.add(stop);
+        Sinks.EmitResult result = firstManifest.tryEmitError(new CommandFailure(stop.reason(), stop.exitCode()));
+        if (result.isFailure() && result != Sinks.EmitResult.FAIL_TERMINATED) {
+            log.debug("could not signal the first-manifest waiter: {}", result);
         }
     }
 
@@ -73,9 +102,17 @@ final class AgentRuntime implements AutoCloseable {
             acks.tryEmitNext(acknowledged.ack());
         } else if (event instanceof ReporterEvent.SessionStarted started) {
             log.info("session on agent row {} ({})", started.manifest().agentId(), started.resumption());
+        } else if (event instanceof ReporterEvent.UpdateRefused refused && warnsAt(refused.inARow())) {
+            log.warn("the control plane refused this agent's update ({} in a row): {}: {}", refused.inARow(),
+                    refused.refusal().code(), refused.refusal().getMessage());
         } else if (event instanceof ReporterEvent.ReinitializationRequested requested) {
             log.info("the agent row changed to {}: reinitializing", requested.request().manifest().agentId());
         }
+    }
+
+    /** Whether the {@code n}-th refusal in a row is worth a warning: the 1st, 3rd, 10th, then every 10th. */
+    private static boolean warnsAt(int n) {
+        return n == 1 || n == 3 || n % 10 == 0;
     }
 
     /** The manifest of every session so far, then of each new one. */
@@ -102,12 +139,18 @@ final class AgentRuntime implements AutoCloseable {
         advance(outcome);
     }
 
-    /** Serves reinitialization requests (policy REINITIALIZE) until interrupted. */
+    /**
+     * Serves reinitialization requests (policy REINITIALIZE) until interrupted, or until reporting
+     * stops for good (a {@link CommandFailure} with that reason's exit code).
+     */
     void serveReinitializations() throws InterruptedException {
         while (true) {
-            Manifest manifest = reinitializations.take();
+            Object next = work.take();
+            if (next instanceof Stopped stop) {
+                throw new CommandFailure(stop.reason(), stop.exitCode());
+            }
             lifecycle.reinitialize();
-            runStartup(manifest);
+            runStartup((Manifest) next);
         }
     }
 
@@ -116,6 +159,12 @@ final class AgentRuntime implements AutoCloseable {
         Process startup = running.get();
         if (startup != null) {
             startup.destroyForcibly();
+        }
+        if (stopped.get() != null) {
+            // Nothing can be reported any more; and a superseded process's row is another's, whose
+            // shutdown is not ours to run.
+            log.info("not running the shutdown scripts: this process no longer reports for the workspace");
+            return;
         }
         if (!advance(LifecycleState.SHUTTING_DOWN)) {
             return;
@@ -128,13 +177,17 @@ final class AgentRuntime implements AutoCloseable {
             return;
         }
         LifecycleTransition last = lifecycle.current();
+        // A deadline that ends the wait empty (block(timeout) would throw instead): no control plane
+        // to hear OFF is an outcome to report in one line, not a crash.
         LifecycleAck acknowledged = acks.asFlux()
                 .filter(ack -> ack.chain().equals(last.chain()) && ack.seq() >= last.seq())
                 .next()
+                .timeout(ackTimeout, Mono.empty())
                 .onErrorComplete()
-                .block(ackTimeout);
+                .block();
         if (acknowledged == null) {
-            log.warn("{} was not acknowledged within {}", last.state(), ackTimeout);
+            log.warn("{} was not acknowledged within {} s: the control plane could not be reached; exiting anyway",
+                    last.state(), ackTimeout.toSeconds());
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.agentcore.examples;
 
-import dev.agentcore.core.AgentcoreException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,7 +17,9 @@ import picocli.CommandLine.Command;
                 "  4  wait: startup timed out (START_TIMEOUT)",
                 "  5  wait: the agent is shutting down or off, or the build was stopped",
                 "  6  wait: --timeout passed",
-                "  7  demo: agentcore's row did not reach READY"})
+                "  7  demo: agentcore's row did not reach READY",
+                "  8  agent: the instance identity was refused again and again",
+                "  9  agent: another agent process took the workspace's row (one identity, two processes)"})
 public final class AgentcoreCommand implements Callable<Integer> {
 
     @Override
@@ -37,21 +38,19 @@ public final class AgentcoreCommand implements Callable<Integer> {
                 .registerConverter(java.time.Duration.class, new DurationConverter())
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((error, command, parsed) -> {
-                    Throwable cause = error;
-                    while (cause.getCause() != null && !(cause instanceof CommandFailure)
-                            && !(cause instanceof AgentcoreException)) {
-                        cause = cause.getCause();
+                    command.getErr().println("agentcore: " + ErrorMessages.describe(error));
+                    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+                        if (cause instanceof CommandFailure failure) {
+                            return failure.exitCode;
+                        }
                     }
-                    if (cause instanceof CommandFailure failure) {
-                        command.getErr().println("agentcore: " + failure.getMessage());
-                        return failure.exitCode;
-                    }
-                    if (cause instanceof AgentcoreException refusal) {
-                        command.getErr().println("agentcore: the control plane refused: " + refusal);
-                        return ExitCodes.ERROR;
-                    }
-                    command.getErr().println("agentcore: " + error);
                     return ExitCodes.ERROR;
+                })
+                .setParameterExceptionHandler((error, args1) -> {
+                    CommandLine command = error.getCommandLine();
+                    command.getErr().println("agentcore: " + ErrorMessages.oneLine(error.getMessage()));
+                    command.getErr().println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for more.");
+                    return ExitCodes.USAGE;
                 });
         return commandLine.execute(args);
     }

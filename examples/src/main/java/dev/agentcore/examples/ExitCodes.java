@@ -19,6 +19,10 @@ final class ExitCodes {
     static final int WAIT_TIMEOUT = 6;
     /** {@code demo}: agentcore's row did not reach READY. */
     static final int DEMO_FAILED = 7;
+    /** {@code agent}: the control plane refused the instance identity, again and again. */
+    static final int IDENTITY_REFUSED = 8;
+    /** {@code agent}: another agent process started reporting for the same workspace and took its row. */
+    static final int SUPERSEDED = 9;
 
     private ExitCodes() {
     }

@@ -135,4 +135,66 @@ class EndToEndTest extends CommandLineProcesses {
         assertThat(noToken.exitCode()).isEqualTo(ExitCodes.ERROR);
         assertThat(noToken.stderr()).contains("cannot read the admin token from missing.token");
     }
+
+    /** Each failure is one line in words (no exception class names, control characters escaped), with its exit code. */
+    private static void assertOneClearLine(Result result, int exitCode, String expected) {
+        assertThat(result.exitCode()).as(result.stderr()).isEqualTo(exitCode);
+        assertThat(result.stderr()).startsWith("agentcore: ").contains(expected).doesNotContain("Exception")
+                .doesNotContain("\tat ");
+        assertThat(result.stderr().strip().lines().filter(line -> line.startsWith("agentcore: "))).hasSize(1);
+    }
+
+    @Test
+    void everyCommandLineErrorIsOneLineInWordsAndTheSameMistakeExitsTheSameWay() throws Exception {
+        Files.writeString(directory.resolve("token"), "some-admin-token-0123456789");
+        Files.writeString(directory.resolve("id"), "some-identity");
+        // A malformed --control-plane is bad usage (2) for every command.
+        assertOneClearLine(run("status", "dev", "--control-plane", "nonsense", "--admin-token-file", "token"),
+                ExitCodes.USAGE, "--control-plane: ");
+        assertOneClearLine(run("workspace", "create", "dev", "--control-plane", "nonsense", "--admin-token-file", "token"),
+                ExitCodes.USAGE, "--control-plane: ");
+        assertOneClearLine(run("agent", "--identity-file", "id", "--control-plane", "nonsense"),
+                ExitCodes.USAGE, "--control-plane: ");
+        // An unresolvable host: said in words.
+        assertOneClearLine(run("status", "dev", "--control-plane", "no-such-host.invalid:7878", "--admin-token-file", "token"),
+                ExitCodes.ERROR, "cannot resolve the control plane's host (Failed to resolve 'no-such-host.invalid'");
+        // A name with a newline stays on one line.
+        assertOneClearLine(run("workspace", "create", "dev\nagentcore: forged", "--admin-token-file", "token"),
+                ExitCodes.USAGE, "was 'dev\\nagentcore: forged'");
+        // Identity files: missing, empty, not UTF-8; each named with what is wrong.
+        assertOneClearLine(run("agent", "--identity-file", "missing.identity"), ExitCodes.ERROR,
+                "missing.identity: no such file");
+        Files.writeString(directory.resolve("empty.identity"), "\n");
+        assertOneClearLine(run("agent", "--identity-file", "empty.identity"), ExitCodes.ERROR,
+                "empty.identity: the file is empty");
+        Files.write(directory.resolve("binary.identity"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
+        assertOneClearLine(run("agent", "--identity-file", "binary.identity"), ExitCodes.ERROR,
+                "binary.identity: not UTF-8 text");
+        // An unknown option is bad usage too, and says where to look.
+        Result unknown = run("status", "dev", "--no-such-option");
+        assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(unknown.stderr()).startsWith("agentcore: Unknown option: '--no-such-option'")
+                .contains("Try 'agentcore status --help'");
+    }
+
+    @Test
+    void sigtermWithoutAReachableControlPlaneRunsTheShutdownScriptsWarnsOnceAndExitsCleanly() throws Exception {
+        startControlPlane();
+        Process agent = startAgent("dev", "--startup-script", "true", "--shutdown-script", "touch shutdown-ran");
+        assertThat(admin("wait", "dev", "--timeout", "60s").exitCode()).isZero();
+
+        // The control plane is frozen: connections stay open, nothing is acknowledged.
+        new ProcessBuilder("kill", "-STOP", Long.toString(controlPlane.pid())).start().waitFor();
+        try {
+            agent.destroy(); // SIGTERM
+            assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(controlPlane.pid())).start().waitFor();
+        }
+        String stderr = Files.readString(directory.resolve("agent-dev.err"));
+        assertThat(Files.exists(directory.resolve("shutdown-ran"))).as("the shutdown script ran").isTrue();
+        assertThat(stderr).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(stderr.lines().filter(line -> line.contains("WARN"))).singleElement().asString()
+                .contains("OFF was not acknowledged within 10 s: the control plane could not be reached");
+    }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -24,9 +25,14 @@ import reactor.core.scheduler.Schedulers;
  * <p>Each cycle exchanges the instance identity for a session token (unless it holds one that
  * still works), connects with the token in SETUP, fetches the manifest, emits the session and
  * waits for it to close; then it backs off with full jitter (a random delay up to
- * {@code initial * 2^failures}, capped at {@code max}) and goes again. An established session
- * resets the backoff. A FENCED or UNAUTHENTICATED answer drops the token, so the next cycle
- * exchanges again and is bound to the workspace's current row.
+ * {@code initial * 2^failures}, capped at {@code max}) and goes again. Only a session that made
+ * progress (an update acknowledged, or open for at least {@code max}) resets the backoff; one
+ * that ended without, as when every update is refused, counts as a failure, so no refusal is
+ * ever retried at full speed. A FENCED or UNAUTHENTICATED answer drops the token, so the next
+ * cycle exchanges again and is bound to the workspace's current row. When the exchange itself
+ * refuses the instance identity {@code identityRefusalLimit} times in a row, the sessions Flux
+ * fails with that UNAUTHENTICATED: the identity is wrong, and retrying would only spend the
+ * address's budget of failed exchanges.
  *
  * <pre>{@code
  * AgentConnector connector = AgentConnector.builder(ControlPlaneAddress.tcp("127.0.0.1", 7878), identity).build();
@@ -45,6 +51,7 @@ public final class AgentConnector {
     private final Duration keepAliveMaxLifetime;
     private final Scheduler scheduler;
     private final Random random;
+    private final int identityRefusalLimit;
 
     private AgentConnector(Builder builder) {
         this.addresses = List.copyOf(builder.addresses);
@@ -55,6 +62,7 @@ public final class AgentConnector {
         this.keepAliveMaxLifetime = builder.keepAliveMaxLifetime;
         this.scheduler = builder.scheduler;
         this.random = builder.random;
+        this.identityRefusalLimit = builder.identityRefusalLimit;
     }
 
     /** Starts configuring a connector to {@code address} with the workspace's instance identity. */
@@ -62,17 +70,24 @@ public final class AgentConnector {
         return new Builder(address, instanceIdentity);
     }
 
-    /** Sessions, one after the other, for as long as subscribed. Never completes on its own. */
+    /**
+     * Sessions, one after the other, for as long as subscribed. Never completes on its own; fails
+     * when the instance identity was refused {@code identityRefusalLimit} times in a row.
+     */
     public Flux<AgentSession> sessions() {
         return Flux.defer(() -> {
             Cycle cycle = new Cycle();
             return Flux.defer(cycle::establish)
                     .flatMap(session -> Flux.<AgentSession>just(session)
-                            .concatWith(session.onClose().then(Mono.empty()))
+                            .concatWith(session.onClose().then(Mono.fromRunnable(() -> cycle.ended(session))))
                             .doOnCancel(session::dispose))
                     .onErrorResume(error -> {
                         cycle.failed(error);
-                        return Mono.empty();
+                        return cycle.identityRefusals >= identityRefusalLimit
+                                ? Mono.error(new AgentcoreException(ErrorCode.UNAUTHENTICATED, "the instance identity was "
+                                        + "refused " + cycle.identityRefusals + " times in a row: check the identity file "
+                                        + "(the last refusal: " + error.getMessage() + ")"))
+                                : Mono.empty();
                     })
                     .repeatWhen(cycles -> cycles.concatMap(ignored -> Mono.delay(cycle.nextDelay(), scheduler)));
         });
@@ -83,6 +98,7 @@ public final class AgentConnector {
         private volatile String sessionToken;
         private volatile int failures;
         private volatile int addressIndex;
+        private volatile int identityRefusals;
 
         Mono<RSocketAgentSession> establish() {
             ControlPlaneAddress address = addresses.get(addressIndex % addresses.size());
@@ -90,12 +106,10 @@ public final class AgentConnector {
             return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval, keepAliveMaxLifetime)
                     .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
                                     ProtoCodec::decodeManifest)
-                            .map(manifest -> new RSocketAgentSession(rsocket, manifest, this::forgetToken))
+                            .map(manifest -> new RSocketAgentSession(rsocket, manifest, this::forgetToken,
+                                    scheduler.now(TimeUnit.MILLISECONDS)))
                             .doOnError(error -> rsocket.dispose())))
-                    .doOnNext(session -> {
-                        failures = 0;
-                        log.info("connected to {} as agent row {}", address, session.manifest().agentId());
-                    });
+                    .doOnNext(session -> log.info("connected to {} as agent row {}", address, session.manifest().agentId()));
         }
 
         private Mono<String> exchange(ControlPlaneAddress address) {
@@ -103,11 +117,17 @@ public final class AgentConnector {
             return RSocketClients.connect(address, null, keepAliveInterval, keepAliveMaxLifetime)
                     .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.EXCHANGE, request,
                                     data -> ProtoCodec.parse(ExchangeResponse::parseFrom, data, "ExchangeResponse"))
+                            .doOnError(error -> {
+                                if (error instanceof AgentcoreException refusal && refusal.code() == ErrorCode.UNAUTHENTICATED) {
+                                    identityRefusals++;
+                                }
+                            })
                             .doFinally(signal -> rsocket.dispose()))
                     .map(response -> {
                         if (response.getSessionToken().isEmpty()) {
                             throw new AgentcoreException(ErrorCode.INTERNAL, "exchange answered without a session token");
                         }
+                        identityRefusals = 0;
                         sessionToken = response.getSessionToken();
                         return sessionToken;
                     });
@@ -115,6 +135,19 @@ public final class AgentConnector {
 
         void forgetToken() {
             sessionToken = null;
+        }
+
+        /** A session closed: it resets the backoff only if it made progress. */
+        void ended(RSocketAgentSession session) {
+            long lived = scheduler.now(TimeUnit.MILLISECONDS) - session.openedAtMillis();
+            if (session.acknowledgedAny() || lived >= maxBackoff.toMillis()) {
+                failures = 0;
+                return;
+            }
+            failures++;
+            log.warn("the session on agent row {} ended after {} ms without progress ({} in a row){}",
+                    session.manifest().agentId(), lived, failures,
+                    session.endedWith() == null ? "" : ": " + session.endedWith().getMessage());
         }
 
         void failed(Throwable error) {
@@ -146,6 +179,7 @@ public final class AgentConnector {
         private Duration keepAliveMaxLifetime = Duration.ofSeconds(15);
         private Scheduler scheduler = Schedulers.parallel();
         private Random random = new Random();
+        private int identityRefusalLimit = 10;
 
         private Builder(ControlPlaneAddress address, String instanceIdentity) {
             this.addresses.add(Objects.requireNonNull(address, "address"));
@@ -188,6 +222,15 @@ public final class AgentConnector {
         /** Where backoff delays run; {@code Schedulers.parallel()} by default. */
         public Builder scheduler(Scheduler scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /** How many refusals of the instance identity in a row end {@link #sessions()} with an error; 10 by default. */
+        public Builder identityRefusalLimit(int limit) {
+            if (limit < 1) {
+                throw new IllegalArgumentException("identityRefusalLimit: must be positive, was " + limit);
+            }
+            this.identityRefusalLimit = limit;
             return this;
         }
 

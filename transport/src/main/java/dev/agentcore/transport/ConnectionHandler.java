@@ -1,6 +1,7 @@
 package dev.agentcore.transport;
 
 import dev.agentcore.core.AgentId;
+import dev.agentcore.core.ChainId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.LifecycleUpdate;
@@ -25,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * Serves one connection: routes each request, checks that the connection's principal may use
@@ -239,6 +241,9 @@ final class ConnectionHandler implements RSocket {
         UpdateRateLimit rateLimit = new UpdateRateLimit(server.clock, server.updatesPerSecond, server.updateBurst);
         AtomicBoolean opened = new AtomicBoolean();
         AtomicBoolean fenced = new AtomicBoolean();
+        AtomicBoolean superseded = new AtomicBoolean();
+        // The chain this channel carries, known from its first update.
+        Sinks.One<ChainId> chain = Sinks.one();
         Flux<Payload> acks = payloads.concatMap(payload -> {
             boolean opening = opened.compareAndSet(false, true);
             Request request = read(payload, false);
@@ -250,13 +255,31 @@ final class ConnectionHandler implements RSocket {
                         + server.updatesPerSecond + " lifecycle updates per second on one session"));
             }
             LifecycleUpdate update = ProtoCodec.decodeUpdate(request.data());
-            return lifecycle.apply(agent, update).map(ack -> payload(ProtoCodec.encodeAck(ack)));
+            return lifecycle.apply(agent, update)
+                    .doOnNext(applied -> {
+                        Sinks.EmitResult kept = chain.tryEmitValue(update.chain());
+                        // The first applied update's chain is the channel's; later ones find it set.
+                        if (kept.isFailure() && kept != Sinks.EmitResult.FAIL_TERMINATED) {
+                            log.debug("could not note the chain of a lifecycle channel: {}", kept);
+                        }
+                    })
+                    .map(ack -> payload(ProtoCodec.encodeAck(ack)));
         });
         Mono<Void> retired = fences.retired(agent).doOnSuccess(ignored -> fenced.set(true));
-        return acks.takeUntilOther(retired).concatWith(Mono.defer(() -> fenced.get()
-                ? Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + agent
-                        + " was retired by a new build: exchange the instance identity again"))
-                : Mono.empty()));
+        Mono<Void> taken = chain.asMono().flatMap(carried -> fences.takenFrom(agent, carried))
+                .doOnSuccess(ignored -> superseded.set(true));
+        return acks.takeUntilOther(Mono.firstWithSignal(retired, taken)).concatWith(Mono.defer(() -> {
+            if (fenced.get()) {
+                return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + agent
+                        + " was retired by a new build: exchange the instance identity again"));
+            }
+            if (superseded.get()) {
+                return Mono.error(new AgentcoreException(ErrorCode.SUPERSEDED, "agent row " + agent + " was taken "
+                        + "by another agent process's chain: stop reporting; two processes must not share one "
+                        + "instance identity"));
+            }
+            return Mono.empty();
+        }));
     }
 
     // ---- admin routes -------------------------------------------------------------------------

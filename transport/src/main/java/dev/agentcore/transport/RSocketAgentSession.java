@@ -23,11 +23,30 @@ final class RSocketAgentSession implements AgentSession {
     private final RSocket rsocket;
     private final Manifest manifest;
     private final Runnable credentialRejected;
+    private final long openedAtMillis;
+    private volatile boolean acknowledgedAny;
+    private volatile Throwable endedWith;
 
-    RSocketAgentSession(RSocket rsocket, Manifest manifest, Runnable credentialRejected) {
+    RSocketAgentSession(RSocket rsocket, Manifest manifest, Runnable credentialRejected, long openedAtMillis) {
         this.rsocket = rsocket;
         this.manifest = manifest;
         this.credentialRejected = credentialRejected;
+        this.openedAtMillis = openedAtMillis;
+    }
+
+    /** When the session opened, on the connector's scheduler's clock. */
+    long openedAtMillis() {
+        return openedAtMillis;
+    }
+
+    /** Whether the control plane acknowledged any update on this session: progress. */
+    boolean acknowledgedAny() {
+        return acknowledgedAny;
+    }
+
+    /** The error the lifecycle channel ended with; null if none (yet). */
+    Throwable endedWith() {
+        return endedWith;
     }
 
     @Override
@@ -43,8 +62,10 @@ final class RSocketAgentSession implements AgentSession {
                 Flux.from(updates).map(update -> DefaultPayload.create(ProtoCodec.encodeUpdate(update))));
         return rsocket.requestChannel(outbound)
                 .map(payload -> RSocketClients.decode(payload, ProtoCodec::decodeAck))
+                .doOnNext(ack -> acknowledgedAny = true)
                 .onErrorMap(WireErrors::fromWire)
                 .doOnError(error -> {
+                    endedWith = error;
                     if (WireErrors.rejectsCredential(error)) {
                         credentialRejected.run();
                     }

@@ -34,6 +34,7 @@ final class WireErrors {
             case INVALID_TRANSITION -> 4;
             case RESOURCE_EXHAUSTED -> 5;
             case INTERNAL -> 6;
+            case SUPERSEDED -> 7;
         };
     }
 

@@ -1,6 +1,8 @@
 package dev.agentcore.core.agent;
 
 import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.ChainId;
 import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleTransition;
@@ -10,14 +12,17 @@ import dev.agentcore.core.agent.ReporterEvent.Resumption;
 import dev.agentcore.core.agent.ReporterEvent.SessionEnded;
 import dev.agentcore.core.agent.ReporterEvent.SessionStarted;
 import dev.agentcore.core.agent.ReporterEvent.UpdateAcknowledged;
+import dev.agentcore.core.agent.ReporterEvent.UpdateRefused;
 import dev.agentcore.core.agent.ReporterEvent.UpdateSent;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -54,6 +59,9 @@ import reactor.util.concurrent.Queues;
 public final class LifecycleReporter {
 
     private static final Duration MIN_STEP = Duration.ofMillis(1);
+    /** Refusals that say the update itself is wrong, or the row is not this process's: re-sending cannot help. */
+    private static final Set<ErrorCode> REFUSALS_RETRY_CANNOT_FIX =
+            EnumSet.of(ErrorCode.INVALID_TRANSITION, ErrorCode.INVALID_ARGUMENT, ErrorCode.SUPERSEDED);
 
     private final Lifecycle lifecycle;
     private final AgentChangePolicy policy;
@@ -75,7 +83,8 @@ public final class LifecycleReporter {
 
     /**
      * Reports the lifecycle over {@code sessions} while subscribed; completes once the sessions
-     * Flux has completed and its last session has ended. One subscription at a time: a second concurrent one fails with
+     * Flux has completed and its last session has ended; fails with the {@link AgentcoreException}
+     * (code SUPERSEDED) when another agent process took the row. One subscription at a time: a second concurrent one fails with
      * {@link IllegalStateException}.
      */
     public Flux<ReporterEvent> report(Flux<? extends AgentSession> sessions) {
@@ -92,6 +101,13 @@ public final class LifecycleReporter {
             return Flux.merge(steps, sessionSignals)
                     .takeUntil(signal -> signal == SessionsEnded.INSTANCE)
                     .concatMapIterable(state::on)
+                    .<ReporterEvent>handle((event, sink) -> {
+                        sink.next(event);
+                        // Another process took the row: reporting on would only fight it for the row.
+                        if (event instanceof UpdateRefused refused && refused.refusal().code() == ErrorCode.SUPERSEDED) {
+                            sink.error(refused.refusal());
+                        }
+                    })
                     .doFinally(ignored -> running.set(false));
         });
     }
@@ -202,6 +218,9 @@ public final class LifecycleReporter {
         private final List<Instant> stamps = new ArrayList<>();
         /** The latest changed_at sent to {@link #row}, whatever the chain. */
         private Instant lastStamp;
+        /** Sessions in a row that ended with {@link #lastRefusal}, no update acknowledged in between. */
+        private int refusalsInARow;
+        private ErrorCode lastRefusal;
 
         ReportingState(AgentChangePolicy policy, Clock clock, Sinks.Many<ReinitializationRequest> reinitializations) {
             this.policy = policy;
@@ -276,6 +295,8 @@ public final class LifecycleReporter {
                 return;
             }
             events.add(new UpdateAcknowledged(row, ack));
+            refusalsInARow = 0;
+            lastRefusal = null;
             if (ack.chain().equals(rowChain) && ack.seq() > acked && ack.seq() <= sent) {
                 acked = ack.seq();
             }
@@ -288,6 +309,14 @@ public final class LifecycleReporter {
             link = null;
             sent = acked;
             events.add(new SessionEnded(row, error));
+            Optional<AgentcoreException> refusal = error.filter(AgentcoreException.class::isInstance)
+                    .map(AgentcoreException.class::cast).filter(refused -> REFUSALS_RETRY_CANNOT_FIX.contains(refused.code()));
+            if (refusal.isPresent()) {
+                ErrorCode code = refusal.get().code();
+                refusalsInARow = code == lastRefusal ? refusalsInARow + 1 : 1;
+                lastRefusal = code;
+                events.add(new UpdateRefused(row, refusal.get(), refusalsInARow));
+            }
         }
 
         private void bind(ChainId chainId, long replayThrough) {

@@ -1,6 +1,7 @@
 package dev.agentcore.core.agent;
 
 import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.Manifest;
@@ -51,6 +52,22 @@ public sealed interface ReporterEvent {
         public SessionEnded {
             Objects.requireNonNull(agent, "agent");
             Objects.requireNonNull(error, "error");
+        }
+    }
+
+    /**
+     * The current session ended with a refusal that retrying will not fix (INVALID_TRANSITION,
+     * INVALID_ARGUMENT, SUPERSEDED): {@code inARow} counts such refusals of the same code with no
+     * update acknowledged in between, so a runtime can escalate. The connector backs off between
+     * sessions that made no progress; SUPERSEDED also ends {@link LifecycleReporter#report}.
+     */
+    record UpdateRefused(AgentId agent, AgentcoreException refusal, int inARow) implements ReporterEvent {
+        public UpdateRefused {
+            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(refusal, "refusal");
+            if (inARow < 1) {
+                throw new IllegalArgumentException("inARow: at least 1, was " + inARow);
+            }
         }
     }
 

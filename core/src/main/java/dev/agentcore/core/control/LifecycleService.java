@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
@@ -32,13 +34,20 @@ import reactor.util.retry.Retry;
  *
  * <p>Metrics: {@code agentcore.build.duration} (timer, once per row, from created_at to the end
  * of startup, tagged {@code outcome} and {@code replay}), {@code agentcore.lifecycle.clamped}
- * (counter, tagged {@code reason}), {@code agentcore.lifecycle.duplicates} (counter).
+ * (counter, tagged {@code reason}), {@code agentcore.lifecycle.duplicates} (counter),
+ * {@code agentcore.lifecycle.superseded} (counter: updates refused because another process's chain took the row).
+ *
+ * <p>One live reporter per row: a chain of another incarnation (another agent process) may take
+ * a row by beginning at seq 1, and from then on every update of the row's previous chain is
+ * refused with SUPERSEDED, so the older process stops instead of fighting for the row.
  */
 public final class LifecycleService {
 
     private static final String BUILD_DURATION = "agentcore.build.duration";
     private static final String CLAMPED = "agentcore.lifecycle.clamped";
     private static final String DUPLICATES = "agentcore.lifecycle.duplicates";
+    private static final String SUPERSEDED = "agentcore.lifecycle.superseded";
+    private static final Logger log = LoggerFactory.getLogger(LifecycleService.class);
 
     private final AgentStore store;
     private final Clock clock;
@@ -86,6 +95,11 @@ public final class LifecycleService {
                             .onErrorResume(error -> error instanceof AgentcoreException || error == LostRace.INSTANCE,
                                     notOnTheRecentPicture -> applyToStoredRow(agent, update))
                             .switchIfEmpty(Mono.defer(() -> applyToStoredRow(agent, update)));
+                })
+                .doOnError(AgentcoreException.class, refusal -> {
+                    if (refusal.code() == ErrorCode.SUPERSEDED) {
+                        meters.counter(SUPERSEDED).increment();
+                    }
                 });
     }
 
@@ -155,6 +169,11 @@ public final class LifecycleService {
             if (!written) {
                 return Mono.error(LostRace.INSTANCE);
             }
+            if (row.lastChain() != null && !row.lastChain().sameIncarnation(update.chain()) && !row.state().isFinal()) {
+                log.warn("agent row {} of workspace {}: a new agent process (chain {}) took the row from chain {} in "
+                        + "state {}; if that process still runs, it is told SUPERSEDED and must stop",
+                        row.id(), row.workspace(), update.chain(), row.lastChain(), row.state());
+            }
             if (next.buildDurationRecorded() && !row.buildDurationRecorded()) {
                 Timer.builder(BUILD_DURATION)
                         .tag("outcome", next.state().name())
@@ -179,6 +198,12 @@ public final class LifecycleService {
     }
 
     private static AgentcoreException refusalOfNewChain(AgentRow row, LifecycleUpdate update) {
+        if (update.seq() != 1 && row.lastChain() != null && !row.lastChain().sameIncarnation(update.chain())) {
+            // Another process's chain holds the row: this one was superseded when that chain began.
+            return new AgentcoreException(ErrorCode.SUPERSEDED, "agent row " + row.id() + " is reported by another "
+                    + "agent process (chain " + row.lastChain() + ") that started after this one (chain "
+                    + update.chain() + "): stop reporting; two processes must not share one instance identity");
+        }
         if (update.seq() != 1) {
             return new AgentcoreException(ErrorCode.INVALID_TRANSITION, "chain " + update.chain()
                     + " is new to agent row " + row.id() + " and must begin at seq 1, not " + update.seq());

@@ -5,13 +5,18 @@ import static dev.agentcore.core.LifecycleState.SHUTTING_DOWN;
 import static dev.agentcore.core.LifecycleState.STARTING;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ChainId;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.LifecycleAck;
+import dev.agentcore.core.Manifest;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.agent.ReporterEvent.ReinitializationRequested;
 import dev.agentcore.core.agent.ReporterEvent.Resumption;
 import dev.agentcore.core.agent.ReporterEvent.SessionEnded;
 import dev.agentcore.core.agent.ReporterEvent.SessionStarted;
+import dev.agentcore.core.agent.ReporterEvent.UpdateRefused;
 import dev.agentcore.core.agent.ReporterEvent.UpdateSent;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.testing.MutableClock;
@@ -25,7 +30,10 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
@@ -345,6 +353,74 @@ class LifecycleReporterTest {
                 .expectNextMatches(event -> event instanceof SessionEnded ended && ended.error().isEmpty())
                 .expectComplete()
                 .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aSecondProcessOnTheSameRowEndsThisReporterWithSuperseded() {
+        AgentRow row = controlPlane.startBuild("ws");
+        List<Throwable> failure = new CopyOnWriteArrayList<>();
+        LifecycleReporter.builder(lifecycle).clock(clock).build().report(sessions.asFlux())
+                .subscribe(events::add, failure::add);
+        connect(row);
+        lifecycle.transitionTo(STARTING);
+
+        // Another process with the same identity starts its own chain on the row.
+        controlPlane.service.apply(row.id(), new LifecycleUpdate(new ChainId("another-process", 0), 1, STARTING,
+                clock.instant(), false, null)).block(Duration.ofSeconds(5));
+        lifecycle.transitionTo(READY);
+
+        assertThat(failure).singleElement().isInstanceOfSatisfying(AgentcoreException.class,
+                refusal -> assertThat(refusal.code()).isEqualTo(ErrorCode.SUPERSEDED));
+        assertThat(events).filteredOn(UpdateRefused.class::isInstance).singleElement()
+                .satisfies(event -> assertThat(((UpdateRefused) event).inARow()).isEqualTo(1));
+        // Nothing more is sent: the other process keeps the row.
+        connect(row);
+        assertThat(controlPlane.row(row.id()).lastChain()).isEqualTo(new ChainId("another-process", 0));
+    }
+
+    /** A session on {@code row} whose control plane refuses every update with INVALID_TRANSITION. */
+    private static AgentSession refusingSession(AgentRow row) {
+        Manifest manifest = Manifest.of(row.id(), row.workspace(), "test-agent");
+        return new AgentSession() {
+            @Override
+            public Manifest manifest() {
+                return manifest;
+            }
+
+            @Override
+            public Flux<LifecycleAck> lifecycleChannel(Publisher<LifecycleUpdate> updates) {
+                return Flux.from(updates).concatMap(update -> Mono.error(new AgentcoreException(
+                        ErrorCode.INVALID_TRANSITION, "seq " + update.seq() + " refused")));
+            }
+
+            @Override
+            public Mono<Void> onClose() {
+                return Mono.never();
+            }
+        };
+    }
+
+    @Test
+    void refusalsThatRetryingCannotFixAreCountedInARowUntilAnUpdateIsAcknowledged() {
+        AgentRow row = controlPlane.startBuild("ws");
+        runReplaying();
+        lifecycle.transitionTo(STARTING);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            sessions.tryEmitNext(refusingSession(row));
+        }
+        assertThat(events).filteredOn(UpdateRefused.class::isInstance).map(event -> ((UpdateRefused) event).inARow())
+                .containsExactly(1, 2, 3);
+
+        connect(row); // acknowledged: progress
+        lifecycle.transitionTo(READY);
+        sessions.tryEmitNext(refusingSession(row));
+        lifecycle.transitionTo(SHUTTING_DOWN);
+
+        assertThat(events).filteredOn(UpdateRefused.class::isInstance).map(event -> ((UpdateRefused) event).inARow())
+                .containsExactly(1, 2, 3, 1);
+        assertThat(events).filteredOn(UpdateRefused.class::isInstance)
+                .allSatisfy(event -> assertThat(((UpdateRefused) event).refusal().code())
+                        .isEqualTo(ErrorCode.INVALID_TRANSITION));
     }
 
     @Test

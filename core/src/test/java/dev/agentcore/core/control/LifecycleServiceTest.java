@@ -248,12 +248,31 @@ class LifecycleServiceTest {
     @Test
     void aNewChainIsAcceptedOnlyFromSeqOne() {
         AgentRow row = build();
-        apply(row, update(CHAIN, 1, STARTING, clock.instant()));
-        ChainId restarted = new ChainId("incarnation-2", 0);
 
-        expectRefusal(row.id(), update(restarted, 2, READY, clock.instant()), ErrorCode.INVALID_TRANSITION,
+        expectRefusal(row.id(), update(CHAIN, 2, READY, clock.instant()), ErrorCode.INVALID_TRANSITION,
                 "must begin at seq 1");
-        assertThat(apply(row, update(restarted, 1, STARTING, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(apply(row, update(CHAIN, 1, STARTING, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
+        expectRefusal(row.id(), update(CHAIN.nextGeneration(), 2, READY, clock.instant()), ErrorCode.INVALID_TRANSITION,
+                "must begin at seq 1");
+    }
+
+    @Test
+    void aSecondProcessTakesTheRowAndTheFirstIsSupersededFromThenOn() {
+        AgentRow row = build();
+        ChainId first = new ChainId("process-a", 0);
+        ChainId second = new ChainId("process-b", 0);
+        apply(row, update(first, 1, STARTING, clock.instant()));
+        apply(row, update(first, 2, READY, clock.instant()));
+
+        assertThat(apply(row, update(second, 1, STARTING, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
+
+        // Whatever the first process sends now, new or re-sent, is refused: it must stop, not fight.
+        expectRefusal(row.id(), update(first, 3, SHUTTING_DOWN, clock.instant()), ErrorCode.SUPERSEDED,
+                "is reported by another agent process (chain process-b/0)");
+        expectRefusal(row.id(), update(first, 2, READY, clock.instant()), ErrorCode.SUPERSEDED, "stop reporting");
+        assertThat(apply(row, update(second, 2, READY, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
+        assertThat(row(row.id()).lastChain()).isEqualTo(second);
+        assertThat(meters.counter("agentcore.lifecycle.superseded").count()).isEqualTo(2);
     }
 
     @Test
