@@ -197,4 +197,39 @@ class EndToEndTest extends CommandLineProcesses {
         assertThat(stderr.lines().filter(line -> line.contains("WARN"))).singleElement().asString()
                 .contains("OFF was not acknowledged within 10 s: the control plane could not be reached");
     }
+
+    @Test
+    void twoAgentProcessesWithOneIdentityTheLaterTakesTheRowTheEarlierExitsWithoutLooping() throws Exception {
+        startControlPlane();
+        Process first = startAgent("dev", "--startup-script", "true");
+        assertThat(admin("wait", "dev", "--timeout", "60s").exitCode()).isZero();
+
+        // A copy of the VM: a second process with the same identity file.
+        Process second = start("agent-dev-copy", "agent", "--control-plane", "127.0.0.1:" + port,
+                "--identity-file", "dev.identity");
+
+        assertThat(first.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the earlier process stops").isTrue();
+        assertThat(first.exitValue()).isEqualTo(ExitCodes.SUPERSEDED);
+        String firstLog = Files.readString(directory.resolve("agent-dev.err"));
+        assertThat(firstLog).contains("WARN").contains("stopping: another agent process reports for this workspace");
+        assertThat(firstLog.lines().filter(line -> line.contains("connected to"))).as("no reconnect loop").hasSize(1);
+        assertThat(Files.readString(directory.resolve("control-plane.err")))
+                .contains("WARN").contains("a new agent process (chain");
+        assertThat(second.isAlive()).isTrue();
+        Result status = admin("status", "dev", "--json");
+        assertThat(field(status.stdout().substring(status.stdout().indexOf("\"current\":")), "state")).isEqualTo("READY");
+    }
+
+    @Test
+    void anAgentWhoseIdentityIsRefusedExitsWithItsOwnCodeInsteadOfRetryingForever() throws Exception {
+        startControlPlane();
+        assertThat(admin("workspace", "create", "dev").exitCode()).isZero();
+        Files.writeString(directory.resolve("wrong.identity"), "not-the-identity-of-any-workspace");
+
+        Result refused = run("agent", "--control-plane", "127.0.0.1:" + port, "--identity-file", "wrong.identity");
+
+        assertThat(refused.exitCode()).as(refused.stderr()).isEqualTo(ExitCodes.IDENTITY_REFUSED);
+        assertThat(refused.stderr()).contains("agentcore: the instance identity was refused 10 times in a row: "
+                + "check the identity file").doesNotContain("\tat ");
+    }
 }
