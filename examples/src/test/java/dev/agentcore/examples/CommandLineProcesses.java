@@ -53,7 +53,12 @@ abstract class CommandLineProcesses {
     }
 
     Process start(String name, String... args) throws IOException {
-        Process process = command(args)
+        return start(name, List.of(), args);
+    }
+
+    /** Starts {@code agentcore args...} through {@code launcher} (for example faketime), output to NAME.out and NAME.err. */
+    Process start(String name, List<String> launcher, String... args) throws IOException {
+        Process process = command(launcher, args)
                 .redirectOutput(directory.resolve(name + ".out").toFile())
                 .redirectError(directory.resolve(name + ".err").toFile())
                 .start();

@@ -6,7 +6,10 @@ import dev.agentcore.core.LifecycleState;
 import dev.agentcore.transport.AdminClient;
 import dev.agentcore.transport.ControlPlaneAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -231,5 +234,34 @@ class EndToEndTest extends CommandLineProcesses {
         assertThat(refused.exitCode()).as(refused.stderr()).isEqualTo(ExitCodes.IDENTITY_REFUSED);
         assertThat(refused.stderr()).contains("agentcore: the instance identity was refused 10 times in a row: "
                 + "check the identity file").doesNotContain("\tat ");
+    }
+
+    @Test
+    void anAgentWhoseClockIsAnHourBehindGivesItsRowTheControlPlanesTimes() throws Exception {
+        assertThat(Path.of("/usr/bin/faketime")).as("Debian's faketime (.ci/run installs it)").exists();
+        startControlPlane();
+        assertThat(admin("workspace", "create", "dev", "--identity-file", "dev.identity",
+                "--startup-script", "sleep 1").exitCode()).isZero();
+        assertThat(admin("build", "start", "dev").exitCode()).isZero();
+
+        Process agent = start("agent-dev", List.of("faketime", "-f", "-1h"), "agent",
+                "--control-plane", "127.0.0.1:" + port, "--identity-file", "dev.identity");
+        Result ready = admin("wait", "dev", "--timeout", "60s");
+        Instant now = Instant.now();
+
+        assertThat(ready.exitCode()).as(ready.stdout() + ready.stderr()).isZero();
+        Result status = admin("status", "dev", "--json");
+        String current = status.stdout().substring(status.stdout().indexOf("\"current\":"));
+        Instant createdAt = Instant.parse(field(current, "created_at"));
+        Instant startedAt = Instant.parse(field(current, "started_at"));
+        Instant readyAt = Instant.parse(field(current, "ready_at"));
+        assertThat(startedAt).isAfter(createdAt);
+        // The startup script sleeps 1 s: the build took that, in the control plane's time, not 0 and not an hour.
+        assertThat(Duration.between(startedAt, readyAt)).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(30));
+        assertThat(readyAt).isBefore(now);
+        assertThat(Files.readString(directory.resolve("agent-dev.err")))
+                .containsPattern("this agent's clock is 3[56][0-9]{5} ms behind the control plane's");
+        agent.destroy();
+        assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
     }
 }

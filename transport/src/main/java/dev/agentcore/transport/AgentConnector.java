@@ -3,9 +3,12 @@ package dev.agentcore.transport;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.agent.AgentSession;
+import dev.agentcore.core.agent.ClockOffset;
 import dev.agentcore.transport.proto.v1.ExchangeRequest;
 import dev.agentcore.transport.proto.v1.ExchangeResponse;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -52,6 +55,7 @@ public final class AgentConnector {
     private final Scheduler scheduler;
     private final Random random;
     private final int identityRefusalLimit;
+    private final Clock clock;
 
     private AgentConnector(Builder builder) {
         this.addresses = List.copyOf(builder.addresses);
@@ -63,6 +67,7 @@ public final class AgentConnector {
         this.scheduler = builder.scheduler;
         this.random = builder.random;
         this.identityRefusalLimit = builder.identityRefusalLimit;
+        this.clock = builder.clock;
     }
 
     /** Starts configuring a connector to {@code address} with the workspace's instance identity. */
@@ -104,12 +109,26 @@ public final class AgentConnector {
             ControlPlaneAddress address = addresses.get(addressIndex % addresses.size());
             Mono<String> token = sessionToken != null ? Mono.just(sessionToken) : exchange(address);
             return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval, keepAliveMaxLifetime)
-                    .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
-                                    ProtoCodec::decodeManifest)
-                            .map(manifest -> new RSocketAgentSession(rsocket, manifest, this::forgetToken,
-                                    scheduler.now(TimeUnit.MILLISECONDS)))
+                    .flatMap(rsocket -> Mono.defer(() -> {
+                                // The manifest's round trip measures this agent's clock against the control plane's.
+                                Instant sentAt = clock.instant();
+                                return RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
+                                                ProtoCodec::decodeManifestAnswer)
+                                        .map(answer -> new RSocketAgentSession(rsocket, answer.manifest(),
+                                                answer.serverTime() == null ? ClockOffset.UNKNOWN
+                                                        : ClockOffset.measured(sentAt, answer.serverTime(), clock.instant()),
+                                                this::forgetToken, scheduler.now(TimeUnit.MILLISECONDS)));
+                            })
                             .doOnError(error -> rsocket.dispose())))
-                    .doOnNext(session -> log.info("connected to {} as agent row {}", address, session.manifest().agentId()));
+                    .doOnNext(session -> {
+                        log.info("connected to {} as agent row {}", address, session.manifest().agentId());
+                        ClockOffset offset = session.clockOffset();
+                        if (!offset.correction().isZero()) {
+                            log.info("this agent's clock is {} ms {} the control plane's (within {} ms): the times it "
+                                    + "reports are corrected by that", offset.offset().abs().toMillis(),
+                                    offset.offset().isNegative() ? "ahead of" : "behind", offset.errorBound().toMillis());
+                        }
+                    });
         }
 
         private Mono<String> exchange(ControlPlaneAddress address) {
@@ -180,6 +199,7 @@ public final class AgentConnector {
         private Scheduler scheduler = Schedulers.parallel();
         private Random random = new Random();
         private int identityRefusalLimit = 10;
+        private Clock clock = Clock.systemUTC();
 
         private Builder(ControlPlaneAddress address, String instanceIdentity) {
             this.addresses.add(Objects.requireNonNull(address, "address"));
@@ -231,6 +251,15 @@ public final class AgentConnector {
                 throw new IllegalArgumentException("identityRefusalLimit: must be positive, was " + limit);
             }
             this.identityRefusalLimit = limit;
+            return this;
+        }
+
+        /**
+         * The agent's clock, the one its {@code Lifecycle} stamps transitions with: each session
+         * measures it against the control plane's; the UTC system clock by default.
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

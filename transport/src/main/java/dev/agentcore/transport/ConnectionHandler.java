@@ -120,7 +120,8 @@ final class ConnectionHandler implements RSocket {
             Request request = read(payload, true);
             return switch (request.route()) {
                 case Routes.EXCHANGE -> exchange(request.data());
-                case Routes.MANIFEST -> access.manifest(agent()).map(manifest -> payload(ProtoCodec.encodeManifest(manifest)));
+                case Routes.MANIFEST -> access.manifest(agent())
+                        .map(manifest -> payload(ProtoCodec.encodeManifest(manifest, server.clock.instant())));
                 case Routes.WORKSPACES_CREATE -> createWorkspace(request.data());
                 case Routes.BUILDS_START -> startBuild(request.data());
                 case Routes.BUILDS_STOP -> stopBuild(request.data());
@@ -229,6 +230,7 @@ final class ConnectionHandler implements RSocket {
                 .map(grant -> payload(ExchangeResponse.newBuilder()
                         .setSessionToken(grant.sessionToken())
                         .setAgentId(grant.agent().value())
+                        .setServerTime(ProtoCodec.timestamp(server.clock.instant()))
                         .build().toByteArray()));
     }
 

@@ -187,8 +187,9 @@ final class ProtoCodec {
         return scripts.stream().map(ProtoCodec::script).toList();
     }
 
-    static byte[] encodeManifest(Manifest manifest) {
+    static byte[] encodeManifest(Manifest manifest, Instant serverTime) {
         return dev.agentcore.transport.proto.v1.Manifest.newBuilder()
+                .setServerTime(timestamp(serverTime))
                 .setAgentId(manifest.agentId().value())
                 .setWorkspaceId(manifest.workspaceId())
                 .setAgentName(manifest.agentName())
@@ -197,12 +198,22 @@ final class ProtoCodec {
                 .build().toByteArray();
     }
 
+    /** A manifest as the control plane answered it, with its clock at the time (null if it sent none). */
+    record ManifestAnswer(Manifest manifest, Instant serverTime) {
+    }
+
     static Manifest decodeManifest(ByteBuffer data) {
+        return decodeManifestAnswer(data).manifest();
+    }
+
+    static ManifestAnswer decodeManifestAnswer(ByteBuffer data) {
         dev.agentcore.transport.proto.v1.Manifest message =
                 parse(dev.agentcore.transport.proto.v1.Manifest::parseFrom, data, "Manifest");
         try {
-            return new Manifest(AgentId.of(message.getAgentId()), message.getWorkspaceId(), message.getAgentName(),
-                    scripts(message.getStartupScriptsList()), scripts(message.getShutdownScriptsList()));
+            Manifest manifest = new Manifest(AgentId.of(message.getAgentId()), message.getWorkspaceId(),
+                    message.getAgentName(), scripts(message.getStartupScriptsList()),
+                    scripts(message.getShutdownScriptsList()));
+            return new ManifestAnswer(manifest, message.hasServerTime() ? instant(message.getServerTime()) : null);
         } catch (IllegalArgumentException e) {
             throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid manifest: " + e.getMessage());
         }

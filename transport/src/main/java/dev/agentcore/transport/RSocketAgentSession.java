@@ -4,6 +4,7 @@ import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.Manifest;
 import dev.agentcore.core.agent.AgentSession;
+import dev.agentcore.core.agent.ClockOffset;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import io.rsocket.util.DefaultPayload;
@@ -24,11 +25,14 @@ final class RSocketAgentSession implements AgentSession {
     private final Manifest manifest;
     private final Runnable credentialRejected;
     private final long openedAtMillis;
+    private final ClockOffset clockOffset;
     private volatile boolean acknowledgedAny;
     private volatile Throwable endedWith;
 
-    RSocketAgentSession(RSocket rsocket, Manifest manifest, Runnable credentialRejected, long openedAtMillis) {
+    RSocketAgentSession(RSocket rsocket, Manifest manifest, ClockOffset clockOffset, Runnable credentialRejected,
+                        long openedAtMillis) {
         this.rsocket = rsocket;
+        this.clockOffset = clockOffset;
         this.manifest = manifest;
         this.credentialRejected = credentialRejected;
         this.openedAtMillis = openedAtMillis;
@@ -52,6 +56,11 @@ final class RSocketAgentSession implements AgentSession {
     @Override
     public Manifest manifest() {
         return manifest;
+    }
+
+    @Override
+    public ClockOffset clockOffset() {
+        return clockOffset;
     }
 
     @Override

@@ -27,4 +27,12 @@ public interface AgentSession {
 
     /** Completes when the session is closed, for whatever reason. */
     Mono<Void> onClose();
+
+    /**
+     * How far the agent's clock is behind the control plane's, as measured when the session was
+     * established; the reporter corrects the times it sends by it. {@link ClockOffset#UNKNOWN} by default.
+     */
+    default ClockOffset clockOffset() {
+        return ClockOffset.UNKNOWN;
+    }
 }

@@ -44,7 +44,9 @@ import reactor.util.concurrent.Queues;
  *       {@link ReinitializationRequest} and reports the next generation instead.</li>
  * </ul>
  * Then live transitions follow. Every changed_at sent to one row is at least 1 ms after the one
- * sent to it before.
+ * sent to it before, and every changed_at is corrected by the session's measured
+ * {@link AgentSession#clockOffset()}, so that an agent whose clock is off still reports in the
+ * control plane's time.
  *
  * <p>All state (the chain, the acknowledged position, the current session) is owned by one
  * serialized pipeline: transitions, session starts, acknowledgements and session ends are
@@ -334,7 +336,9 @@ public final class LifecycleReporter {
             for (long seq = sent + 1; seq < chain.size(); seq++) {
                 LifecycleTransition transition = chain.get((int) seq);
                 boolean replay = seq <= replayThrough;
-                Instant stamp = stampFor(seq, replay ? clock.instant() : transition.changedAt());
+                // In the control plane's time: the session measured how far this agent's clock is off.
+                Duration correction = link.session.clockOffset().correction();
+                Instant stamp = stampFor(seq, (replay ? clock.instant() : transition.changedAt()).plus(correction));
                 LifecycleUpdate update = replay
                         ? LifecycleUpdate.replay(transition, stamp)
                         : LifecycleUpdate.live(transition, stamp);

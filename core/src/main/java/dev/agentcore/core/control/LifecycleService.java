@@ -29,7 +29,8 @@ import reactor.util.retry.Retry;
  * missing states are INVALID_ARGUMENT; a re-sent update is acknowledged as a duplicate without
  * a write; within a chain seqs follow each other and states only move forward
  * (INVALID_TRANSITION otherwise), and a new chain starts at seq 1; timestamps are clamped into
- * [created_at, now + allowed skew]; the write is a compare-and-set on the row version, retried
+ * [created_at, now + allowed skew] (no skew by default) and ready_at is at least 1 ms after
+ * started_at, so a row keeps its order whatever the agent's clock says; the write is a compare-and-set on the row version, retried
  * from a fresh read when another writer got there first.
  *
  * <p>Metrics: {@code agentcore.build.duration} (timer, once per row, from created_at to the end
@@ -44,6 +45,8 @@ import reactor.util.retry.Retry;
 public final class LifecycleService {
 
     private static final String BUILD_DURATION = "agentcore.build.duration";
+    /** The least time between started_at and ready_at: they are never equal, whatever the agent's clock. */
+    private static final Duration MIN_STEP = Duration.ofMillis(1);
     private static final String CLAMPED = "agentcore.lifecycle.clamped";
     private static final String DUPLICATES = "agentcore.lifecycle.duplicates";
     private static final String SUPERSEDED = "agentcore.lifecycle.superseded";
@@ -61,7 +64,7 @@ public final class LifecycleService {
         this.allowedSkew = builder.allowedSkew;
     }
 
-    /** Starts configuring a service over {@code store}: UTC system clock, 1 minute of allowed skew. */
+    /** Starts configuring a service over {@code store}: UTC system clock, no allowed skew. */
     public static Builder builder(AgentStore store) {
         return new Builder(store);
     }
@@ -244,8 +247,8 @@ public final class LifecycleService {
             if (startedAt == null) {
                 startedAt = changedAt;
             }
-            // Startup cannot end before it began, whatever clamping did to either end.
-            readyAt = changedAt.isBefore(startedAt) ? startedAt : changedAt;
+            // Startup ends after it began, whatever the agent's clock or clamping did to either end.
+            readyAt = changedAt.isAfter(startedAt) ? changedAt : startedAt.plus(MIN_STEP);
             recorded = true;
         }
         return new AgentRow(row.id(), row.workspace(), row.buildNumber(), row.createdAt(), state, startedAt, readyAt,
@@ -268,7 +271,7 @@ public final class LifecycleService {
         private final AgentStore store;
         private Clock clock = Clock.systemUTC();
         private MeterRegistry meters = new SimpleMeterRegistry();
-        private Duration allowedSkew = Duration.ofMinutes(1);
+        private Duration allowedSkew = Duration.ZERO;
 
         private Builder(AgentStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -286,7 +289,10 @@ public final class LifecycleService {
             return this;
         }
 
-        /** How far in the future an agent's timestamp may be before it is clamped to now. */
+        /**
+         * How far in the future an agent's timestamp may be before it is clamped to now; zero by
+         * default, so that no row holds a time the control plane has not reached.
+         */
         public Builder allowedClockSkew(Duration allowedSkew) {
             Objects.requireNonNull(allowedSkew, "allowedSkew");
             if (allowedSkew.isNegative()) {

@@ -301,6 +301,27 @@ class LifecycleServiceTest {
     }
 
     @Test
+    void nothingIsStoredInTheFutureAndReadyIsAlwaysAfterStarted() {
+        AgentRow row = build();
+        // An agent 30 s ahead, with nothing to correct its clock: both times clamped to now.
+        Instant now = clock.advance(Duration.ofSeconds(2));
+        apply(row, update(CHAIN, 1, STARTING, now.plusSeconds(30)));
+        apply(row, update(CHAIN, 2, READY, now.plusSeconds(33)));
+
+        AgentRow stored = row(row.id());
+        assertThat(stored.startedAt()).isEqualTo(now);
+        assertThat(stored.readyAt()).isEqualTo(now.plusMillis(1));
+
+        // An agent an hour behind: both clamped to created_at, ready_at still after started_at.
+        AgentRow next = build();
+        apply(next, update(CHAIN, 1, STARTING, next.createdAt().minus(Duration.ofHours(1))));
+        apply(next, update(CHAIN, 2, READY, next.createdAt().minus(Duration.ofMinutes(59))));
+        AgentRow behind = row(next.id());
+        assertThat(behind.startedAt()).isEqualTo(next.createdAt());
+        assertThat(behind.readyAt()).isEqualTo(next.createdAt().plusMillis(1));
+    }
+
+    @Test
     void startingOfANewChainClearsReadyAt() {
         AgentRow row = build();
         apply(row, update(CHAIN, 1, STARTING, clock.instant()));
@@ -320,10 +341,13 @@ class LifecycleServiceTest {
         AgentRow row = build();
         Instant start = clock.advance(Duration.ofSeconds(2));
         service.apply(row.id(), new LifecycleUpdate(CHAIN, 1, STARTING, start, true, start)).block(TIMEOUT);
+        // Each update arrives when it happened: a time ahead of the control plane's now would be clamped.
+        clock.advance(Duration.ofSeconds(3));
         service.apply(row.id(), new LifecycleUpdate(CHAIN, 2, READY, start.plusSeconds(3), true, start))
                 .block(TIMEOUT);
         // A restarted process on the same row reaches READY again: no second measurement.
         ChainId restarted = new ChainId("incarnation-2", 0);
+        clock.advance(Duration.ofSeconds(2));
         apply(row, update(restarted, 1, STARTING, start.plusSeconds(4)));
         apply(row, update(restarted, 2, READY, start.plusSeconds(5)));
 

@@ -5,6 +5,7 @@ import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.Manifest;
 import dev.agentcore.core.agent.AgentSession;
+import dev.agentcore.core.agent.ClockOffset;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,6 +31,7 @@ public final class TestSession implements AgentSession {
     private final List<LifecycleUpdate> updates = Collections.synchronizedList(new ArrayList<>());
     private volatile int failAt = -1;
     private volatile boolean applyBeforeFailing;
+    private volatile ClockOffset clockOffset = ClockOffset.UNKNOWN;
 
     TestSession(AgentId agent, String workspace, TestControlPlane controlPlane, boolean held) {
         this.manifest = Manifest.of(agent, workspace, "test-agent");
@@ -44,6 +46,17 @@ public final class TestSession implements AgentSession {
         this.failAt = index;
         this.applyBeforeFailing = appliedBeforeFailure;
         return this;
+    }
+
+    /** Makes this session report {@code offset} as its measured clock offset. */
+    public TestSession withClockOffset(ClockOffset offset) {
+        this.clockOffset = offset;
+        return this;
+    }
+
+    @Override
+    public ClockOffset clockOffset() {
+        return clockOffset;
     }
 
     /** Lets held updates through. */

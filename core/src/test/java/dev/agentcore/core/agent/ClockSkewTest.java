@@ -1,0 +1,166 @@
+package dev.agentcore.core.agent;
+
+import static dev.agentcore.core.LifecycleState.READY;
+import static dev.agentcore.core.LifecycleState.STARTING;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentcore.core.ChainId;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.testing.MutableClock;
+import dev.agentcore.core.testing.TestControlPlane;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
+import reactor.core.publisher.Sinks;
+
+/**
+ * Agents whose clocks disagree with the control plane's: the session's measured offset corrects
+ * what the reporter sends, and the control plane keeps each row's order whatever arrives.
+ */
+class ClockSkewTest {
+
+    private static final ChainId CHAIN = new ChainId("incarnation-1", 0);
+
+    /** The control plane's clock: the true time in these tests. */
+    private final MutableClock serverClock = MutableClock.at("2026-01-01T10:00:00Z");
+    private final TestControlPlane controlPlane = new TestControlPlane(serverClock);
+    private final Sinks.Many<AgentSession> sessions = Sinks.many().unicast().onBackpressureBuffer();
+    private Disposable reporting;
+
+    @AfterEach
+    void stop() {
+        if (reporting != null) {
+            reporting.dispose();
+        }
+    }
+
+    /** The agent's clock: the control plane's plus a skew that a test may change (a clock that jumps). */
+    private static final class SkewedClock extends Clock {
+        private final Clock truth;
+        private final AtomicReference<Duration> skew;
+
+        SkewedClock(Clock truth, Duration skew) {
+            this.truth = truth;
+            this.skew = new AtomicReference<>(skew);
+        }
+
+        void jump(Duration by) {
+            skew.updateAndGet(current -> current.plus(by));
+        }
+
+        @Override
+        public Instant instant() {
+            return truth.instant().plus(skew.get());
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return truth.getZone();
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    /** Connects with the offset a round trip of {@code roundTrip} would measure against this agent clock. */
+    private void connect(AgentRow row, SkewedClock agentClock, Duration roundTrip) {
+        Instant sent = agentClock.instant();
+        Instant received = sent.plus(roundTrip);
+        Instant serverAtMiddle = serverClock.instant().plus(roundTrip.dividedBy(2));
+        sessions.tryEmitNext(controlPlane.session(row)
+                .withClockOffset(ClockOffset.measured(sent, serverAtMiddle, received))).orThrow();
+    }
+
+    /** Runs startup on an agent with {@code skew}: STARTING 1 s after the build, READY 3 s later. */
+    private AgentRow startupWithSkew(Duration skew) {
+        SkewedClock agentClock = new SkewedClock(serverClock, skew);
+        Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
+        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
+        AgentRow row = controlPlane.startBuild("ws");
+        serverClock.advance(Duration.ofSeconds(1));
+        connect(row, agentClock, Duration.ofMillis(4));
+        lifecycle.transitionTo(STARTING);
+        serverClock.advance(Duration.ofSeconds(3));
+        lifecycle.transitionTo(READY);
+        return controlPlane.row(row.id());
+    }
+
+    @Test
+    void anAgentAnHourBehindReportsTheTimesTheControlPlaneSaw() {
+        AgentRow row = startupWithSkew(Duration.ofHours(-1));
+
+        assertThat(row.startedAt()).isEqualTo(row.createdAt().plusSeconds(1));
+        assertThat(row.readyAt()).isEqualTo(row.createdAt().plusSeconds(4));
+    }
+
+    @Test
+    void anAgentAnHourAheadReportsTheTimesTheControlPlaneSaw() {
+        AgentRow row = startupWithSkew(Duration.ofHours(1));
+
+        assertThat(row.startedAt()).isEqualTo(row.createdAt().plusSeconds(1));
+        assertThat(row.readyAt()).isEqualTo(row.createdAt().plusSeconds(4));
+    }
+
+    @Test
+    void anAgentThirtySecondsAheadStoresNothingInTheFuture() {
+        AgentRow row = startupWithSkew(Duration.ofSeconds(30));
+
+        assertThat(row.readyAt()).isEqualTo(row.createdAt().plusSeconds(4)).isBeforeOrEqualTo(serverClock.instant());
+    }
+
+    @Test
+    void anOffsetWithinTheRoundTripsErrorIsNotApplied() {
+        ClockOffset noisy = ClockOffset.measured(Instant.parse("2026-01-01T10:00:00Z"),
+                Instant.parse("2026-01-01T10:00:00.003Z"), Instant.parse("2026-01-01T10:00:00.010Z"));
+
+        assertThat(noisy.offset()).isEqualTo(Duration.ofMillis(-2));
+        assertThat(noisy.errorBound()).isEqualTo(Duration.ofMillis(5));
+        assertThat(noisy.correction()).isZero();
+        assertThat(ClockOffset.measured(Instant.parse("2026-01-01T10:00:00Z"), Instant.parse("2026-01-01T11:00:00Z"),
+                Instant.parse("2026-01-01T09:00:00Z"))).as("a clock stepped back mid-way measures nothing")
+                .isEqualTo(ClockOffset.UNKNOWN);
+    }
+
+    @Test
+    void aClockThatJumpsBackMidChainStillGivesReadyAfterStarted() {
+        SkewedClock agentClock = new SkewedClock(serverClock, Duration.ZERO);
+        Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
+        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
+        AgentRow created = controlPlane.startBuild("ws");
+        serverClock.advance(Duration.ofSeconds(1));
+        connect(created, agentClock, Duration.ofMillis(4));
+        lifecycle.transitionTo(STARTING);
+        serverClock.advance(Duration.ofSeconds(3));
+        agentClock.jump(Duration.ofMinutes(-10)); // NTP steps the clock back
+        lifecycle.transitionTo(READY);
+
+        AgentRow row = controlPlane.row(created.id());
+        assertThat(row.startedAt()).isEqualTo(created.createdAt().plusSeconds(1));
+        assertThat(row.readyAt()).isAfter(row.startedAt());
+    }
+
+    @Test
+    void withoutAMeasuredOffsetTheControlPlaneStillKeepsTheRowsOrder() {
+        // An agent an hour behind whose session measured nothing (a client that does not read server_time).
+        SkewedClock agentClock = new SkewedClock(serverClock, Duration.ofHours(-1));
+        Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
+        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
+        AgentRow created = controlPlane.startBuild("ws");
+        serverClock.advance(Duration.ofSeconds(1));
+        sessions.tryEmitNext(controlPlane.session(created)).orThrow();
+        lifecycle.transitionTo(STARTING);
+        serverClock.advance(Duration.ofSeconds(3));
+        lifecycle.transitionTo(READY);
+
+        AgentRow row = controlPlane.row(created.id());
+        assertThat(row.startedAt()).isEqualTo(row.createdAt());
+        assertThat(row.readyAt()).isEqualTo(row.createdAt().plusMillis(1));
+    }
+}
