@@ -14,6 +14,7 @@ import dev.agentcore.core.control.InMemoryAgentStore;
 import dev.agentcore.core.control.InMemoryWorkspaceStore;
 import dev.agentcore.core.control.LifecycleService;
 import dev.agentcore.core.control.Workspace;
+import dev.agentcore.core.testing.ForwardingAgentStore;
 import dev.agentcore.transport.proto.v1.ExchangeRequest;
 import dev.agentcore.transport.proto.v1.ExchangeResponse;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -298,20 +299,14 @@ class ExhaustionTest {
     }
 
     /** A store whose builds wait for a signal: a request held in flight on the server. */
-    private record HeldBuilds(AgentStore delegate, Sinks.Empty<Void> entered, Mono<Void> release) implements AgentStore {
-        @Override
-        public Mono<AgentRow> findRow(dev.agentcore.core.AgentId id) {
-            return delegate.findRow(id);
-        }
+    private static final class HeldBuilds extends ForwardingAgentStore {
+        private final Sinks.Empty<Void> entered;
+        private final Mono<Void> release;
 
-        @Override
-        public Mono<AgentRow> latestRow(String workspace) {
-            return delegate.latestRow(workspace);
-        }
-
-        @Override
-        public Flux<AgentRow> rows(String workspace, int limit) {
-            return delegate.rows(workspace, limit);
+        HeldBuilds(AgentStore delegate, Sinks.Empty<Void> entered, Mono<Void> release) {
+            super(delegate);
+            this.entered = entered;
+            this.release = release;
         }
 
         @Override
@@ -322,21 +317,6 @@ class ExhaustionTest {
                 assertThat(signalled).isIn(Sinks.EmitResult.OK, Sinks.EmitResult.FAIL_TERMINATED);
                 return release.then(delegate.startBuild(workspace, createdAt));
             });
-        }
-
-        @Override
-        public Mono<AgentRow> stopBuild(String workspace) {
-            return delegate.stopBuild(workspace);
-        }
-
-        @Override
-        public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
-            return delegate.compareAndSet(expected, next);
-        }
-
-        @Override
-        public Flux<AgentRow> changes() {
-            return delegate.changes();
         }
     }
 }

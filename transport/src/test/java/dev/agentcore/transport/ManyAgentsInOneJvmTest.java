@@ -23,7 +23,10 @@ class ManyAgentsInOneJvmTest {
 
     @Test
     void sixHundredAgentsHoldSessionsAtTheSameTime() {
-        try (ControlPlaneFixture fixture = new ControlPlaneFixture()) {
+        // Six hundred agents from one address, all connecting at once: more than the per-address cap on
+        // unauthenticated connections, which is meant for strangers, allows (ExhaustionTest holds that cap).
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture(
+                builder -> builder.connectionLimits(10_000, 2 * AGENTS, 2 * AGENTS))) {
             List<String> identities = Flux.range(0, AGENTS).map(i -> fixture.workspaceWithBuild("ws-" + i)).collectList()
                     .block(TIMEOUT);
             List<Disposable> running = new CopyOnWriteArrayList<>();

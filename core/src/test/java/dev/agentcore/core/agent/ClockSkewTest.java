@@ -80,14 +80,26 @@ class ClockSkewTest {
 
     /** Runs startup on an agent with {@code skew}: STARTING 1 s after the build, READY 3 s later. */
     private AgentRow startupWithSkew(Duration skew) {
-        SkewedClock agentClock = new SkewedClock(serverClock, skew);
+        return startup(new SkewedClock(serverClock, skew), true, () -> { });
+    }
+
+    /**
+     * Startup on an agent with {@code agentClock}: STARTING 1 s after the build, then
+     * {@code beforeReady}, READY 3 s later; the session measured the offset, or not.
+     */
+    private AgentRow startup(SkewedClock agentClock, boolean measured, Runnable beforeReady) {
         Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
         reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
         AgentRow row = controlPlane.startBuild("ws");
         serverClock.advance(Duration.ofSeconds(1));
-        connect(row, agentClock, Duration.ofMillis(4));
+        if (measured) {
+            connect(row, agentClock, Duration.ofMillis(4));
+        } else {
+            sessions.tryEmitNext(controlPlane.session(row)).orThrow();
+        }
         lifecycle.transitionTo(STARTING);
         serverClock.advance(Duration.ofSeconds(3));
+        beforeReady.run();
         lifecycle.transitionTo(READY);
         return controlPlane.row(row.id());
     }
@@ -131,35 +143,18 @@ class ClockSkewTest {
     @Test
     void aClockThatJumpsBackMidChainStillGivesReadyAfterStarted() {
         SkewedClock agentClock = new SkewedClock(serverClock, Duration.ZERO);
-        Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
-        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
-        AgentRow created = controlPlane.startBuild("ws");
-        serverClock.advance(Duration.ofSeconds(1));
-        connect(created, agentClock, Duration.ofMillis(4));
-        lifecycle.transitionTo(STARTING);
-        serverClock.advance(Duration.ofSeconds(3));
-        agentClock.jump(Duration.ofMinutes(-10)); // NTP steps the clock back
-        lifecycle.transitionTo(READY);
+        // NTP steps the clock back 10 minutes between STARTING and READY.
+        AgentRow row = startup(agentClock, true, () -> agentClock.jump(Duration.ofMinutes(-10)));
 
-        AgentRow row = controlPlane.row(created.id());
-        assertThat(row.startedAt()).isEqualTo(created.createdAt().plusSeconds(1));
+        assertThat(row.startedAt()).isEqualTo(row.createdAt().plusSeconds(1));
         assertThat(row.readyAt()).isAfter(row.startedAt());
     }
 
     @Test
     void withoutAMeasuredOffsetTheControlPlaneStillKeepsTheRowsOrder() {
         // An agent an hour behind whose session measured nothing (a client that does not read server_time).
-        SkewedClock agentClock = new SkewedClock(serverClock, Duration.ofHours(-1));
-        Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
-        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
-        AgentRow created = controlPlane.startBuild("ws");
-        serverClock.advance(Duration.ofSeconds(1));
-        sessions.tryEmitNext(controlPlane.session(created)).orThrow();
-        lifecycle.transitionTo(STARTING);
-        serverClock.advance(Duration.ofSeconds(3));
-        lifecycle.transitionTo(READY);
+        AgentRow row = startup(new SkewedClock(serverClock, Duration.ofHours(-1)), false, () -> { });
 
-        AgentRow row = controlPlane.row(created.id());
         assertThat(row.startedAt()).isEqualTo(row.createdAt());
         assertThat(row.readyAt()).isEqualTo(row.createdAt().plusMillis(1));
     }

@@ -14,6 +14,7 @@ import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleAck.Outcome;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.testing.ForwardingAgentStore;
 import dev.agentcore.core.testing.MutableClock;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -102,45 +103,10 @@ class LifecycleServiceTest {
 
     /** The store as another replica sees it: its recent picture of every row is the one it was given. */
     private LifecycleService serviceOnAStalePicture(Map<AgentId, AgentRow> picture) {
-        AgentStore lagging = new AgentStore() {
-            @Override
-            public Mono<AgentRow> findRow(AgentId id) {
-                return store.findRow(id);
-            }
-
+        AgentStore lagging = new ForwardingAgentStore(store) {
             @Override
             public Mono<AgentRow> recentRow(AgentId id) {
                 return Mono.justOrEmpty(picture.get(id));
-            }
-
-            @Override
-            public Mono<AgentRow> latestRow(String workspace) {
-                return store.latestRow(workspace);
-            }
-
-            @Override
-            public Flux<AgentRow> rows(String workspace, int limit) {
-                return store.rows(workspace, limit);
-            }
-
-            @Override
-            public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
-                return store.startBuild(workspace, createdAt);
-            }
-
-            @Override
-            public Mono<AgentRow> stopBuild(String workspace) {
-                return store.stopBuild(workspace);
-            }
-
-            @Override
-            public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
-                return store.compareAndSet(expected, next);
-            }
-
-            @Override
-            public Flux<AgentRow> changes() {
-                return store.changes();
             }
         };
         return LifecycleService.builder(lagging).clock(clock).build();
