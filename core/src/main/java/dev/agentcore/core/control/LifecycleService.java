@@ -36,7 +36,8 @@ import reactor.util.retry.Retry;
  * <p>Metrics: {@code agentcore.build.duration} (timer, once per row, from created_at to the end
  * of startup, tagged {@code outcome} and {@code replay}), {@code agentcore.lifecycle.clamped}
  * (counter, tagged {@code reason}), {@code agentcore.lifecycle.duplicates} (counter),
- * {@code agentcore.lifecycle.superseded} (counter: updates refused because another process's chain took the row).
+ * {@code agentcore.lifecycle.refused} (counter of refused updates, tagged {@code code}: a peer refused
+ * again and again, or superseded, shows here).
  *
  * <p>One live reporter per row: a chain of another incarnation (another agent process) may take
  * a row by beginning at seq 1, and from then on every update of the row's previous chain is
@@ -49,7 +50,7 @@ public final class LifecycleService {
     private static final Duration MIN_STEP = Duration.ofMillis(1);
     private static final String CLAMPED = "agentcore.lifecycle.clamped";
     private static final String DUPLICATES = "agentcore.lifecycle.duplicates";
-    private static final String SUPERSEDED = "agentcore.lifecycle.superseded";
+    private static final String REFUSED = "agentcore.lifecycle.refused";
     private static final Logger log = LoggerFactory.getLogger(LifecycleService.class);
 
     private final AgentStore store;
@@ -99,11 +100,9 @@ public final class LifecycleService {
                                     notOnTheRecentPicture -> applyToStoredRow(agent, update))
                             .switchIfEmpty(Mono.defer(() -> applyToStoredRow(agent, update)));
                 })
-                .doOnError(AgentcoreException.class, refusal -> {
-                    if (refusal.code() == ErrorCode.SUPERSEDED) {
-                        meters.counter(SUPERSEDED).increment();
-                    }
-                });
+                // Counted once per answer (a refusal may be decided twice: on the recent picture, then fresh).
+                .doOnError(AgentcoreException.class,
+                        refusal -> meters.counter(REFUSED, "code", refusal.code().name()).increment());
     }
 
     /** Applies the update to the row as stored now, reading it again after every lost compare-and-set. */

@@ -238,7 +238,7 @@ class LifecycleServiceTest {
         expectRefusal(row.id(), update(first, 2, READY, clock.instant()), ErrorCode.SUPERSEDED, "stop reporting");
         assertThat(apply(row, update(second, 2, READY, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
         assertThat(row(row.id()).lastChain()).isEqualTo(second);
-        assertThat(meters.counter("agentcore.lifecycle.superseded").count()).isEqualTo(2);
+        assertThat(meters.counter("agentcore.lifecycle.refused", "code", "SUPERSEDED").count()).isEqualTo(2);
     }
 
     @Test
