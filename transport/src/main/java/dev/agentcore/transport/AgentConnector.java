@@ -108,13 +108,15 @@ public final class AgentConnector {
         Mono<RSocketAgentSession> establish() {
             ControlPlaneAddress address = addresses.get(addressIndex % addresses.size());
             Mono<String> token = sessionToken != null ? Mono.just(sessionToken) : exchange(address);
-            return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval, keepAliveMaxLifetime)
+            LivenessWatch watch = new LivenessWatch(Schedulers.parallel(), keepAliveInterval, keepAliveMaxLifetime);
+            return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval, keepAliveMaxLifetime,
+                            watch)
                     .flatMap(rsocket -> Mono.defer(() -> {
                                 // The manifest's round trip measures this agent's clock against the control plane's.
                                 Instant sentAt = clock.instant();
                                 return RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
                                                 ProtoCodec::decodeManifestAnswer)
-                                        .map(answer -> new RSocketAgentSession(rsocket, answer.manifest(),
+                                        .map(answer -> new RSocketAgentSession(rsocket, watch.onClose(), answer.manifest(),
                                                 answer.serverTime() == null ? ClockOffset.UNKNOWN
                                                         : ClockOffset.measured(sentAt, answer.serverTime(), clock.instant()),
                                                 this::forgetToken, scheduler.now(TimeUnit.MILLISECONDS)));

@@ -22,6 +22,7 @@ final class RSocketAgentSession implements AgentSession {
     private static final byte[] EMPTY = new byte[0];
 
     private final RSocket rsocket;
+    private final Mono<Void> connectionClosed;
     private final Manifest manifest;
     private final Runnable credentialRejected;
     private final long openedAtMillis;
@@ -29,9 +30,10 @@ final class RSocketAgentSession implements AgentSession {
     private volatile boolean acknowledgedAny;
     private volatile Throwable endedWith;
 
-    RSocketAgentSession(RSocket rsocket, Manifest manifest, ClockOffset clockOffset, Runnable credentialRejected,
-                        long openedAtMillis) {
+    RSocketAgentSession(RSocket rsocket, Mono<Void> connectionClosed, Manifest manifest, ClockOffset clockOffset,
+                        Runnable credentialRejected, long openedAtMillis) {
         this.rsocket = rsocket;
+        this.connectionClosed = connectionClosed;
         this.clockOffset = clockOffset;
         this.manifest = manifest;
         this.credentialRejected = credentialRejected;
@@ -83,9 +85,10 @@ final class RSocketAgentSession implements AgentSession {
                 .doOnComplete(rsocket::dispose);
     }
 
+    /** Completes when rsocket-java says the session is closed, or when its connection is, whichever comes first. */
     @Override
     public Mono<Void> onClose() {
-        return rsocket.onClose().onErrorResume(error -> Mono.empty());
+        return Mono.firstWithSignal(rsocket.onClose().onErrorResume(error -> Mono.empty()), connectionClosed);
     }
 
     void dispose() {

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /** Connecting to a control plane and making routed requests: shared by the agent and admin clients. */
 final class RSocketClients {
@@ -22,10 +23,18 @@ final class RSocketClients {
     /** Connects with the token (if any) as bearer authentication in SETUP. */
     static Mono<RSocket> connect(ControlPlaneAddress address, String bearerToken, Duration keepAliveInterval,
                                  Duration keepAliveMaxLifetime) {
+        return connect(address, bearerToken, keepAliveInterval, keepAliveMaxLifetime,
+                new LivenessWatch(Schedulers.parallel(), keepAliveInterval, keepAliveMaxLifetime));
+    }
+
+    /** Connects, with {@code watch} closing the connection once the control plane falls silent. */
+    static Mono<RSocket> connect(ControlPlaneAddress address, String bearerToken, Duration keepAliveInterval,
+                                 Duration keepAliveMaxLifetime, LivenessWatch watch) {
         RSocketConnector connector = RSocketConnector.create()
                 .metadataMimeType(WireMetadata.COMPOSITE)
                 .dataMimeType(Routes.DATA_MIME_TYPE)
                 .keepAlive(keepAliveInterval, keepAliveMaxLifetime)
+                .interceptors(registry -> registry.forConnection(watch))
                 .payloadDecoder(PayloadDecoder.DEFAULT);
         if (bearerToken != null) {
             connector.setupPayload(DefaultPayload.create(EMPTY, WireMetadata.encode(null, bearerToken)));

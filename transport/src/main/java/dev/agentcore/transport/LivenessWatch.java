@@ -1,0 +1,136 @@
+package dev.agentcore.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.rsocket.DuplexConnection;
+import io.rsocket.RSocketErrorException;
+import io.rsocket.plugins.DuplexConnectionInterceptor;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * A client's own check that its control plane still answers: it notes when the connection last
+ * received a frame (the control plane answers every keepalive, so a live one is never silent for
+ * long) and closes the connection itself once it has been silent for the keepalive's max
+ * lifetime. rsocket-java's keepalive should do the same, but it ends the connection only after
+ * erroring every stream, on its timer thread; this watch does not depend on that path, and
+ * {@link #onClose()} completes when the connection is closed, whatever state rsocket-java is in.
+ */
+final class LivenessWatch implements DuplexConnectionInterceptor {
+
+    private static final Logger log = LoggerFactory.getLogger(LivenessWatch.class);
+
+    private final Scheduler scheduler;
+    private final Duration checkEvery;
+    private final Duration maxSilence;
+    private final Sinks.One<DuplexConnection> watched = Sinks.one();
+    private volatile long lastReceivedMillis;
+    private volatile Disposable watchdog;
+
+    LivenessWatch(Scheduler scheduler, Duration checkEvery, Duration maxSilence) {
+        this.scheduler = scheduler;
+        this.checkEvery = checkEvery;
+        this.maxSilence = maxSilence;
+    }
+
+    @Override
+    public DuplexConnection apply(Type type, DuplexConnection connection) {
+        if (type != Type.SOURCE) {
+            return connection;
+        }
+        lastReceivedMillis = now();
+        watchdog = scheduler.schedulePeriodically(() -> check(connection), checkEvery.toMillis(), checkEvery.toMillis(),
+                TimeUnit.MILLISECONDS);
+        Sinks.EmitResult noted = watched.tryEmitValue(connection);
+        if (noted.isFailure()) {
+            // One watch per connection: a second source connection would be a bug here.
+            throw new IllegalStateException("a LivenessWatch watches one connection, was offered another: " + noted);
+        }
+        return new Watched(connection);
+    }
+
+    /** Completes when the watched connection is closed, by whoever closed it. */
+    Mono<Void> onClose() {
+        return watched.asMono().flatMap(DuplexConnection::onClose).onErrorResume(error -> Mono.empty());
+    }
+
+    private void check(DuplexConnection connection) {
+        if (connection.isDisposed()) {
+            watchdog.dispose();
+            return;
+        }
+        long silent = now() - lastReceivedMillis;
+        if (silent >= maxSilence.toMillis()) {
+            log.warn("nothing heard from {} for {} ms (more than the keepalive's max lifetime of {} ms): closing the "
+                    + "connection", connection.remoteAddress(), silent, maxSilence.toMillis());
+            watchdog.dispose();
+            connection.dispose();
+        }
+    }
+
+    private long now() {
+        return scheduler.now(TimeUnit.MILLISECONDS);
+    }
+
+    /** The connection as rsocket-java sees it, noting each frame received. */
+    private final class Watched implements DuplexConnection {
+        private final DuplexConnection delegate;
+
+        Watched(DuplexConnection delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void sendFrame(int streamId, ByteBuf frame) {
+            delegate.sendFrame(streamId, frame);
+        }
+
+        @Override
+        public void sendErrorAndClose(RSocketErrorException error) {
+            delegate.sendErrorAndClose(error);
+        }
+
+        @Override
+        public Flux<ByteBuf> receive() {
+            return delegate.receive().doOnNext(frame -> lastReceivedMillis = now());
+        }
+
+        @Override
+        public ByteBufAllocator alloc() {
+            return delegate.alloc();
+        }
+
+        @Override
+        public SocketAddress remoteAddress() {
+            return delegate.remoteAddress();
+        }
+
+        @Override
+        public double availability() {
+            return delegate.availability();
+        }
+
+        @Override
+        public Mono<Void> onClose() {
+            return delegate.onClose();
+        }
+
+        @Override
+        public void dispose() {
+            delegate.dispose();
+        }
+
+        @Override
+        public boolean isDisposed() {
+            return delegate.isDisposed();
+        }
+    }
+}
