@@ -56,8 +56,6 @@ final class ConnectionGate {
     private final Map<Stage, int[]> open = new EnumMap<>(Stage.class);
     // Per source, in arrival order (the head is the oldest); the key is the InetAddress, or NO_ADDRESS.
     private final Map<Object, LinkedHashSet<Ticket>> unauthenticatedBySource = new HashMap<>();
-    private int unauthenticated;
-    private int total;
     private final AtomicInteger lingering = new AtomicInteger();
 
     ConnectionGate(ConnectionLimits limits, Scheduler scheduler, MeterRegistry meters) {
@@ -88,21 +86,19 @@ final class ConnectionGate {
         String refusal = null;
         synchronized (this) {
             LinkedHashSet<Ticket> fromSource = unauthenticatedBySource.get(key(source));
-            if (total >= limits.maxConnections()) {
+            if (total() >= limits.maxConnections()) {
                 refusal = refuse(Refusal.CONNECTIONS, "the control plane holds its limit of "
                         + limits.maxConnections() + " connections: retry later");
             } else if (source != null && fromSource != null && fromSource.size() >= limits.maxUnauthenticatedPerAddress()) {
                 refusal = refuse(Refusal.UNAUTHENTICATED_PER_ADDRESS, source.getHostAddress() + " holds "
                         + limits.maxUnauthenticatedPerAddress() + " connections that have not authenticated: retry later");
             } else {
-                if (unauthenticated >= limits.maxUnauthenticated()) {
+                if (unauthenticated() >= limits.maxUnauthenticated()) {
                     evicted = oldestOfTheBusiestSource();
                     release(evicted);
                     refusals.get(Refusal.UNAUTHENTICATED_EVICTED).increment();
                 }
-                total++;
                 open.get(Stage.PENDING)[0]++;
-                unauthenticated++;
                 unauthenticatedBySource.computeIfAbsent(key(source), ignored -> new LinkedHashSet<>()).add(ticket);
             }
         }
@@ -165,13 +161,22 @@ final class ConnectionGate {
         return open.get(stage)[0];
     }
 
+    /** Connections open now. Holds the lock. */
+    private int total() {
+        return open.get(Stage.PENDING)[0] + open.get(Stage.ANONYMOUS)[0] + open.get(Stage.AUTHENTICATED)[0];
+    }
+
+    /** Connections open now without a valid token yet: pending or anonymous. Holds the lock. */
+    private int unauthenticated() {
+        return open.get(Stage.PENDING)[0] + open.get(Stage.ANONYMOUS)[0];
+    }
+
     /** Takes the ticket out of every count; false if it was out already. Holds the lock. */
     private boolean release(Ticket ticket) {
         if (ticket.released) {
             return false;
         }
         ticket.released = true;
-        total--;
         open.get(ticket.stage)[0]--;
         if (ticket.stage != Stage.AUTHENTICATED) {
             forgetUnauthenticated(ticket);
@@ -182,7 +187,6 @@ final class ConnectionGate {
     private void forgetUnauthenticated(Ticket ticket) {
         LinkedHashSet<Ticket> fromSource = unauthenticatedBySource.get(key(ticket.source));
         if (fromSource != null && fromSource.remove(ticket)) {
-            unauthenticated--;
             if (fromSource.isEmpty()) {
                 unauthenticatedBySource.remove(key(ticket.source));
             }
@@ -195,7 +199,8 @@ final class ConnectionGate {
         private final InetAddress source;
         private final Link link;
         // Guarded by the gate's lock.
-        private Stage stage = Stage.PENDING;
+        // Written under the gate's lock; volatile so that requests on a connection read it without it.
+        private volatile Stage stage = Stage.PENDING;
         private boolean released;
         private Disposable timer;
         private int exchanges;
@@ -250,6 +255,9 @@ final class ConnectionGate {
 
         /** A request started on this connection: an anonymous connection is not idle while it runs. */
         void requestStarted() {
+            if (stage != Stage.ANONYMOUS) {
+                return; // only a token-less connection's idle time is watched
+            }
             synchronized (ConnectionGate.this) {
                 inFlight++;
                 lastActive = now();
@@ -257,6 +265,9 @@ final class ConnectionGate {
         }
 
         void requestEnded() {
+            if (stage != Stage.ANONYMOUS) {
+                return;
+            }
             synchronized (ConnectionGate.this) {
                 inFlight--;
                 lastActive = now();
