@@ -55,6 +55,12 @@ final class Migrations {
               duration_recorded BOOLEAN NOT NULL,
               row_version BIGINT NOT NULL,
               CONSTRAINT agent_rows_build UNIQUE (workspace, build_number)
+            )"""),
+            // 2: protocol v2's connection tokens, bound to a workspace rather than a row.
+            List.of("""
+            CREATE TABLE connection_tokens (
+              token_hash VARCHAR(64) PRIMARY KEY,
+              workspace VARCHAR(64) NOT NULL
             )"""));
 
     static final int LATEST = VERSIONS.size();

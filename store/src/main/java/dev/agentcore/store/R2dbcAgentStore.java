@@ -578,6 +578,21 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 .next();
     }
 
+    @Override
+    public Mono<Void> saveConnectionToken(String tokenHash, String workspace) {
+        return withConnection(connection -> execute(connection,
+                "INSERT INTO connection_tokens (token_hash, workspace) VALUES ($1, $2)", tokenHash, workspace))
+                .then();
+    }
+
+    @Override
+    public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
+        return withConnection(connection -> query(connection,
+                "SELECT workspace FROM connection_tokens WHERE token_hash = $1",
+                readable -> new StoredConnectionToken(tokenHash, readable.get("workspace", String.class)), tokenHash))
+                .next();
+    }
+
     // ---- plumbing -------------------------------------------------------------------------------
 
     /**

@@ -56,6 +56,7 @@ public final class AgentConnector {
     private final Random random;
     private final int identityRefusalLimit;
     private final Clock clock;
+    private final Protocol protocol;
 
     private AgentConnector(Builder builder) {
         this.addresses = List.copyOf(builder.addresses);
@@ -68,6 +69,7 @@ public final class AgentConnector {
         this.random = builder.random;
         this.identityRefusalLimit = builder.identityRefusalLimit;
         this.clock = builder.clock;
+        this.protocol = builder.protocol;
     }
 
     /** Starts configuring a connector to {@code address} with the workspace's instance identity. */
@@ -82,10 +84,13 @@ public final class AgentConnector {
     public Flux<AgentSession> sessions() {
         return Flux.defer(() -> {
             Cycle cycle = new Cycle();
-            return Flux.defer(cycle::establish)
-                    .flatMap(session -> Flux.<AgentSession>just(session)
-                            .concatWith(session.onClose().then(Mono.fromRunnable(() -> cycle.ended(session))))
-                            .doOnCancel(session::dispose))
+            Flux<AgentSession> connection = protocol == Protocol.V2
+                    ? Flux.<AgentSession>defer(() -> cycle.bindings())
+                    : Flux.defer(cycle::establish)
+                            .flatMap(session -> Flux.<AgentSession>just(session)
+                                    .concatWith(session.onClose().then(Mono.fromRunnable(() -> cycle.ended(session))))
+                                    .doOnCancel(session::dispose));
+            return connection
                     .onErrorResume(error -> {
                         cycle.failed(error);
                         return cycle.identityRefusals >= identityRefusalLimit
@@ -104,6 +109,8 @@ public final class AgentConnector {
         private volatile int failures;
         private volatile int addressIndex;
         private volatile int identityRefusals;
+        /** What the last connection exchange measured of this agent's clock; null if none. */
+        private volatile ClockOffset exchangeOffset;
 
         Mono<RSocketAgentSession> establish() {
             ControlPlaneAddress address = addresses.get(addressIndex % addresses.size());
@@ -122,15 +129,93 @@ public final class AgentConnector {
                                                 this::forgetToken, scheduler.now(TimeUnit.MILLISECONDS)));
                             })
                             .doOnError(error -> rsocket.dispose())))
-                    .doOnNext(session -> {
-                        log.info("connected to {} as agent row {}", address, session.manifest().agentId());
-                        ClockOffset offset = session.clockOffset();
-                        if (!offset.correction().isZero()) {
-                            log.info("this agent's clock is {} ms {} the control plane's (within {} ms): the times it "
-                                    + "reports are corrected by that", offset.offset().abs().toMillis(),
-                                    offset.offset().isNegative() ? "ahead of" : "behind", offset.errorBound().toMillis());
-                        }
+                    .doOnNext(session -> connected(address, session, true));
+        }
+
+        /**
+         * Protocol v2: one connection, kept; one session per manifest the control plane sends on
+         * it (the active row's, then each new build's); completes once the connection has closed.
+         */
+        Flux<AgentSession> bindings() {
+            ControlPlaneAddress address = addresses.get(addressIndex % addresses.size());
+            Mono<String> token = sessionToken != null ? Mono.just(sessionToken) : exchangeForConnection(address);
+            LivenessWatch watch = new LivenessWatch(Schedulers.parallel(), keepAliveInterval, keepAliveMaxLifetime);
+            return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval,
+                            keepAliveMaxLifetime, watch))
+                    .flatMapMany(rsocket -> {
+                        KeptConnection kept = new KeptConnection(scheduler.now(TimeUnit.MILLISECONDS));
+                        Mono<Void> closed = Mono.firstWithSignal(rsocket.onClose().onErrorResume(error -> Mono.empty()),
+                                watch.onClose());
+                        return Flux.defer(() -> {
+                                    Instant sentAt = clock.instant();
+                                    return RSocketClients.requestStream(rsocket, Routes.MANIFESTS_V2, new byte[0],
+                                                    ProtoCodec::decodeManifestAnswer)
+                                            .map(answer -> {
+                                                boolean first = kept.offset == null;
+                                                if (first) {
+                                                    // The first manifest's round trip measures this agent's clock, unless
+                                                    // the exchange just did so more closely.
+                                                    kept.offset = closer(exchangeOffset, answer.serverTime() == null
+                                                            ? ClockOffset.UNKNOWN
+                                                            : ClockOffset.measured(sentAt, answer.serverTime(), clock.instant()));
+                                                }
+                                                RSocketAgentSession session = new RSocketAgentSession(rsocket,
+                                                        watch.onClose(), answer.manifest(), kept.offset, this::forgetToken,
+                                                        scheduler.now(TimeUnit.MILLISECONDS), true, kept::progressed);
+                                                connected(address, session, first);
+                                                return session;
+                                            });
+                                })
+                                // The manifests end only with the connection; if they end otherwise, so does it.
+                                .doFinally(signal -> rsocket.dispose())
+                                .takeUntilOther(closed)
+                                .concatWith(closed.then(Mono.fromRunnable(() -> ended(kept))))
+                                .doOnCancel(rsocket::dispose);
                     });
+        }
+
+        private void connected(ControlPlaneAddress address, RSocketAgentSession session, boolean measured) {
+            log.info("connected to {} as agent row {}", address, session.manifest().agentId());
+            ClockOffset offset = session.clockOffset();
+            if (measured && !offset.correction().isZero()) {
+                log.info("this agent's clock is {} ms {} the control plane's (within {} ms): the times it "
+                        + "reports are corrected by that", offset.offset().abs().toMillis(),
+                        offset.offset().isNegative() ? "ahead of" : "behind", offset.errorBound().toMillis());
+            }
+        }
+
+        private Mono<String> exchangeForConnection(ControlPlaneAddress address) {
+            byte[] request = ExchangeRequest.newBuilder().setInstanceIdentity(instanceIdentity).build().toByteArray();
+            return RSocketClients.connect(address, null, keepAliveInterval, keepAliveMaxLifetime)
+                    .flatMap(rsocket -> Mono.defer(() -> {
+                                Instant sentAt = clock.instant();
+                                return RSocketClients.requestResponse(rsocket, Routes.EXCHANGE_V2, request,
+                                                ProtoCodec::decodeConnectionGrant)
+                                        .doOnNext(grant -> exchangeOffset = grant.serverTime() == null ? null
+                                                : ClockOffset.measured(sentAt, grant.serverTime(), clock.instant()));
+                            })
+                            .doOnError(error -> {
+                                if (error instanceof AgentcoreException refusal && refusal.code() == ErrorCode.UNAUTHENTICATED) {
+                                    identityRefusals++;
+                                }
+                            })
+                            .doFinally(signal -> rsocket.dispose()))
+                    .map(grant -> {
+                        identityRefusals = 0;
+                        sessionToken = grant.connectionToken();
+                        return sessionToken;
+                    });
+        }
+
+        /** A kept connection ended: it resets the backoff only if it made progress. */
+        void ended(KeptConnection kept) {
+            long lived = scheduler.now(TimeUnit.MILLISECONDS) - kept.openedAtMillis;
+            if (kept.progressed || lived >= maxBackoff.toMillis()) {
+                failures = 0;
+                return;
+            }
+            failures++;
+            log.warn("the connection ended after {} ms without progress ({} in a row)", lived, failures);
         }
 
         private Mono<String> exchange(ControlPlaneAddress address) {
@@ -189,6 +274,41 @@ public final class AgentConnector {
         }
     }
 
+    /** The measurement with the smaller error bound; a known one over none. */
+    private static ClockOffset closer(ClockOffset exchanged, ClockOffset manifest) {
+        if (exchanged == null || exchanged.equals(ClockOffset.UNKNOWN)) {
+            return manifest;
+        }
+        if (manifest.equals(ClockOffset.UNKNOWN)) {
+            return exchanged;
+        }
+        return exchanged.errorBound().compareTo(manifest.errorBound()) < 0 ? exchanged : manifest;
+    }
+
+    /** One kept connection (protocol v2): when it opened, and whether any of its bindings made progress. */
+    private static final class KeptConnection {
+        final long openedAtMillis;
+        volatile boolean progressed;
+        volatile ClockOffset offset;
+
+        KeptConnection(long openedAtMillis) {
+            this.openedAtMillis = openedAtMillis;
+        }
+
+        void progressed() {
+            progressed = true;
+        }
+    }
+
+    /**
+     * The wire protocol a connector speaks. V2 (the default) keeps one connection across builds;
+     * V1 opens a connection per agent row, for control planes that do not serve v2.
+     */
+    public enum Protocol {
+        V1,
+        V2
+    }
+
     /** Configures an {@link AgentConnector}. */
     public static final class Builder {
 
@@ -202,6 +322,7 @@ public final class AgentConnector {
         private Random random = new Random();
         private int identityRefusalLimit = 10;
         private Clock clock = Clock.systemUTC();
+        private Protocol protocol = Protocol.V2;
 
         private Builder(ControlPlaneAddress address, String instanceIdentity) {
             this.addresses.add(Objects.requireNonNull(address, "address"));
@@ -262,6 +383,12 @@ public final class AgentConnector {
          */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The wire protocol; {@link Protocol#V2} by default. */
+        public Builder protocol(Protocol protocol) {
+            this.protocol = Objects.requireNonNull(protocol, "protocol");
             return this;
         }
 

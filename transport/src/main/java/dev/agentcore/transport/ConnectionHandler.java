@@ -119,6 +119,7 @@ final class ConnectionHandler implements RSocket {
         return Mono.defer(() -> {
             Request request = read(payload, true);
             return switch (request.route()) {
+                case Routes.EXCHANGE_V2 -> exchangeForConnection(request.data());
                 case Routes.EXCHANGE -> exchange(request.data());
                 case Routes.MANIFEST -> access.manifest(agent())
                         .map(manifest -> payload(ProtoCodec.encodeManifest(manifest, server.clock.instant())));
@@ -140,6 +141,7 @@ final class ConnectionHandler implements RSocket {
         return Flux.defer(() -> {
             Request request = read(payload, true);
             return switch (request.route()) {
+                case Routes.MANIFESTS_V2 -> manifests(workspace());
                 case Routes.ROWS -> rows(request.data());
                 case Routes.WATCH -> watch(request.data());
                 case Routes.CHANGES -> changes();
@@ -181,8 +183,18 @@ final class ConnectionHandler implements RSocket {
             AgentcoreException refusal;
             try {
                 String route = WireMetadata.route(first.get().metadata());
+                if (Routes.LIFECYCLE_V2.equals(route)) {
+                    String workspace = workspace();
+                    AgentId named = ProtoCodec.decodeBinding(first.get().getData());
+                    // Only a refused binding is answered through the inbound here: the channel's own errors
+                    // come after it has subscribed to the inbound, which takes one subscriber.
+                    return access.bind(workspace, named)
+                            .map(agent -> lifecycleChannel(agent, all, true))
+                            .onErrorResume(AgentcoreException.class, bindRefused -> Mono.just(refuseThrough(all, bindRefused)))
+                            .flatMapMany(channel -> channel);
+                }
                 if (Routes.LIFECYCLE.equals(route)) {
-                    return lifecycleChannel(agent(), all);
+                    return lifecycleChannel(agent(), all, false);
                 }
                 if (Routes.ECHO.equals(route) && server.echoRoute) {
                     requireAdmin();
@@ -211,7 +223,23 @@ final class ConnectionHandler implements RSocket {
 
     // ---- agent routes -------------------------------------------------------------------------
 
+    private Mono<Payload> exchangeForConnection(ByteBuffer data) {
+        return guardedExchange(data, identity -> access.exchangeForConnection(identity)
+                .map(grant -> payload(ProtoCodec.encodeConnectionGrant(grant.connectionToken(), grant.workspace(),
+                        server.clock.instant()))));
+    }
+
     private Mono<Payload> exchange(ByteBuffer data) {
+        return guardedExchange(data, identity -> access.exchange(identity)
+                .map(grant -> payload(ExchangeResponse.newBuilder()
+                        .setSessionToken(grant.sessionToken())
+                        .setAgentId(grant.agent().value())
+                        .setServerTime(ProtoCodec.timestamp(server.clock.instant()))
+                        .build().toByteArray())));
+    }
+
+    /** An exchange within the connection's and the address's budgets; a refused identity spends the address's. */
+    private Mono<Payload> guardedExchange(ByteBuffer data, Function<String, Mono<Payload>> exchange) {
         if (!ticket.tryExchange()) {
             return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "a connection without a token may make "
                     + gate.limits().anonymousExchanges() + " exchanges: open a new connection"));
@@ -221,25 +249,42 @@ final class ConnectionHandler implements RSocket {
                     "too many failed exchanges from this address: retry later"));
         }
         ExchangeRequest request = ProtoCodec.parse(ExchangeRequest::parseFrom, data, "ExchangeRequest");
-        return access.exchange(request.getInstanceIdentity())
+        return exchange.apply(request.getInstanceIdentity())
                 .doOnError(AgentcoreException.class, refusal -> {
                     if (refusal.code() == ErrorCode.UNAUTHENTICATED && source != null) {
                         guard.failed(source);
                     }
-                })
-                .map(grant -> payload(ExchangeResponse.newBuilder()
-                        .setSessionToken(grant.sessionToken())
-                        .setAgentId(grant.agent().value())
-                        .setServerTime(ProtoCodec.timestamp(server.clock.instant()))
-                        .build().toByteArray()));
+                });
     }
 
     /**
-     * One lifecycle channel: the first payload opens it (routing metadata, usually an empty body);
-     * every other payload is one update, applied in order and acknowledged. The channel ends with
-     * FENCED as soon as a build retires the row.
+     * The workspace's manifests, one per build from the active row on (protocol v2): subscribed to
+     * new builds before reading the latest row, so that a build in between is seen by one or the
+     * other; only builds later than the last sent go out.
      */
-    private Flux<Payload> lifecycleChannel(AgentId agent, Flux<Payload> payloads) {
+    private Flux<Payload> manifests(String workspace) {
+        return Flux.defer(() -> {
+            long[] lastSent = {0};
+            return Flux.merge(fences.newBuilds(workspace), lifecycle.store().latestRow(workspace))
+                    .filter(row -> {
+                        if (!row.active() || row.buildNumber() <= lastSent[0]) {
+                            return false;
+                        }
+                        lastSent[0] = row.buildNumber();
+                        return true;
+                    })
+                    .concatMap(access::manifestOf)
+                    .map(manifest -> payload(ProtoCodec.encodeManifest(manifest, server.clock.instant())));
+        });
+    }
+
+    /**
+     * One lifecycle channel: the first payload opens it (routing metadata, and in protocol v2 the
+     * binding, already read; in v1 usually an empty body, else the first update); every other
+     * payload is one update, applied in order and acknowledged. The channel ends with FENCED as
+     * soon as a build retires the row.
+     */
+    private Flux<Payload> lifecycleChannel(AgentId agent, Flux<Payload> payloads, boolean bound) {
         UpdateRateLimit rateLimit = new UpdateRateLimit(server.clock, server.updatesPerSecond, server.updateBurst);
         AtomicBoolean opened = new AtomicBoolean();
         AtomicBoolean fenced = new AtomicBoolean();
@@ -249,7 +294,7 @@ final class ConnectionHandler implements RSocket {
         Flux<Payload> acks = payloads.concatMap(payload -> {
             boolean opening = opened.compareAndSet(false, true);
             Request request = read(payload, false);
-            if (opening && !request.data().hasRemaining()) {
+            if (opening && (bound || !request.data().hasRemaining())) {
                 return Mono.empty();
             }
             if (!rateLimit.tryAcquire()) {
@@ -273,7 +318,8 @@ final class ConnectionHandler implements RSocket {
         return acks.takeUntilOther(Mono.firstWithSignal(retired, taken)).concatWith(Mono.defer(() -> {
             if (fenced.get()) {
                 return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + agent
-                        + " was retired by a new build: exchange the instance identity again"));
+                        + " was retired by a new build: " + (bound ? "bind to the row of the next manifest"
+                        : "exchange the instance identity again")));
             }
             if (superseded.get()) {
                 return Mono.error(new AgentcoreException(ErrorCode.SUPERSEDED, "agent row " + agent + " was taken "
@@ -345,6 +391,15 @@ final class ConnectionHandler implements RSocket {
         }
         throw new AgentcoreException(ErrorCode.UNAUTHENTICATED,
                 "this route needs a session token in the SETUP frame: exchange the instance identity first");
+    }
+
+    private String workspace() {
+        if (principal instanceof Principal.Workspace authenticated) {
+            return authenticated.name();
+        }
+        throw new AgentcoreException(ErrorCode.UNAUTHENTICATED,
+                "this route needs a connection token in the SETUP frame: exchange the instance identity on "
+                        + Routes.EXCHANGE_V2 + " first");
     }
 
     private void requireAdmin() {

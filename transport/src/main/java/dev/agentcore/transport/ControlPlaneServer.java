@@ -125,13 +125,15 @@ public final class ControlPlaneServer {
             }
             Optional<String> token = WireMetadata.bearerToken(setup.metadata());
             if (token.isEmpty()) {
-                return Mono.just(new Principal.Anonymous());
+                return Mono.<Principal>just(new Principal.Anonymous());
             }
             if (adminTokenHash != null
                     && AccessService.constantTimeEquals(adminTokenHash, AccessService.hash(token.get()))) {
-                return Mono.just(new Principal.Admin());
+                return Mono.<Principal>just(new Principal.Admin());
             }
-            return access.authenticate(token.get()).map(Principal.Agent::new);
+            // A connection token (protocol v2) first: a session token (v1) costs a second lookup.
+            return access.authenticateConnection(token.get()).<Principal>map(Principal.Workspace::new)
+                    .switchIfEmpty(Mono.defer(() -> access.authenticate(token.get()).map(Principal.Agent::new)));
         }).<RSocket>map(principal -> {
             if (!ticket.established(principal instanceof Principal.Anonymous
                     ? ConnectionGate.Stage.ANONYMOUS : ConnectionGate.Stage.AUTHENTICATED)) {

@@ -13,6 +13,10 @@ sealed interface Principal {
     record Agent(AgentId agent) implements Principal {
     }
 
+    /** An agent whose connection token authenticates it for one workspace, across its rows (protocol v2). */
+    record Workspace(String name) implements Principal {
+    }
+
     /** An administrator: builds, workspaces, watch. */
     record Admin() implements Principal {
     }

@@ -13,7 +13,9 @@ import dev.agentcore.core.Manifest;
 import dev.agentcore.core.Script;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.Workspace;
+import dev.agentcore.transport.proto.v1.ConnectionGrant;
 import dev.agentcore.transport.proto.v1.CreateWorkspaceRequest;
+import dev.agentcore.transport.proto.v1.LifecycleBinding;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -216,6 +218,48 @@ final class ProtoCodec {
             return new ManifestAnswer(manifest, message.hasServerTime() ? instant(message.getServerTime()) : null);
         } catch (IllegalArgumentException e) {
             throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid manifest: " + e.getMessage());
+        }
+    }
+
+    /** A connection exchange's answer: the token, its workspace, and the control plane's clock (null if it sent none). */
+    record ConnectionGrantAnswer(String connectionToken, String workspace, Instant serverTime) {
+        @Override
+        public String toString() {
+            return "ConnectionGrantAnswer[workspace=" + workspace + ", connectionToken=<secret>]";
+        }
+    }
+
+    static byte[] encodeConnectionGrant(String connectionToken, String workspace, Instant serverTime) {
+        return ConnectionGrant.newBuilder()
+                .setConnectionToken(connectionToken)
+                .setWorkspaceId(workspace)
+                .setServerTime(timestamp(serverTime))
+                .build().toByteArray();
+    }
+
+    static ConnectionGrantAnswer decodeConnectionGrant(ByteBuffer data) {
+        ConnectionGrant grant = parse(ConnectionGrant::parseFrom, data, "ConnectionGrant");
+        if (grant.getConnectionToken().isEmpty()) {
+            throw new AgentcoreException(ErrorCode.INTERNAL, "the exchange answered without a connection token");
+        }
+        return new ConnectionGrantAnswer(grant.getConnectionToken(), grant.getWorkspaceId(),
+                grant.hasServerTime() ? instant(grant.getServerTime()) : null);
+    }
+
+    static byte[] encodeBinding(AgentId agent) {
+        return LifecycleBinding.newBuilder().setAgentId(agent.value()).build().toByteArray();
+    }
+
+    /** The row a v2 lifecycle channel's first payload names; INVALID_ARGUMENT if it names none or a malformed one. */
+    static AgentId decodeBinding(ByteBuffer data) {
+        LifecycleBinding binding = parse(LifecycleBinding::parseFrom, data, "LifecycleBinding");
+        if (binding.getAgentId().isEmpty()) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "LifecycleBinding names no agent row");
+        }
+        try {
+            return AgentId.of(binding.getAgentId());
+        } catch (IllegalArgumentException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "LifecycleBinding: " + e.getMessage());
         }
     }
 

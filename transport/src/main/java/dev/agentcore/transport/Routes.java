@@ -1,11 +1,16 @@
 package dev.agentcore.transport;
 
 /**
- * The RSocket routes of the agentcore protocol, version 1: the names carried in routing metadata.
+ * The RSocket routes of the agentcore protocol: the names carried in routing metadata. Version 2's
+ * agent routes keep one connection across builds (a connection token bound to the workspace);
+ * version 1's bind a whole connection to one row (a session token) and remain served.
  *
  * <table>
  *   <caption>routes</caption>
  *   <tr><th>route</th><th>interaction</th><th>credential in SETUP</th></tr>
+ *   <tr><td>{@value #EXCHANGE_V2}</td><td>request-response</td><td>none needed</td></tr>
+ *   <tr><td>{@value #MANIFESTS_V2}</td><td>request-stream</td><td>connection token</td></tr>
+ *   <tr><td>{@value #LIFECYCLE_V2}</td><td>request-channel</td><td>connection token</td></tr>
  *   <tr><td>{@value #EXCHANGE}</td><td>request-response</td><td>none needed</td></tr>
  *   <tr><td>{@value #MANIFEST}</td><td>request-response</td><td>session token</td></tr>
  *   <tr><td>{@value #LIFECYCLE}</td><td>request-channel</td><td>session token</td></tr>
@@ -17,6 +22,12 @@ package dev.agentcore.transport;
  */
 public final class Routes {
 
+    /** An instance identity for a connection token bound to the workspace. */
+    public static final String EXCHANGE_V2 = "agent.v2.exchange";
+    /** The workspace's active row's manifest, then each new build's, on one stream. */
+    public static final String MANIFESTS_V2 = "agent.v2.manifests";
+    /** A lifecycle channel bound to the row its first payload names. */
+    public static final String LIFECYCLE_V2 = "agent.v2.lifecycle";
     public static final String EXCHANGE = "agent.v1.exchange";
     public static final String MANIFEST = "agent.v1.manifest";
     public static final String LIFECYCLE = "agent.v1.lifecycle";

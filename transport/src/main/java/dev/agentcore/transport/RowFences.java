@@ -6,7 +6,10 @@ import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.AgentStore;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
@@ -18,10 +21,14 @@ import reactor.core.publisher.Sinks;
  */
 final class RowFences implements Disposable {
 
+    private static final Logger log = LoggerFactory.getLogger(RowFences.class);
+
     private final AgentStore store;
     private final Map<AgentId, Sinks.Empty<Void>> fences = new ConcurrentHashMap<>();
     /** Per row, the chains whose channels wait to hear that another process took the row. */
     private final Map<AgentId, Map<ChainId, Sinks.Empty<Void>>> holders = new ConcurrentHashMap<>();
+    /** Per workspace, the manifests streams waiting for its next build's row. */
+    private final Map<String, Map<BuildWaiter, Boolean>> builds = new ConcurrentHashMap<>();
     private final Disposable retirements;
 
     RowFences(AgentStore store) {
@@ -29,7 +36,10 @@ final class RowFences implements Disposable {
         this.retirements = store.changes().subscribe(row -> {
             if (!row.active()) {
                 fire(row.id());
-            } else if (row.lastChain() != null) {
+                return;
+            }
+            announce(row);
+            if (row.lastChain() != null) {
                 takeOver(row);
             }
         });
@@ -48,6 +58,50 @@ final class RowFences implements Disposable {
                 return chains.isEmpty() ? null : chains;
             }));
         });
+    }
+
+    /**
+     * The active rows of {@code workspace} whose build is later than any seen since subscribing:
+     * each new build's row, once (the first change seen counts as new). Cancelling it forgets the wait.
+     */
+    Flux<AgentRow> newBuilds(String workspace) {
+        return Flux.defer(() -> {
+            BuildWaiter waiter = new BuildWaiter();
+            builds.computeIfAbsent(workspace, ignored -> new ConcurrentHashMap<>()).put(waiter, Boolean.TRUE);
+            return waiter.rows.asFlux().doFinally(ended -> builds.computeIfPresent(workspace, (name, waiting) -> {
+                waiting.remove(waiter);
+                return waiting.isEmpty() ? null : waiting;
+            }));
+        });
+    }
+
+    private void announce(AgentRow row) {
+        Map<BuildWaiter, Boolean> waiting = builds.get(row.workspace());
+        if (waiting != null) {
+            waiting.keySet().forEach(waiter -> waiter.offer(row));
+        }
+    }
+
+    /**
+     * One manifests stream's wait. Only the store's changes subscriber calls {@link #offer}, one
+     * row at a time, so the last build is written by one thread; the buffer holds one row per build.
+     */
+    private static final class BuildWaiter {
+        final Sinks.Many<AgentRow> rows = Sinks.many().unicast().onBackpressureBuffer();
+        private long lastBuild;
+
+        void offer(AgentRow row) {
+            if (row.buildNumber() <= lastBuild) {
+                return;
+            }
+            lastBuild = row.buildNumber();
+            Sinks.EmitResult result = rows.tryEmitNext(row);
+            if (result.isFailure() && result != Sinks.EmitResult.FAIL_CANCELLED
+                    && result != Sinks.EmitResult.FAIL_TERMINATED) {
+                // Unbounded and fed by one thread, the sink should only fail because its stream ended.
+                log.warn("could not announce build {} of workspace {}: {}", row.buildNumber(), row.workspace(), result);
+            }
+        }
     }
 
     private void takeOver(AgentRow row) {

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
@@ -135,6 +136,67 @@ class BuildBoundaryOverRSocketTest {
                 assertThat(agent.sessionRows()).startsWith(rowA.id()).endsWith(rowB.id());
             }
         }
+    }
+
+    /**
+     * Protocol v2: the agent's connection outlives the row. Counted at a TCP proxy in front of the
+     * listener: the exchange's short connection and the kept one, and not one more across a build
+     * boundary, neither before a control-plane restart nor after it. (With protocol v1 the first
+     * boundary alone costs two more.)
+     */
+    @ParameterizedTest
+    @EnumSource(ControlPlaneAddress.Transport.class)
+    void aBuildBoundaryIsCrossedOnTheConnectionTheAgentAlreadyHas(ControlPlaneAddress.Transport transport) {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture();
+             FaultProxy proxy = FaultProxy.start(fixture.address(transport).port(), 1);
+             AdminClient admin = fixture.admin()) {
+            String identity = fixture.workspaceWithBuild("ws");
+            AgentRow rowA = fixture.latest("ws");
+            ControlPlaneAddress throughProxy = transport == ControlPlaneAddress.Transport.TCP
+                    ? ControlPlaneAddress.tcp("127.0.0.1", proxy.port())
+                    : ControlPlaneAddress.websocket("127.0.0.1", proxy.port());
+            try (Agent agent = new Agent(throughProxy, identity)) {
+                agent.lifecycle.transitionTo(STARTING);
+                agent.lifecycle.transitionTo(READY);
+                awaitState(admin, rowA.id(), READY);
+                assertThat(proxy.connections()).as("the exchange's connection and the kept one").isEqualTo(2);
+                List<AgentRow> seen = new CopyOnWriteArrayList<>();
+                Disposable watching = watch(admin, seen);
+
+                AgentRow rowB = admin.startBuild("ws").block(TIMEOUT);
+                awaitState(admin, rowB.id(), READY);
+
+                assertReadyThroughReplay(fixture.latest("ws"), seen);
+                assertThat(proxy.connections()).as("connections after one build boundary").isEqualTo(2);
+                assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
+                watching.dispose();
+
+                // A restart cuts the connection; the agent comes back with its token, on one new connection,
+                // and keeps that one across the next build.
+                fixture.stop();
+                fixture.start();
+                try (AdminClient again = fixture.admin()) {
+                    awaitSessions(agent, 3);
+                    long afterRestart = proxy.connections();
+                    assertThat(afterRestart).as("one new connection, no exchange").isEqualTo(3);
+                    List<AgentRow> seenAfter = new CopyOnWriteArrayList<>();
+                    Disposable watchingAgain = watch(again, seenAfter);
+                    AgentRow rowC = again.startBuild("ws").block(TIMEOUT);
+                    awaitState(again, rowC.id(), READY);
+                    assertReadyThroughReplay(fixture.latest("ws"), seenAfter);
+                    assertThat(proxy.connections()).as("connections after the build past the restart")
+                            .isEqualTo(afterRestart);
+                    assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id(), rowB.id(), rowC.id());
+                    watchingAgain.dispose();
+                }
+            }
+        }
+    }
+
+    private static void awaitSessions(Agent agent, int count) {
+        StepVerifier.create(Flux.interval(Duration.ofMillis(20))
+                        .filter(tick -> agent.sessionRows().size() >= count).take(1))
+                .expectNextCount(1).expectComplete().verify(TIMEOUT);
     }
 
     @Test

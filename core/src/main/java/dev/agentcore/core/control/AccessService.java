@@ -15,7 +15,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * Credentials on the control plane: creates workspaces with an instance identity, exchanges an
- * identity for a session token bound to the workspace's active row, and resolves tokens.
+ * identity for a connection token bound to the workspace (protocol v2) or a session token bound
+ * to the workspace's active row (protocol v1), resolves tokens, and binds a workspace's
+ * connection to its active row.
  *
  * <p>Secrets are 256 random bits, handed out once and stored only as SHA-256 hashes; a presented
  * secret's hash is compared with the stored one in constant time. No message includes a secret.
@@ -35,6 +37,18 @@ public final class AccessService {
         }
     }
 
+    /** What a connection exchange returns: a fresh connection token and the workspace it authenticates. */
+    public record ConnectionGrant(String connectionToken, String workspace) {
+        public ConnectionGrant {
+            Objects.requireNonNull(connectionToken, "connectionToken");
+            Objects.requireNonNull(workspace, "workspace");
+        }
+
+        @Override
+        public String toString() {
+            return "ConnectionGrant[workspace=" + workspace + ", connectionToken=<secret>]";
+        }
+    }
 
     private final AgentStore rows;
     private final WorkspaceStore workspaces;
@@ -86,6 +100,61 @@ public final class AccessService {
         });
     }
 
+    /**
+     * Exchanges an instance identity for a connection token bound to its workspace, whatever its
+     * rows: a connection authenticated with it outlives build boundaries. UNAUTHENTICATED for an
+     * unknown identity.
+     */
+    public Mono<ConnectionGrant> exchangeForConnection(String instanceIdentity) {
+        Objects.requireNonNull(instanceIdentity, "instanceIdentity");
+        return Mono.defer(() -> {
+            String presented = hash(instanceIdentity);
+            return workspaces.findByIdentityHash(presented)
+                    .filter(stored -> constantTimeEquals(stored.identityHash(), presented))
+                    .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.UNAUTHENTICATED,
+                            "unknown instance identity")))
+                    .flatMap(stored -> {
+                        String token = newSecret();
+                        String workspace = stored.workspace().name();
+                        return workspaces.saveConnectionToken(hash(token), workspace)
+                                .thenReturn(new ConnectionGrant(token, workspace));
+                    });
+        });
+    }
+
+    /** The workspace a connection token authenticates; empty if it is not a connection token. */
+    public Mono<String> authenticateConnection(String connectionToken) {
+        Objects.requireNonNull(connectionToken, "connectionToken");
+        return Mono.defer(() -> {
+            String presented = hash(connectionToken);
+            return workspaces.findConnectionToken(presented)
+                    .filter(stored -> constantTimeEquals(stored.tokenHash(), presented))
+                    .map(WorkspaceStore.StoredConnectionToken::workspace);
+        });
+    }
+
+    /**
+     * The row a connection of {@code workspace} may bind a lifecycle channel to: {@code agent}, if
+     * it is that workspace's and active. FENCED otherwise, with the same words whether the row is
+     * retired, unknown or another workspace's, so that a connection learns nothing of other workspaces.
+     */
+    public Mono<AgentId> bind(String workspace, AgentId agent) {
+        Objects.requireNonNull(workspace, "workspace");
+        Objects.requireNonNull(agent, "agent");
+        return rows.findRow(agent)
+                .filter(row -> row.active() && row.workspace().equals(workspace))
+                .map(AgentRow::id)
+                .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED, "agent row " + agent
+                        + " is retired or unknown: bind to the row of the workspace's latest manifest")));
+    }
+
+    /** The manifest of an active row: its id and its workspace's agent name and scripts. */
+    public Mono<Manifest> manifestOf(AgentRow row) {
+        Objects.requireNonNull(row, "row");
+        return workspace(row.workspace()).map(workspace -> new Manifest(row.id(), workspace.name(),
+                workspace.agentName(), workspace.startupScripts(), workspace.shutdownScripts()));
+    }
+
     /** The agent row a session token is bound to; UNAUTHENTICATED for an unknown token. */
     public Mono<AgentId> authenticate(String sessionToken) {
         Objects.requireNonNull(sessionToken, "sessionToken");
@@ -106,8 +175,7 @@ public final class AccessService {
                 .filter(AgentRow::active)
                 .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
                         "agent row " + agent + " is retired or unknown: exchange the instance identity again")))
-                .flatMap(row -> workspace(row.workspace()).map(workspace -> new Manifest(row.id(), workspace.name(),
-                        workspace.agentName(), workspace.startupScripts(), workspace.shutdownScripts())));
+                .flatMap(this::manifestOf);
     }
 
     /** A new secret: 256 random bits, base64url without padding. */

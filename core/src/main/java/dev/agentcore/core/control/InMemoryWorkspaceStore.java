@@ -12,6 +12,7 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     private final Map<String, StoredWorkspace> byName = new ConcurrentHashMap<>();
     private final Map<String, StoredWorkspace> byIdentityHash = new ConcurrentHashMap<>();
     private final Map<String, StoredSessionToken> tokens = new ConcurrentHashMap<>();
+    private final Map<String, StoredConnectionToken> connectionTokens = new ConcurrentHashMap<>();
 
     @Override
     public Mono<Boolean> createWorkspace(Workspace workspace, String identityHash) {
@@ -45,5 +46,15 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     @Override
     public Mono<StoredSessionToken> findSessionToken(String tokenHash) {
         return Mono.fromSupplier(() -> tokens.get(tokenHash));
+    }
+
+    @Override
+    public Mono<Void> saveConnectionToken(String tokenHash, String workspace) {
+        return Mono.fromRunnable(() -> connectionTokens.put(tokenHash, new StoredConnectionToken(tokenHash, workspace)));
+    }
+
+    @Override
+    public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
+        return Mono.fromSupplier(() -> connectionTokens.get(tokenHash));
     }
 }

@@ -17,6 +17,10 @@ public interface WorkspaceStore {
     record StoredSessionToken(String tokenHash, AgentId agent) {
     }
 
+    /** A connection token's hash and the workspace it authenticates (protocol v2: not bound to a row). */
+    record StoredConnectionToken(String tokenHash, String workspace) {
+    }
+
     /** Creates the workspace; emits false if one with that name exists (nothing changes then). */
     Mono<Boolean> createWorkspace(Workspace workspace, String identityHash);
 
@@ -31,4 +35,10 @@ public interface WorkspaceStore {
 
     /** The session token with this hash; empty if none. */
     Mono<StoredSessionToken> findSessionToken(String tokenHash);
+
+    /** Records a connection token, by its hash, bound to one workspace. */
+    Mono<Void> saveConnectionToken(String tokenHash, String workspace);
+
+    /** The connection token with this hash; empty if none. */
+    Mono<StoredConnectionToken> findConnectionToken(String tokenHash);
 }

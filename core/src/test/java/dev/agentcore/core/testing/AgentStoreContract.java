@@ -1,6 +1,7 @@
 package dev.agentcore.core.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
@@ -296,5 +297,35 @@ public abstract class AgentStoreContract {
         assertThat(workspaces.findSessionToken(grant.sessionToken()).blockOptional(TIMEOUT)).isEmpty();
         assertThat(workspaces.findSessionToken(AccessService.hash(grant.sessionToken())).block(TIMEOUT).agent())
                 .isEqualTo(row.id());
+    }
+
+    @Test
+    void aConnectionTokenAuthenticatesItsWorkspaceAcrossBuildsAndBindsOnlyToItsActiveRow() {
+        AccessService access = new AccessService(store, workspaces);
+        String identity = access.createWorkspace(new Workspace("ws", "dev-agent", List.of(), List.of())).block(TIMEOUT);
+        access.createWorkspace(new Workspace("other", "dev-agent", List.of(), List.of())).block(TIMEOUT);
+        // No build yet: a connection token does not need a row.
+        AccessService.ConnectionGrant grant = access.exchangeForConnection(identity).block(TIMEOUT);
+        assertThat(grant.workspace()).isEqualTo("ws");
+        assertThat(grant.toString()).doesNotContain(grant.connectionToken());
+        AgentRow first = build("ws");
+        AgentRow othersRow = build("other");
+        AgentRow second = build("ws");
+
+        assertThat(access.authenticateConnection(grant.connectionToken()).block(TIMEOUT)).isEqualTo("ws");
+        assertThat(workspaces.findConnectionToken(grant.connectionToken()).blockOptional(TIMEOUT))
+                .as("looked up by the secret itself").isEmpty();
+        assertThat(access.authenticateConnection(AccessService.newSecret()).blockOptional(TIMEOUT)).isEmpty();
+        assertThat(access.bind("ws", second.id()).block(TIMEOUT)).isEqualTo(second.id());
+        for (AgentRow refused : List.of(first, othersRow)) {
+            assertThatThrownBy(() -> access.bind("ws", refused.id()).block(TIMEOUT))
+                    .isInstanceOfSatisfying(AgentcoreException.class, error -> {
+                        assertThat(error.code()).isEqualTo(ErrorCode.FENCED);
+                        assertThat(error.getMessage()).contains("retired or unknown");
+                    });
+        }
+        assertThatThrownBy(() -> access.exchangeForConnection(AccessService.newSecret()).block(TIMEOUT))
+                .isInstanceOfSatisfying(AgentcoreException.class,
+                        error -> assertThat(error.code()).isEqualTo(ErrorCode.UNAUTHENTICATED));
     }
 }
