@@ -85,6 +85,11 @@ final class StormCommand implements Callable<Integer> {
             description = "Also run the echo and naive-reporter baselines (--no-baselines skips them). Default: on.")
     boolean baselines;
 
+    @Option(names = "--protocol", paramLabel = "v1|v2", defaultValue = "v2",
+            description = {"The agents' wire protocol: v2 keeps one connection per agent across builds, v1 opens "
+                    + "a connection (and an exchange) per row. Default: ${DEFAULT-VALUE}."})
+    String protocol;
+
     @Option(names = "--seed", paramLabel = "SEED",
             description = "Seeds the agents' backoff jitter and tick phases. Default: random, printed.")
     Long seed;
@@ -111,8 +116,19 @@ final class StormCommand implements Callable<Integer> {
     private long phaseStartOwnCpu;
     private WriteStats phaseStartWrites;
 
+    private AgentConnector.Protocol agentProtocol() {
+        return switch (protocol) {
+            case "v1" -> AgentConnector.Protocol.V1;
+            case "v2" -> AgentConnector.Protocol.V2;
+            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--protocol: v1 or v2, was '" + protocol + "'");
+        };
+    }
+
     @Override
     public Integer call() throws Exception {
+        agentProtocol();
+        results.put("protocol", protocol);
         if (quick) {
             agents = 200;
             steadySeconds = 2;
@@ -231,6 +247,7 @@ final class StormCommand implements Callable<Integer> {
             Map<String, Long> buildStarted = new ConcurrentHashMap<>();
             tracker = RowTracker.await(admin, 2, agents, buildStarted, names.get(0), timeout);
             markPhase();
+            long opensBefore = TcpCounters.activeOpens();
             long stormStart = System.nanoTime();
             Flux.fromIterable(names)
                     .flatMap(name -> Mono.defer(() -> {
@@ -244,6 +261,12 @@ final class StormCommand implements Callable<Integer> {
             phase2.put("seconds_to_start_all_builds", seconds(buildsStarted - stormStart));
             long stuck = stuckRows(admin, names, 2, timeout);
             phase2.put("stuck_rows", stuck);
+            long opened = TcpCounters.activeOpens();
+            // Every TCP connection this host opened meanwhile: the agents', and the admin's (it has one, kept).
+            phase2.put("tcp_connections_opened", opensBefore < 0 || opened < 0 ? -1 : opened - opensBefore);
+            phase2.put("control_plane_cpu_ms_per_agent",
+                    controlPlane.cpu().minus(phaseStartCp).toNanos() / 1e6 / agents);
+            phase2.put("harness_cpu_ms_per_agent", (ownCpuNanos() - phaseStartOwnCpu) / 1e6 / agents);
             endPhase("phase 2: build boundary", phase2);
             results.put("phase2", phase2);
             results.put("stuck_rows", stuck);
@@ -304,6 +327,7 @@ final class StormCommand implements Callable<Integer> {
             String name = names.get(i);
             AgentConnector connector = AgentConnector.builder(address, identities.get(name))
                     .random(new Random(runSeed * 31 + i + (naive ? 1_000_003 : 0)))
+                    .protocol(agentProtocol())
                     .build();
             fleet.add(new SimulatedAgent(name, connector, naive, meters, Schedulers.parallel()));
         }

@@ -12,8 +12,8 @@ final class StormReport {
     @SuppressWarnings("unchecked")
     static String table(Map<String, Object> results) {
         StringBuilder out = new StringBuilder();
-        line(out, "agentcore storm: %s agents, store %s, seed %s", results.get("agents"), results.get("store"),
-                results.get("seed"));
+        line(out, "agentcore storm: %s agents, store %s, protocol %s, seed %s", results.get("agents"),
+                results.get("store"), results.get("protocol"), results.get("seed"));
         Map<String, Object> phase1 = (Map<String, Object>) results.get("phase1");
         if (phase1 != null) {
             line(out, "phase 1, startup:        %s of %s rows READY after %s s", phase1.get("rows_ready"),
@@ -33,6 +33,10 @@ final class StormReport {
                             + "max %s ms; stuck rows %s",
                     num(phase2.get("seconds_to_all_ready")), num(latency.get("p50")), num(latency.get("p99")),
                     num(latency.get("max")), phase2.get("stuck_rows"));
+            line(out, "                         %s TCP connections opened; CPU per agent %s ms in the control plane, "
+                            + "%s ms in the agents' JVM",
+                    phase2.get("tcp_connections_opened"), num(phase2.get("control_plane_cpu_ms_per_agent")),
+                    num(phase2.get("harness_cpu_ms_per_agent")));
         }
         Map<String, Object> steady = (Map<String, Object>) results.get("steady");
         if (steady != null) {

@@ -4,7 +4,9 @@ import static dev.agentcore.transport.ControlPlaneFixture.ADMIN_TOKEN;
 import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.Manifest;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.control.AgentRow;
@@ -16,9 +18,13 @@ import dev.agentcore.transport.proto.v1.WorkspaceRequest;
 import io.rsocket.RSocket;
 import io.rsocket.exceptions.RejectedSetupException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -63,6 +69,148 @@ class AuthenticationTest {
                 .setSeq(1)
                 .setState(dev.agentcore.transport.proto.v1.LifecycleState.STARTING)
                 .build().toByteArray();
+    }
+
+    private static Flux<Manifest> manifests(RSocket rsocket) {
+        return RSocketClients.requestStream(rsocket, Routes.MANIFESTS_V2, new byte[0], ProtoCodec::decodeManifest);
+    }
+
+    private static Flux<?> boundLifecycle(RSocket rsocket, AgentId row, byte[] update) {
+        return rsocket.requestChannel(Flux.just(RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(row)),
+                        io.rsocket.util.DefaultPayload.create(update)))
+                .map(payload -> RSocketClients.decode(payload, ProtoCodec::decodeAck))
+                .onErrorMap(WireErrors::fromWire);
+    }
+
+    /** Waits, without sleeping, until {@code condition} holds. */
+    private static void await(java.util.function.BooleanSupplier condition) {
+        StepVerifier.create(Flux.interval(Duration.ofMillis(10)).filter(tick -> condition.getAsBoolean()).take(1))
+                .expectNextCount(1).expectComplete().verify(TIMEOUT);
+    }
+
+    private String connectionToken(String identity) {
+        return fixture.access.exchangeForConnection(identity).block(TIMEOUT).connectionToken();
+    }
+
+    @Test
+    void aConnectionTokenIsExchangedWithoutABuildAndServesTheWorkspaceAcrossBuilds() {
+        String identity = fixture.access.createWorkspace(dev.agentcore.core.control.Workspace.named("ws")).block(TIMEOUT);
+        RSocket anonymous = connect(null);
+        String token = RSocketClients.requestResponse(anonymous, Routes.EXCHANGE_V2,
+                        ExchangeRequest.newBuilder().setInstanceIdentity(identity).build().toByteArray(),
+                        ProtoCodec::decodeConnectionGrant)
+                .map(grant -> {
+                    assertThat(grant.workspace()).isEqualTo("ws");
+                    assertThat(grant.connectionToken()).hasSizeGreaterThanOrEqualTo(43); // 256 bits, base64url
+                    assertThat(grant.serverTime()).isNotNull();
+                    return grant.connectionToken();
+                })
+                .block(TIMEOUT);
+        anonymous.dispose();
+        RSocket agent = connect(token);
+
+        // No build yet: the stream waits; each build sends its row's manifest, and the last one's channel is fenced.
+        List<Manifest> received = new CopyOnWriteArrayList<>();
+        Disposable listening = manifests(agent).subscribe(received::add);
+        AgentRow first = fixture.lifecycle.startBuild("ws").block(TIMEOUT);
+        await(() -> received.size() == 1);
+        AgentRow second = fixture.lifecycle.startBuild("ws").block(TIMEOUT);
+        await(() -> received.size() == 2);
+        assertThat(received).extracting(Manifest::agentId).containsExactly(first.id(), second.id());
+
+        List<Object> acks = new CopyOnWriteArrayList<>();
+        AtomicReference<Throwable> ended = new AtomicReference<>();
+        // An agent's outbound stays open: a channel whose outbound completes is over once its updates are answered.
+        agent.requestChannel(Flux.just(RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(second.id())),
+                        io.rsocket.util.DefaultPayload.create(starting())).concatWith(Flux.never()))
+                .map(payload -> RSocketClients.decode(payload, ProtoCodec::decodeAck))
+                .onErrorMap(WireErrors::fromWire)
+                .subscribe(acks::add, ended::set);
+        await(() -> acks.size() == 1);
+        AgentRow third = fixture.lifecycle.startBuild("ws").block(TIMEOUT);
+        await(() -> ended.get() != null);
+        code(ErrorCode.FENCED).accept(ended.get());
+        assertThat(ended.get().getMessage()).contains("bind to the row of the next manifest");
+        await(() -> received.size() == 3);
+        assertThat(received.get(2).agentId()).isEqualTo(third.id());
+        assertThat(agent.isDisposed()).as("the connection outlives the rows").isFalse();
+        listening.dispose();
+        agent.dispose();
+    }
+
+    @Test
+    void aConnectionTokenOfOneWorkspaceCanNeverTouchAnother() {
+        String identityX = fixture.workspaceWithBuild("x");
+        AgentRow retiredX = fixture.latest("x");
+        fixture.lifecycle.startBuild("x").block(TIMEOUT);
+        fixture.workspaceWithBuild("y");
+        AgentRow rowY = fixture.latest("y");
+        RSocket agentX = connect(connectionToken(identityX));
+
+        StepVerifier.create(manifests(agentX).take(1))
+                .assertNext(manifest -> assertThat(manifest.workspaceId()).isEqualTo("x"))
+                .verifyComplete();
+        // Another workspace's row and a retired row of its own are refused alike, before any update lands.
+        for (AgentRow refused : List.of(rowY, retiredX)) {
+            StepVerifier.create(boundLifecycle(agentX, refused.id(), starting()))
+                    .expectErrorSatisfies(error -> {
+                        code(ErrorCode.FENCED).accept(error);
+                        assertThat(error.getMessage()).contains("is retired or unknown");
+                    })
+                    .verify(TIMEOUT);
+        }
+        StepVerifier.create(boundLifecycle(agentX, AgentId.random(), starting()))
+                .expectErrorSatisfies(code(ErrorCode.FENCED)).verify(TIMEOUT);
+        StepVerifier.create(startBuild(agentX, "y")).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
+        StepVerifier.create(RSocketClients.requestStream(agentX, Routes.WATCH,
+                        WorkspaceRequest.newBuilder().setWorkspace("y").build().toByteArray(), ProtoCodec::decodeRow))
+                .expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
+        // The v1 routes take a session token bound to a row, not a connection token.
+        StepVerifier.create(manifest(agentX)).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
+        StepVerifier.create(lifecycle(agentX, starting())).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED))
+                .verify(TIMEOUT);
+        // Its own active row takes its updates.
+        StepVerifier.create(boundLifecycle(agentX, fixture.latest("x").id(), starting()))
+                .expectNextCount(1).thenCancel().verify(TIMEOUT);
+
+        assertThat(fixture.latest("x").state()).isEqualTo(LifecycleState.STARTING);
+        assertThat(fixture.rows.findRow(retiredX.id()).block(TIMEOUT).state()).isEqualTo(LifecycleState.CREATED);
+        assertThat(fixture.latest("y")).isEqualTo(rowY);
+        agentX.dispose();
+    }
+
+    @Test
+    void theV2AgentRoutesRefuseEveryOtherCredential() {
+        String identity = fixture.workspaceWithBuild("ws");
+        AgentRow row = fixture.latest("ws");
+        String sessionToken = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
+        for (String credential : java.util.Arrays.asList(null, sessionToken, ADMIN_TOKEN)) {
+            RSocket rsocket = connect(credential);
+            StepVerifier.create(manifests(rsocket)).expectErrorSatisfies(error -> {
+                code(ErrorCode.UNAUTHENTICATED).accept(error);
+                assertThat(error.getMessage()).contains("needs a connection token");
+            }).verify(TIMEOUT);
+            StepVerifier.create(boundLifecycle(rsocket, row.id(), starting()))
+                    .expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
+            rsocket.dispose();
+        }
+        assertThat(fixture.latest("ws")).isEqualTo(row);
+    }
+
+    @Test
+    void anUnknownIdentityGetsNoConnectionToken() {
+        fixture.workspaceWithBuild("ws");
+        RSocket anonymous = connect(null);
+
+        StepVerifier.create(RSocketClients.requestResponse(anonymous, Routes.EXCHANGE_V2,
+                        ExchangeRequest.newBuilder().setInstanceIdentity("guess").build().toByteArray(),
+                        ProtoCodec::decodeConnectionGrant))
+                .expectErrorSatisfies(error -> {
+                    code(ErrorCode.UNAUTHENTICATED).accept(error);
+                    assertThat(error.getMessage()).doesNotContain("guess");
+                })
+                .verify(TIMEOUT);
+        anonymous.dispose();
     }
 
     @Test

@@ -74,6 +74,13 @@ class ExhaustionTest {
         }
     }
 
+    private void awaitOpen(String stage, int count) {
+        StepVerifier.create(Flux.interval(Duration.ofMillis(5))
+                        .filter(tick -> meters.get("agentcore.connections.open").tag("stage", stage).gauge().value() == count)
+                        .take(1))
+                .expectNextCount(1).expectComplete().verify(TIMEOUT);
+    }
+
     private double refused(ConnectionGate.Refusal reason) {
         return meters.get("agentcore.connections.refused").tag("reason", reason.tag()).counter().count();
     }
@@ -200,6 +207,9 @@ class ExhaustionTest {
         for (int i = 0; i < 3; i++) {
             raw("127.0.0.2");
         }
+        // A handshake completes in the kernel before the server admits the connection, and admissions run
+        // on several event loops: wait for all three, so that the fourth is the one past the share.
+        awaitOpen("pending", 3);
 
         RSocket fourth = rsocketFrom("127.0.0.2", null, Duration.ofSeconds(5), Duration.ofSeconds(15));
         StepVerifier.create(exchange(fourth, identity))

@@ -54,7 +54,7 @@ class ReadmeTransportExampleTest {
                 .blockFirst();
 
         admin.startBuild("my-workspace").block();       // row 2: the agent is fenced off row 1,
-                                                        // exchanges again and replays onto row 2
+                                                        // and replays onto row 2 on the same connection
         // README-END transport
 
         StepVerifier.create(admin.watch("my-workspace")

@@ -90,6 +90,33 @@ class SecurityTest {
     }
 
     @Test
+    void failedConnectionExchangesSpendTheSameBudgetAsSessionExchanges() {
+        String identity = fixture.workspaceWithBuild("ws");
+        RSocket guesser = anonymousFrom("127.0.0.1");
+        for (int guess = 0; guess < FAILURE_BURST; guess++) {
+            StepVerifier.create(exchangeForConnection(guesser, "guess-" + guess))
+                    .expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
+        }
+
+        StepVerifier.create(exchangeForConnection(guesser, identity))
+                .expectErrorSatisfies(code(ErrorCode.RESOURCE_EXHAUSTED)).verify(TIMEOUT);
+        StepVerifier.create(exchange(guesser, identity))
+                .expectErrorSatisfies(code(ErrorCode.RESOURCE_EXHAUSTED)).verify(TIMEOUT);
+        RSocket neighbour = anonymousFrom("127.0.0.2");
+        StepVerifier.create(exchangeForConnection(neighbour, identity))
+                .assertNext(grant -> assertThat(grant.workspace()).isEqualTo("ws"))
+                .verifyComplete();
+        guesser.dispose();
+        neighbour.dispose();
+    }
+
+    private static Mono<ProtoCodec.ConnectionGrantAnswer> exchangeForConnection(RSocket rsocket, String identity) {
+        return RSocketClients.requestResponse(rsocket, Routes.EXCHANGE_V2,
+                ExchangeRequest.newBuilder().setInstanceIdentity(identity).build().toByteArray(),
+                ProtoCodec::decodeConnectionGrant);
+    }
+
+    @Test
     void successfulExchangesCostNothing() {
         String identity = fixture.workspaceWithBuild("ws");
         RSocket agent = anonymousFrom("127.0.0.1");
@@ -127,15 +154,31 @@ class SecurityTest {
             RSocket anonymous = RSocketClients.connect(fixture.tcp(), null, Duration.ofSeconds(5),
                     Duration.ofSeconds(15)).block(TIMEOUT);
             StepVerifier.create(exchange(anonymous, identity + "x")).expectError().verify(TIMEOUT);
+            StepVerifier.create(exchangeForConnection(anonymous, identity + "y")).expectError().verify(TIMEOUT);
+            // A connection token presented with a byte changed, and a valid one misused on a v1 route.
+            String connectionToken = fixture.access.exchangeForConnection(identity).block(TIMEOUT).connectionToken();
+            RSocket wrongConnection = RSocketClients.connect(fixture.tcp(), connectionToken + "x", Duration.ofSeconds(5),
+                    Duration.ofSeconds(15)).block(TIMEOUT);
+            StepVerifier.create(RSocketClients.requestStream(wrongConnection, Routes.MANIFESTS_V2, new byte[0], data -> data))
+                    .expectError().verify(TIMEOUT);
+            RSocket misused = RSocketClients.connect(fixture.tcp(), connectionToken, Duration.ofSeconds(5),
+                    Duration.ofSeconds(15)).block(TIMEOUT);
+            StepVerifier.create(RSocketClients.requestResponse(misused, Routes.MANIFEST, new byte[0], data -> data))
+                    .expectError().verify(TIMEOUT);
             agent.dispose();
             wrong.dispose();
             anonymous.dispose();
+            wrongConnection.dispose();
+            misused.dispose();
 
             assertThat(logs.list).isNotEmpty();
             assertThat(logs.list).allSatisfy(event -> assertThat(event.getFormattedMessage())
                     .doesNotContain(identity)
                     .doesNotContain(token)
-                    .doesNotContain(ControlPlaneFixture.ADMIN_TOKEN));
+                    .doesNotContain(connectionToken)
+                    .doesNotContain(ControlPlaneFixture.ADMIN_TOKEN)
+                    // Nor the agent's own connection token, which the test never sees: nothing shaped like a secret.
+                    .doesNotContainPattern("[A-Za-z0-9_-]{43}"));
         } finally {
             agentcore.detachAppender(logs);
             agentcore.setLevel(level);
