@@ -7,8 +7,9 @@ import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.store.WriteStats;
 import dev.agentcore.transport.AdminClient;
+import dev.agentcore.examples.BenchEcho;
 import dev.agentcore.transport.AgentConnector;
-import dev.agentcore.transport.BenchCodec;
+import io.rsocket.util.DefaultPayload;
 import dev.agentcore.transport.ControlPlaneAddress;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
@@ -364,7 +365,7 @@ final class StormCommand implements Callable<Integer> {
     private Map<String, Object> echoBaseline(ControlPlaneAddress address) throws InterruptedException {
         LifecycleTransition starting = new LifecycleTransition(dev.agentcore.core.ChainId.newIncarnation(), 1,
                 LifecycleState.STARTING, Clock.systemUTC().instant());
-        byte[] update = BenchCodec.encodeUpdate(LifecycleUpdate.live(starting, starting.changedAt()));
+        byte[] update = WireUpdates.encode(LifecycleUpdate.live(starting, starting.changedAt()));
         markPhase();
         List<AdminClient> connections = Flux.range(0, agents)
                 .flatMap(i -> AdminClient.connect(address, controlPlane.adminToken), 64)
@@ -375,7 +376,8 @@ final class StormCommand implements Callable<Integer> {
         for (AdminClient connection : connections) {
             Sinks.Many<byte[]> outbound = Sinks.many().unicast().onBackpressureBuffer();
             outbounds.add(outbound);
-            connection.echo(outbound.asFlux()).subscribe(size -> {
+            connection.channel(BenchEcho.ROUTE, outbound.asFlux().map(DefaultPayload::create)).subscribe(echo -> {
+                echo.release();
                 echoed.increment();
                 if (running.get()) {
                     outbound.tryEmitNext(update);

@@ -64,7 +64,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
     static final String WRITE_STATS_PREFIX = "agentcore store writes: ";
 
     @Option(names = "--bench-echo", hidden = true,
-            description = "Serve the bench.v1.echo route to the admin (the benchmarks' transport baseline).")
+            description = "Serve the bench.v1.echo route to the admin (the benchmarks' transport baseline, BenchEcho).")
     boolean benchEcho;
 
     @Option(names = "--bench-write-stats", hidden = true,
@@ -102,8 +102,10 @@ final class ControlPlaneCommand implements Callable<Integer> {
         }
         ControlPlaneServer.Builder builder = ControlPlaneServer.builder(LifecycleService.builder(rows).build(),
                 new AccessService(rows, workspaces)).adminToken(adminToken)
-                .updateRateLimit(updateRate, updateBurst)
-                .echoRoute(benchEcho);
+                .updateRateLimit(updateRate, updateBurst);
+        if (benchEcho) {
+            builder.adminChannelRoute(BenchEcho.ROUTE, BenchEcho::serve);
+        }
         limits.applyTo(builder);
         String[] tcp = hostPort(listen, "--listen");
         builder.tcp(tcp[0], Integer.parseInt(tcp[1]));

@@ -6,7 +6,6 @@ import dev.agentcore.transport.proto.v1.CreateWorkspaceResponse;
 import dev.agentcore.transport.proto.v1.WorkspaceRequest;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
-import io.rsocket.util.DefaultPayload;
 import org.reactivestreams.Publisher;
 import java.time.Duration;
 import java.util.Objects;
@@ -65,21 +64,14 @@ public final class AdminClient implements Disposable, AutoCloseable {
     }
 
     /**
-     * Sends each payload down {@link Routes#ECHO} and emits the size of each echo: the transport's
-     * baseline for benchmarks. Only a server built with {@code echoRoute(true)} answers.
+     * A request-channel on a route the control plane was given with
+     * {@link ControlPlaneServer.Builder#adminChannelRoute}: the first payload opens it with the
+     * route, then each of {@code payloads} goes as it is. The caller releases each answer.
      */
-    public Flux<Integer> echo(Publisher<byte[]> payloads) {
-        Flux<Payload> outbound = Flux.concat(Mono.fromSupplier(() -> RSocketClients.routed(Routes.ECHO, new byte[0])),
-                Flux.from(payloads).map(DefaultPayload::create));
-        return rsocket.requestChannel(outbound)
-                .map(payload -> {
-                    try {
-                        return payload.data().readableBytes();
-                    } finally {
-                        payload.release();
-                    }
-                })
-                .onErrorMap(WireErrors::fromWire);
+    public Flux<Payload> channel(String route, Publisher<Payload> payloads) {
+        Flux<Payload> outbound = Flux.concat(Mono.fromSupplier(() -> RSocketClients.routed(route, new byte[0])),
+                Flux.from(payloads));
+        return rsocket.requestChannel(outbound).onErrorMap(WireErrors::fromWire);
     }
 
     private static byte[] request(String workspace, int limit) {

@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -167,10 +168,16 @@ public final class AgentConnector {
                                             });
                                 })
                                 // The manifests end only with the connection; if they end otherwise, so does it.
-                                .doFinally(signal -> rsocket.dispose())
+                                .doOnTerminate(rsocket::dispose)
                                 .takeUntilOther(closed)
                                 .concatWith(closed.then(Mono.fromRunnable(() -> ended(kept))))
-                                .doOnCancel(rsocket::dispose);
+                                // Closed only once the cancel has reached the manifests stream: closing first
+                                // would fail it, and that failure would pass for a failed connection.
+                                .doFinally(signal -> {
+                                    if (signal == SignalType.CANCEL) {
+                                        rsocket.dispose();
+                                    }
+                                });
                     });
         }
 

@@ -4,6 +4,7 @@ import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.control.AccessService;
 import dev.agentcore.core.control.LifecycleService;
+import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import io.rsocket.SocketAcceptor;
 import io.rsocket.core.RSocketServer;
@@ -22,7 +23,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Map;
+import java.util.LinkedHashMap;
 import java.util.Optional;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
 import java.util.function.BiFunction;
 import java.util.concurrent.ConcurrentHashMap;
 import reactor.core.Disposable;
@@ -62,13 +66,9 @@ public final class ControlPlaneServer {
     /** The default limit on one payload's data plus metadata. */
     public static final int DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
 
-    final LifecycleService lifecycle;
-    final AccessService access;
-    final Clock clock;
-    final int maxPayloadBytes;
-    final int updatesPerSecond;
-    final int updateBurst;
-    final boolean echoRoute;
+    private final LifecycleService lifecycle;
+    private final AccessService access;
+    private final ServerSettings settings;
     private final double exchangeFailuresPerSecond;
     private final int exchangeFailureBurst;
     private final String adminTokenHash;
@@ -81,11 +81,8 @@ public final class ControlPlaneServer {
     private ControlPlaneServer(Builder builder) {
         this.lifecycle = builder.lifecycle;
         this.access = builder.access;
-        this.clock = builder.clock;
-        this.maxPayloadBytes = builder.maxPayloadBytes;
-        this.updatesPerSecond = builder.updatesPerSecond;
-        this.updateBurst = builder.updateBurst;
-        this.echoRoute = builder.echoRoute;
+        this.settings = new ServerSettings(builder.clock, builder.maxPayloadBytes, builder.updatesPerSecond,
+                builder.updateBurst, builder.adminChannelRoutes);
         this.exchangeFailuresPerSecond = builder.exchangeFailuresPerSecond;
         this.exchangeFailureBurst = builder.exchangeFailureBurst;
         this.adminTokenHash = builder.adminToken == null ? null : AccessService.hash(builder.adminToken);
@@ -105,43 +102,17 @@ public final class ControlPlaneServer {
         return new Builder(lifecycle, access);
     }
 
-    private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, ConnectionGate gate,
-                                 ConnectionGate.Ticket ticket, InetAddress source, RowFences fences, ExchangeGuard guard,
+    private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, SetupAuthenticator authenticator,
+                                 RouteTable routes, ConnectionGate gate, ConnectionGate.Ticket ticket, InetAddress source,
                                  Map<ConnectionHandler, RSocket> connections) {
-        return Mono.defer(() -> {
-            String keepAliveProblem = gate.limits().keepAliveProblem(setup.keepAliveInterval(),
-                    setup.keepAliveMaxLifetime());
-            if (keepAliveProblem != null) {
-                gate.refused(ConnectionGate.Refusal.KEEPALIVE);
-                throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, keepAliveProblem);
-            }
-            if (!WireMetadata.COMPOSITE.equals(setup.metadataMimeType())) {
-                throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "metadata MIME type must be "
-                        + WireMetadata.COMPOSITE + ", was " + setup.metadataMimeType());
-            }
-            if (!Routes.DATA_MIME_TYPE.equals(setup.dataMimeType())) {
-                throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "data MIME type must be "
-                        + Routes.DATA_MIME_TYPE + ", was " + setup.dataMimeType());
-            }
-            Optional<String> token = WireMetadata.bearerToken(setup.metadata());
-            if (token.isEmpty()) {
-                return Mono.<Principal>just(new Principal.Anonymous());
-            }
-            if (adminTokenHash != null
-                    && AccessService.constantTimeEquals(adminTokenHash, AccessService.hash(token.get()))) {
-                return Mono.<Principal>just(new Principal.Admin());
-            }
-            // A connection token (protocol v2) first: a session token (v1) costs a second lookup.
-            return access.authenticateConnection(token.get()).<Principal>map(Principal.Workspace::new)
-                    .switchIfEmpty(Mono.defer(() -> access.authenticate(token.get()).map(Principal.Agent::new)));
-        }).<RSocket>map(principal -> {
+        return authenticator.authenticate(setup).<RSocket>map(principal -> {
             if (!ticket.established(principal instanceof Principal.Anonymous
                     ? ConnectionGate.Stage.ANONYMOUS : ConnectionGate.Stage.AUTHENTICATED)) {
                 throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "the connection was closed before its SETUP was accepted");
             }
             // Tracked so that stopping the control plane ends every session, not only the listeners;
             // rsocket-java disposes the handler when its connection closes, which untracks it.
-            ConnectionHandler handler = new ConnectionHandler(principal, source, this, fences, guard, gate, ticket,
+            ConnectionHandler handler = new ConnectionHandler(principal, source, routes, settings, gate, ticket,
                     connections::remove);
             connections.put(handler, peer);
             return handler;
@@ -160,8 +131,11 @@ public final class ControlPlaneServer {
             ConnectionGate gate = new ConnectionGate(effective, scheduler, meters);
             NettyGate tcpGate = new NettyGate(gate, "tcp", true);
             NettyGate wsGate = new NettyGate(gate, "ws", false);
-            RowFences fences = new RowFences(lifecycle.store());
-            ExchangeGuard guard = new ExchangeGuard(clock, exchangeFailuresPerSecond, exchangeFailureBurst);
+            RowFences fences = new RowFences(lifecycle);
+            ExchangeGuard guard = new ExchangeGuard(settings.clock(), exchangeFailuresPerSecond, exchangeFailureBurst);
+            SetupAuthenticator authenticator = new SetupAuthenticator(access, adminTokenHash, gate);
+            RouteTable routes = new AdminRoutes(access, lifecycle, settings).addTo(
+                    new AgentRoutes(access, lifecycle, fences, guard, gate, settings).addTo(RouteTable.builder())).build();
             Map<ConnectionHandler, RSocket> connections = new ConcurrentHashMap<>();
             // A fresh RSocketServer (a configuration object) per connection, so that the acceptor
             // knows the peer's address and its place in the gate: rsocket-java's SocketAcceptor is not told them.
@@ -173,13 +147,13 @@ public final class ControlPlaneServer {
                 }
                 InetAddress source = connection.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
                 return RSocketServer.create((SocketAcceptor) (setup, peer) ->
-                                accept(setup, peer, gate, ticket, source, fences, guard, connections))
+                                accept(setup, peer, authenticator, routes, gate, ticket, source, connections))
                         .payloadDecoder(PayloadDecoder.DEFAULT)
                         .asConnectionAcceptor(maxFrameLength)
                         .apply(connection);
             };
             // A frame far past the payload limit is cut at the transport, ending only that connection.
-            int maxFrame = Math.max(maxPayloadBytes * 4, 256 * 1024);
+            int maxFrame = Math.max(settings.maxPayloadBytes() * 4, 256 * 1024);
             Mono<Optional<CloseableChannel>> tcpChannel = tcp == null ? Mono.just(Optional.empty())
                     : TcpServerTransport.create(TcpServer.create().host(tcp.getHostString()).port(tcp.getPort())
                                     .doOnChannelInit(tcpGate), maxFrame)
@@ -216,7 +190,7 @@ public final class ControlPlaneServer {
         private int updateBurst = 100;
         private double exchangeFailuresPerSecond = 1;
         private int exchangeFailureBurst = 20;
-        private boolean echoRoute;
+        private final Map<String, Function<Flux<Payload>, Flux<Payload>>> adminChannelRoutes = new LinkedHashMap<>();
         private int maxConnections = ConnectionLimits.DEFAULTS.maxConnections();
         private int maxUnauthenticated = ConnectionLimits.DEFAULTS.maxUnauthenticated();
         private int maxUnauthenticatedPerAddress = ConnectionLimits.DEFAULTS.maxUnauthenticatedPerAddress();
@@ -383,9 +357,21 @@ public final class ControlPlaneServer {
             return value;
         }
 
-        /** Serves {@link Routes#ECHO} to the admin, as the benchmarks' transport baseline; off by default. */
-        public Builder echoRoute(boolean enabled) {
-            this.echoRoute = enabled;
+        /**
+         * Adds a request-channel route for the admin token, served by {@code handler}: it receives
+         * every payload of the channel, the opening one (with the route) first. For what an
+         * embedding program adds, such as a benchmark's transport baseline; agentcore's own routes
+         * ({@code agent.*}, {@code control.*}) cannot be taken.
+         */
+        public Builder adminChannelRoute(String route, Function<Flux<Payload>, Flux<Payload>> handler) {
+            Objects.requireNonNull(route, "route");
+            Objects.requireNonNull(handler, "handler");
+            if (route.isBlank() || route.startsWith("agent.") || route.startsWith("control.")) {
+                throw new IllegalArgumentException("adminChannelRoute: '" + route + "' is blank or one of agentcore's own");
+            }
+            if (adminChannelRoutes.putIfAbsent(route, handler) != null) {
+                throw new IllegalArgumentException("adminChannelRoute: '" + route + "' was added already");
+            }
             return this;
         }
 

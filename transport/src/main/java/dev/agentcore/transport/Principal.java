@@ -1,6 +1,8 @@
 package dev.agentcore.transport;
 
 import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
 
 /** Who a connection authenticated as in SETUP. */
 sealed interface Principal {
@@ -19,5 +21,31 @@ sealed interface Principal {
 
     /** An administrator: builds, workspaces, watch. */
     record Admin() implements Principal {
+    }
+
+    /** The row a session token (protocol v1) bound the connection to; UNAUTHENTICATED for any other principal. */
+    static AgentId sessionRow(Principal principal) {
+        if (principal instanceof Agent agent) {
+            return agent.agent();
+        }
+        throw new AgentcoreException(ErrorCode.UNAUTHENTICATED,
+                "this route needs a session token in the SETUP frame: exchange the instance identity first");
+    }
+
+    /** The workspace a connection token (protocol v2) authenticated; UNAUTHENTICATED for any other principal. */
+    static String connectionWorkspace(Principal principal) {
+        if (principal instanceof Workspace workspace) {
+            return workspace.name();
+        }
+        throw new AgentcoreException(ErrorCode.UNAUTHENTICATED,
+                "this route needs a connection token in the SETUP frame: exchange the instance identity on "
+                        + Routes.EXCHANGE_V2 + " first");
+    }
+
+    /** Returns if the principal is the admin; UNAUTHENTICATED otherwise. */
+    static void requireAdmin(Principal principal) {
+        if (!(principal instanceof Admin)) {
+            throw new AgentcoreException(ErrorCode.UNAUTHENTICATED, "this route needs the admin token in the SETUP frame");
+        }
     }
 }

@@ -17,7 +17,6 @@ package dev.agentcore.transport;
  *   <tr><td>{@value #WORKSPACES_CREATE}</td><td>request-response</td><td>admin token</td></tr>
  *   <tr><td>{@value #BUILDS_START}, {@value #BUILDS_STOP}</td><td>request-response</td><td>admin token</td></tr>
  *   <tr><td>{@value #ROWS}, {@value #WATCH}, {@value #CHANGES}</td><td>request-stream</td><td>admin token</td></tr>
- *   <tr><td>{@value #ECHO}</td><td>request-channel</td><td>admin token; only when the server enables it</td></tr>
  * </table>
  */
 public final class Routes {
@@ -38,8 +37,6 @@ public final class Routes {
     public static final String WATCH = "control.v1.watch";
     /** Every row change of every workspace, from the moment of subscription: for dashboards and benchmarks. */
     public static final String CHANGES = "control.v1.changes";
-    /** Echoes every payload after the first, untouched: the transport's own limit, for benchmarks. */
-    public static final String ECHO = "bench.v1.echo";
 
     /** The data MIME type of every payload. */
     public static final String DATA_MIME_TYPE = "application/x-protobuf";

@@ -3,7 +3,7 @@ package dev.agentcore.transport;
 import dev.agentcore.core.AgentId;
 import dev.agentcore.core.ChainId;
 import dev.agentcore.core.control.AgentRow;
-import dev.agentcore.core.control.AgentStore;
+import dev.agentcore.core.control.LifecycleService;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -23,7 +23,7 @@ final class RowFences implements Disposable {
 
     private static final Logger log = LoggerFactory.getLogger(RowFences.class);
 
-    private final AgentStore store;
+    private final LifecycleService lifecycle;
     private final Map<AgentId, Sinks.Empty<Void>> fences = new ConcurrentHashMap<>();
     /** Per row, the chains whose channels wait to hear that another process took the row. */
     private final Map<AgentId, Map<ChainId, Sinks.Empty<Void>>> holders = new ConcurrentHashMap<>();
@@ -31,9 +31,9 @@ final class RowFences implements Disposable {
     private final Map<String, Map<BuildWaiter, Boolean>> builds = new ConcurrentHashMap<>();
     private final Disposable retirements;
 
-    RowFences(AgentStore store) {
-        this.store = store;
-        this.retirements = store.changes().subscribe(row -> {
+    RowFences(LifecycleService lifecycle) {
+        this.lifecycle = lifecycle;
+        this.retirements = lifecycle.changes().subscribe(row -> {
             if (!row.active()) {
                 fire(row.id());
                 return;
@@ -121,7 +121,7 @@ final class RowFences implements Disposable {
     Mono<Void> retired(AgentId agent) {
         Mono<Void> signal = fences.computeIfAbsent(agent, ignored -> Sinks.empty()).asMono();
         // Registered first, then checked: a retirement between the two is seen by one or the other.
-        Mono<Void> alreadyRetired = store.findRow(agent).filter(AgentRow::active).hasElement()
+        Mono<Void> alreadyRetired = lifecycle.row(agent).filter(AgentRow::active).hasElement()
                 .flatMap(active -> active ? Mono.<Void>never() : Mono.<Void>empty());
         return Mono.firstWithSignal(signal, alreadyRetired);
     }

@@ -25,16 +25,20 @@ final class WireErrors {
         return FIRST_CUSTOM_CODE + number(code);
     }
 
-    /** The code's number in agent.proto's ErrorCode: an explicit table, so reordering the enum changes nothing. */
+    /** The code's number: the schema's own ErrorCode (agent.proto), mapped by an explicit table, never by order. */
     private static int number(ErrorCode code) {
+        return wire(code).getNumber();
+    }
+
+    static dev.agentcore.transport.proto.v1.ErrorCode wire(ErrorCode code) {
         return switch (code) {
-            case UNAUTHENTICATED -> 1;
-            case FENCED -> 2;
-            case INVALID_ARGUMENT -> 3;
-            case INVALID_TRANSITION -> 4;
-            case RESOURCE_EXHAUSTED -> 5;
-            case INTERNAL -> 6;
-            case SUPERSEDED -> 7;
+            case UNAUTHENTICATED -> dev.agentcore.transport.proto.v1.ErrorCode.UNAUTHENTICATED;
+            case FENCED -> dev.agentcore.transport.proto.v1.ErrorCode.FENCED;
+            case INVALID_ARGUMENT -> dev.agentcore.transport.proto.v1.ErrorCode.INVALID_ARGUMENT;
+            case INVALID_TRANSITION -> dev.agentcore.transport.proto.v1.ErrorCode.INVALID_TRANSITION;
+            case RESOURCE_EXHAUSTED -> dev.agentcore.transport.proto.v1.ErrorCode.RESOURCE_EXHAUSTED;
+            case INTERNAL -> dev.agentcore.transport.proto.v1.ErrorCode.INTERNAL;
+            case SUPERSEDED -> dev.agentcore.transport.proto.v1.ErrorCode.SUPERSEDED;
         };
     }
 

@@ -2,6 +2,7 @@ package dev.agentcore.transport;
 
 import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
@@ -9,11 +10,13 @@ import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.control.AgentRow;
 import java.time.Duration;
 import java.util.function.Consumer;
+import io.rsocket.Payload;
+import io.rsocket.util.DefaultPayload;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
-/** The two routes the benchmarks lean on: the changes firehose and the opt-in echo baseline. */
+/** What the benchmarks lean on: the changes firehose, and admin channel routes an embedding program adds (the echo baseline). */
 class BenchmarkRoutesTest {
 
     private static Consumer<Throwable> code(ErrorCode expected) {
@@ -55,34 +58,66 @@ class BenchmarkRoutesTest {
         }
     }
 
+    /** What an embedding program (the benchmarks' control plane) adds: here an echo, as the bench's. */
+    private static final String ECHO = "bench.v1.echo";
+
+    private static Flux<Payload> echo(Flux<Payload> payloads) {
+        return payloads.skip(1).map(payload -> DefaultPayload.create(payload.getData()));
+    }
+
+    private static Flux<Integer> sizes(AdminClient admin, String route, byte[]... payloads) {
+        return admin.channel(route, Flux.fromArray(payloads).map(DefaultPayload::create)).map(payload -> {
+            try {
+                return payload.data().readableBytes();
+            } finally {
+                payload.release();
+            }
+        });
+    }
+
     @Test
-    void echoReturnsEveryPayloadWhenTheServerEnablesIt() {
-        try (ControlPlaneFixture fixture = new ControlPlaneFixture(builder -> builder.echoRoute(true));
+    void anAdminChannelRouteAddedByTheEmbeddingProgramServesTheAdmin() {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture(builder -> builder.adminChannelRoute(ECHO,
+                BenchmarkRoutesTest::echo));
              AdminClient admin = fixture.admin()) {
-            StepVerifier.create(admin.echo(Flux.just(new byte[10], new byte[70], new byte[0])))
+            StepVerifier.create(sizes(admin, ECHO, new byte[10], new byte[70], new byte[0]))
                     .expectNext(10, 70, 0)
                     .verifyComplete();
         }
     }
 
     @Test
-    void echoIsAnUnknownRouteUnlessEnabled() {
+    void aRouteNobodyAddedIsUnknown() {
         try (ControlPlaneFixture fixture = new ControlPlaneFixture(); AdminClient admin = fixture.admin()) {
-            StepVerifier.create(admin.echo(Flux.just(new byte[10])))
+            StepVerifier.create(sizes(admin, ECHO, new byte[10]))
                     .expectErrorSatisfies(code(ErrorCode.INVALID_ARGUMENT))
                     .verify(TIMEOUT);
         }
     }
 
     @Test
-    void echoRefusesAnAgentsSessionToken() {
-        try (ControlPlaneFixture fixture = new ControlPlaneFixture(builder -> builder.echoRoute(true))) {
+    void agentcoresOwnRoutesCannotBeTaken() {
+        for (String route : new String[] {Routes.LIFECYCLE_V2, Routes.WATCH, "", "agent.v3.anything"}) {
+            assertThatThrownBy(() -> ControlPlaneServer.builder(
+                            dev.agentcore.core.control.LifecycleService.builder(
+                                    new dev.agentcore.core.control.InMemoryAgentStore()).build(),
+                            new dev.agentcore.core.control.AccessService(new dev.agentcore.core.control.InMemoryAgentStore(),
+                                    new dev.agentcore.core.control.InMemoryWorkspaceStore()))
+                    .adminChannelRoute(route, BenchmarkRoutesTest::echo))
+                    .as(route).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void anAddedRouteRefusesAnAgentsSessionToken() {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture(builder -> builder.adminChannelRoute(ECHO,
+                BenchmarkRoutesTest::echo))) {
             String identity = fixture.workspaceWithBuild("ws");
             String token = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
             var agent = RSocketClients.connect(fixture.tcp(), token, Duration.ofSeconds(5), Duration.ofSeconds(15))
                     .block(TIMEOUT);
-            StepVerifier.create(agent.requestChannel(Flux.just(RSocketClients.routed(Routes.ECHO, new byte[0]),
-                                    io.rsocket.util.DefaultPayload.create(new byte[3])))
+            StepVerifier.create(agent.requestChannel(Flux.just(RSocketClients.routed(ECHO, new byte[0]),
+                                    DefaultPayload.create(new byte[3])))
                             .onErrorMap(WireErrors::fromWire))
                     .expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED))
                     .verify(TIMEOUT);

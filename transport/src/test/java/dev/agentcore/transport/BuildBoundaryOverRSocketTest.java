@@ -70,6 +70,11 @@ class BuildBoundaryOverRSocketTest {
     }
 
     private static void assertReadyThroughReplay(AgentRow b, List<AgentRow> seen) {
+        // The watch that saw READY first is another stream than the one filling seen: let seen catch up.
+        StepVerifier.create(Flux.interval(Duration.ofMillis(10))
+                        .filter(tick -> seen.stream().anyMatch(row -> row.id().equals(b.id()) && row.state() == READY))
+                        .take(1))
+                .expectNextCount(1).expectComplete().verify(TIMEOUT);
         assertThat(b.state()).isEqualTo(READY);
         assertThat(b.startedAt()).isAfterOrEqualTo(b.createdAt()).isBefore(b.readyAt());
         assertThat(seen).filteredOn(row -> row.id().equals(b.id())).extracting(AgentRow::state)

@@ -4,7 +4,7 @@ import dev.agentcore.core.ChainId;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleTransition;
 import dev.agentcore.core.LifecycleUpdate;
-import dev.agentcore.transport.BenchCodec;
+import dev.agentcore.bench.WireUpdates;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** The wire codec of a LifecycleUpdate (protobuf), both ways, as the transport runs it. */
+/** The wire form of a LifecycleUpdate (protobuf), both ways: the work the transport's codec does per update. */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
@@ -29,15 +29,15 @@ public class CodecBenchmark {
 
     private final LifecycleUpdate update = LifecycleUpdate.replay(new LifecycleTransition(ChainId.newIncarnation(), 2,
             LifecycleState.READY, Instant.parse("2026-11-27T20:00:00.123456789Z")), Instant.parse("2026-11-27T20:00:00.123456789Z"));
-    private final byte[] encoded = BenchCodec.encodeUpdate(update);
+    private final byte[] encoded = WireUpdates.encode(update);
 
     @Benchmark
     public byte[] encodeUpdate() {
-        return BenchCodec.encodeUpdate(update);
+        return WireUpdates.encode(update);
     }
 
     @Benchmark
     public LifecycleUpdate decodeUpdate() {
-        return BenchCodec.decodeUpdate(ByteBuffer.wrap(encoded));
+        return WireUpdates.decode(ByteBuffer.wrap(encoded));
     }
 }

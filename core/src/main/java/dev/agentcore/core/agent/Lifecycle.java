@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 
@@ -34,8 +35,9 @@ public final class Lifecycle {
 
     private final Clock clock;
     private final Object writeLock = new Object();
-    private final OrderedSink<LifecycleTransition> transitions =
-            new OrderedSink<>(Sinks.many().replay().all());
+    /** Each subscriber's buffer; registered and fed as {@link #transitions()} says. */
+    private final List<Sinks.Many<LifecycleTransition>> subscribers = new CopyOnWriteArrayList<>();
+    private final OrderedSink<LifecycleTransition> transitions = new OrderedSink<>(this::emitToSubscribers);
 
     // Written only under writeLock; volatile so snapshots need no lock.
     private volatile List<LifecycleTransition> chain;
@@ -110,11 +112,59 @@ public final class Lifecycle {
     }
 
     /**
-     * Every transition, as a hot Flux: a subscriber first receives all transitions so far
-     * (every generation, in order), then live ones. It never completes.
+     * The transitions, as a hot Flux: a subscriber first receives the current chain so far (the
+     * current generation, from its CREATED), then every later transition, of this generation and
+     * the next ones, in order. It never completes. Earlier generations are not kept, so an agent
+     * that reinitializes for ever holds one chain, not its whole history.
      */
     public Flux<LifecycleTransition> transitions() {
-        return transitions.asFlux();
+        return Flux.defer(() -> {
+            Sinks.Many<LifecycleTransition> mine = Sinks.many().unicast().onBackpressureBuffer();
+            synchronized (writeLock) {
+                // Under the lock no transition is recorded: the chain is exactly what was recorded so far.
+                // Filled before it is registered, so this thread is its only emitter until then.
+                for (LifecycleTransition recorded : chain) {
+                    emit(mine, recorded);
+                }
+                subscribers.add(mine);
+            }
+            // A transition recorded before the snapshot may still be on its way from the drain: the
+            // snapshot has it already, so only what comes after the latest one received goes through.
+            LifecycleTransition[] latest = new LifecycleTransition[1];
+            return mine.asFlux()
+                    .filter(transition -> {
+                        if (latest[0] != null && !isAfter(transition, latest[0])) {
+                            return false;
+                        }
+                        latest[0] = transition;
+                        return true;
+                    })
+                    .doFinally(ended -> subscribers.remove(mine));
+        });
+    }
+
+    /** Called by the ordered drain, one thread at a time. */
+    private void emitToSubscribers(LifecycleTransition transition) {
+        for (Sinks.Many<LifecycleTransition> subscriber : subscribers) {
+            emit(subscriber, transition);
+        }
+    }
+
+    private static void emit(Sinks.Many<LifecycleTransition> subscriber, LifecycleTransition transition) {
+        Sinks.EmitResult result = subscriber.tryEmitNext(transition);
+        // Cancelled or terminated: the subscriber is leaving and unregisters itself. An unbounded
+        // buffer fed by one thread at a time cannot refuse for any other reason.
+        if (result.isFailure() && result != Sinks.EmitResult.FAIL_CANCELLED
+                && result != Sinks.EmitResult.FAIL_TERMINATED) {
+            throw new IllegalStateException("could not hand a transition to a subscriber: " + result);
+        }
+    }
+
+    /** Whether {@code transition} was recorded after {@code other}: a later generation, or a later seq in the same one. */
+    private static boolean isAfter(LifecycleTransition transition, LifecycleTransition other) {
+        long generation = transition.chain().generation();
+        long otherGeneration = other.chain().generation();
+        return generation != otherGeneration ? generation > otherGeneration : transition.seq() > other.seq();
     }
 
     private Instant stampAfter(Instant previous) {

@@ -70,9 +70,30 @@ public final class LifecycleService {
         return new Builder(store);
     }
 
-    /** The store this service writes to. */
-    public AgentStore store() {
-        return store;
+    /** The row with this id; empty if there is none. */
+    public Mono<AgentRow> row(AgentId agent) {
+        Objects.requireNonNull(agent, "agent");
+        return store.findRow(agent);
+    }
+
+    /** The workspace's latest row (active or retired); empty if it has none. */
+    public Mono<AgentRow> latestRow(String workspace) {
+        Objects.requireNonNull(workspace, "workspace");
+        return store.latestRow(workspace);
+    }
+
+    /** The workspace's rows, latest build first, at most {@code limit}. */
+    public Flux<AgentRow> rows(String workspace, int limit) {
+        Objects.requireNonNull(workspace, "workspace");
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit: must be positive, was " + limit);
+        }
+        return store.rows(workspace, limit);
+    }
+
+    /** Every row change of every workspace from the moment of subscription. Never completes on its own. */
+    public Flux<AgentRow> changes() {
+        return store.changes();
     }
 
     /**

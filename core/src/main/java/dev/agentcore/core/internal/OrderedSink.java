@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 
@@ -19,11 +20,21 @@ import reactor.core.publisher.Sinks;
 public final class OrderedSink<T> {
 
     private final Sinks.Many<T> sink;
+    private final Consumer<T> emit;
     private final Queue<T> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger wip = new AtomicInteger();
 
     public OrderedSink(Sinks.Many<T> sink) {
         this.sink = Objects.requireNonNull(sink, "sink");
+        // A replay or direct multicast sink accepts every value from its single emitter;
+        // FAIL_ZERO_SUBSCRIBER only means nobody listens right now, which is fine for a live feed.
+        this.emit = sink::tryEmitNext;
+    }
+
+    /** Emits through {@code emit}, called by one thread at a time, in the order of offers; {@link #asFlux} is not available. */
+    public OrderedSink(Consumer<T> emit) {
+        this.sink = null;
+        this.emit = Objects.requireNonNull(emit, "emit");
     }
 
     /** Appends a value; the order of offers is the order of emission. */
@@ -40,15 +51,16 @@ public final class OrderedSink<T> {
         do {
             T value;
             while ((value = queue.poll()) != null) {
-                // A replay or direct multicast sink accepts every value from its single emitter;
-                // FAIL_ZERO_SUBSCRIBER only means nobody listens right now, which is fine for a live feed.
-                sink.tryEmitNext(value);
+                emit.accept(value);
             }
             missed = wip.addAndGet(-missed);
         } while (missed != 0);
     }
 
     public Flux<T> asFlux() {
+        if (sink == null) {
+            throw new IllegalStateException("this OrderedSink emits through a consumer, not a sink");
+        }
         return sink.asFlux();
     }
 }

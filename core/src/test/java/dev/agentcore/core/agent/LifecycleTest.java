@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -94,10 +96,97 @@ class LifecycleTest {
         assertThat(created.seq()).isZero();
         assertThat(starting.seq()).isEqualTo(1);
         assertThat(lifecycle.chain()).containsExactly(created, starting);
-        StepVerifier.create(lifecycle.transitions().map(t -> t.chain().generation() + ":" + t.state()).take(5))
-                .expectNext("0:CREATED", "0:STARTING", "0:READY", "1:CREATED", "1:STARTING")
+        // A subscriber from before sees both generations; one from after, only the current one.
+        StepVerifier.create(lifecycle.transitions().map(t -> t.chain().generation() + ":" + t.state()).take(3))
+                .expectNext("1:CREATED", "1:STARTING")
+                .then(() -> lifecycle.transitionTo(READY))
+                .expectNext("1:READY")
                 .expectComplete()
                 .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aSubscriberFromBeforeAReinitializationSeesEveryGeneration() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        lifecycle.transitions().map(t -> t.chain().generation() + ":" + t.state()).subscribe(seen::add);
+        lifecycle.transitionTo(STARTING);
+        lifecycle.reinitialize();
+        lifecycle.transitionTo(STARTING);
+
+        assertThat(seen).containsExactly("0:CREATED", "0:STARTING", "1:CREATED", "1:STARTING");
+    }
+
+    @Test
+    void anAgentThatReinitializesForeverHoldsOneChainNotItsHistory() {
+        AtomicLong received = new AtomicLong();
+        lifecycle.transitions().subscribe(t -> received.incrementAndGet());
+        int generations = 200_000;
+        for (int i = 0; i < generations; i++) {
+            lifecycle.transitionTo(STARTING);
+            lifecycle.transitionTo(READY);
+            lifecycle.reinitialize();
+        }
+
+        assertThat(received.get()).isEqualTo(1 + 3L * generations);
+        assertThat(lifecycle.chain()).hasSize(1);
+        // What a new subscriber is given is all the lifecycle still holds: the current chain.
+        StepVerifier.create(lifecycle.transitions().map(t -> t.chain().generation() + ":" + t.state()))
+                .expectNext(generations + ":CREATED")
+                .expectNoEvent(Duration.ofMillis(50))
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @RepeatedTest(20)
+    void subscribersJoiningWhileWritersRunMissNothingAndRepeatNothing() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("LifecycleTest subscribers joining: seed " + seed);
+        Random random = new Random(seed);
+        Lifecycle shared = Lifecycle.create(new MutableClock(Instant.parse("2026-01-01T10:00:00Z")), CHAIN);
+        List<LifecycleTransition> everything = new CopyOnWriteArrayList<>();
+        shared.transitions().subscribe(everything::add);
+        List<List<LifecycleTransition>> late = new CopyOnWriteArrayList<>();
+        LifecycleState[] walk = {STARTING, READY, SHUTTING_DOWN, OFF};
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            long writerSeed = random.nextLong();
+            threads.add(new Thread(() -> {
+                Random mine = new Random(writerSeed);
+                awaitQuietly(go);
+                for (int i = 0; i < 300; i++) {
+                    try {
+                        if (mine.nextInt(5) == 0) {
+                            shared.reinitialize();
+                        } else {
+                            shared.transitionTo(walk[mine.nextInt(walk.length)]);
+                        }
+                    } catch (IllegalStateException refused) {
+                        // another writer moved first
+                    }
+                }
+            }));
+        }
+        threads.add(new Thread(() -> {
+            awaitQuietly(go);
+            for (int i = 0; i < 50; i++) {
+                List<LifecycleTransition> received = new CopyOnWriteArrayList<>();
+                late.add(received);
+                shared.transitions().subscribe(received::add);
+            }
+        }));
+        threads.forEach(Thread::start);
+        go.countDown();
+        for (Thread thread : threads) {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        }
+
+        for (List<LifecycleTransition> received : late) {
+            assertThat(received).as("seed " + seed).isNotEmpty();
+            assertThat(received.get(0).seq()).as("seed %d: starts at its chain's CREATED", seed).isZero();
+            int from = everything.indexOf(received.get(0));
+            assertThat(received).as("seed " + seed).isEqualTo(everything.subList(from, everything.size()));
+        }
     }
 
     @Test

@@ -1,0 +1,20 @@
+package dev.agentcore.transport;
+
+import io.rsocket.Payload;
+import java.time.Clock;
+import java.util.Map;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
+
+/**
+ * What the control plane's builder fixed for serving connections, read by every route handler:
+ * its clock, the payload limit, the per-session update rate, and the admin channel routes an
+ * embedding program added.
+ */
+record ServerSettings(Clock clock, int maxPayloadBytes, int updatesPerSecond, int updateBurst,
+                      Map<String, Function<Flux<Payload>, Flux<Payload>>> adminChannelRoutes) {
+
+    ServerSettings {
+        adminChannelRoutes = Map.copyOf(adminChannelRoutes);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.agentcore.transport;
+
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.control.AccessService;
+import io.rsocket.ConnectionSetupPayload;
+import java.util.Optional;
+import reactor.core.publisher.Mono;
+
+/**
+ * Decides who a connection is from its SETUP frame: the keepalive it asks for must be within the
+ * gate's bounds and the MIME types agentcore's, then its bearer token names the principal: none
+ * (anonymous), the admin token, a connection token (a workspace, protocol v2) or a session token
+ * (one row, protocol v1). A SETUP it refuses errors with INVALID_ARGUMENT or UNAUTHENTICATED.
+ */
+final class SetupAuthenticator {
+
+    private final AccessService access;
+    private final String adminTokenHash;
+    private final ConnectionGate gate;
+
+    /** {@code adminTokenHash} null: no admin token opens anything. */
+    SetupAuthenticator(AccessService access, String adminTokenHash, ConnectionGate gate) {
+        this.access = access;
+        this.adminTokenHash = adminTokenHash;
+        this.gate = gate;
+    }
+
+    Mono<Principal> authenticate(ConnectionSetupPayload setup) {
+        return Mono.defer(() -> {
+            String keepAliveProblem = gate.limits().keepAliveProblem(setup.keepAliveInterval(),
+                    setup.keepAliveMaxLifetime());
+            if (keepAliveProblem != null) {
+                gate.refused(ConnectionGate.Refusal.KEEPALIVE);
+                return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT, keepAliveProblem));
+            }
+            if (!WireMetadata.COMPOSITE.equals(setup.metadataMimeType())) {
+                return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "metadata MIME type must be "
+                        + WireMetadata.COMPOSITE + ", was " + setup.metadataMimeType()));
+            }
+            if (!Routes.DATA_MIME_TYPE.equals(setup.dataMimeType())) {
+                return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "data MIME type must be "
+                        + Routes.DATA_MIME_TYPE + ", was " + setup.dataMimeType()));
+            }
+            Optional<String> token = WireMetadata.bearerToken(setup.metadata());
+            if (token.isEmpty()) {
+                return Mono.just(new Principal.Anonymous());
+            }
+            if (adminTokenHash != null
+                    && AccessService.constantTimeEquals(adminTokenHash, AccessService.hash(token.get()))) {
+                return Mono.just(new Principal.Admin());
+            }
+            // A connection token (protocol v2) first: a session token (v1) costs a second lookup.
+            return access.authenticateConnection(token.get()).<Principal>map(Principal.Workspace::new)
+                    .switchIfEmpty(Mono.defer(() -> access.authenticate(token.get()).map(Principal.Agent::new)));
+        });
+    }
+}
