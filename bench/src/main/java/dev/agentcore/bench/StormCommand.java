@@ -106,6 +106,18 @@ final class StormCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results to FILE as one JSON object.")
     Path json;
 
+    /**
+     * Requests the harness keeps in flight on its one admin connection: the control plane's
+     * default cap per connection (more are refused with RESOURCE_EXHAUSTED, as a slow store showed).
+     */
+    private static final int ADMIN_REQUESTS_IN_FLIGHT = 256;
+    /**
+     * Streams the harness opens at once on that connection: half the default cap of 64 per
+     * connection, since a stream cut short by the harness counts until its cancel reaches the
+     * control plane, and the row tracker holds one more.
+     */
+    private static final int ADMIN_STREAMS_IN_FLIGHT = 32;
+
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final List<Map<String, Object>> cpuByPhase = new ArrayList<>();
     private ControlPlaneProcess controlPlane;
@@ -254,7 +266,7 @@ final class StormCommand implements Callable<Integer> {
                     .flatMap(name -> Mono.defer(() -> {
                         buildStarted.put(name, System.nanoTime());
                         return admin.startBuild(name);
-                    }), 512)
+                    }), ADMIN_REQUESTS_IN_FLIGHT)
                     .then().block(timeout);
             long buildsStarted = System.nanoTime();
             RowTracker.Convergence storm = tracker.result(timeout);
@@ -417,7 +429,7 @@ final class StormCommand implements Callable<Integer> {
                                               long runSeed, RowTracker.Convergence agentcoreStorm, Duration timeout)
             throws InterruptedException {
         markPhase();
-        Flux.fromIterable(names).flatMap(admin::startBuild, 512).then().block(timeout);
+        Flux.fromIterable(names).flatMap(admin::startBuild, ADMIN_REQUESTS_IN_FLIGHT).then().block(timeout);
         SimulatedAgent.Meters meters = new SimulatedAgent.Meters();
         List<SimulatedAgent> fleet = fleet(names, identities, address, true, meters, runSeed);
         Map<String, Long> connectStarted = new ConcurrentHashMap<>();
@@ -439,7 +451,7 @@ final class StormCommand implements Callable<Integer> {
                     .flatMap(name -> Mono.defer(() -> {
                         buildStarted.put(name, System.nanoTime());
                         return admin.startBuild(name);
-                    }), 512)
+                    }), ADMIN_REQUESTS_IN_FLIGHT)
                     .then().block(timeout);
             tracker.result(grace);
             naive.put("grace_seconds", seconds(grace.toNanos()));
@@ -457,7 +469,7 @@ final class StormCommand implements Callable<Integer> {
     /** Rows of {@code build} that are not READY, asked of the control plane one workspace at a time. */
     private static long stuckRows(AdminClient admin, List<String> names, long build, Duration timeout) {
         Long stuck = Flux.fromIterable(names)
-                .flatMap(name -> admin.rows(name, 1).next(), 64)
+                .flatMap(name -> admin.rows(name, 1).next(), ADMIN_STREAMS_IN_FLIGHT)
                 .filter(row -> row.buildNumber() != build || row.state() != LifecycleState.READY)
                 .count()
                 .block(timeout);

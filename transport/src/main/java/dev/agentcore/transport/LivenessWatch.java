@@ -69,10 +69,11 @@ final class LivenessWatch implements DuplexConnectionInterceptor {
         }
         long silent = now() - lastReceivedMillis;
         if (silent >= maxSilence.toMillis()) {
-            log.warn("nothing heard from {} for {} ms (more than the keepalive's max lifetime of {} ms): closing the "
-                    + "connection", connection.remoteAddress(), silent, maxSilence.toMillis());
+            // Closed before anything else runs here: whatever the log line does, the connection is gone.
             watchdog.dispose();
             connection.dispose();
+            log.warn("nothing heard from {} for {} ms (more than the keepalive's max lifetime of {} ms): closed the "
+                    + "connection", connection.remoteAddress(), silent, maxSilence.toMillis());
         }
     }
 
