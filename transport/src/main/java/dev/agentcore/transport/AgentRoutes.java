@@ -148,15 +148,21 @@ final class AgentRoutes {
         Sinks.One<ChainId> chain = Sinks.one();
         Flux<Payload> acks = payloads.concatMap(payload -> {
             boolean opening = opened.compareAndSet(false, true);
-            ByteBuffer data = ConnectionHandler.read(payload, settings.maxPayloadBytes());
-            if (opening && (bound || !data.hasRemaining())) {
-                return Mono.empty();
+            LifecycleUpdate update;
+            try {
+                ConnectionHandler.checkSize(payload, settings.maxPayloadBytes());
+                if (opening && (bound || payload.data().readableBytes() == 0)) {
+                    return Mono.empty();
+                }
+                if (!rateLimit.tryAcquire()) {
+                    return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "more than "
+                            + settings.updatesPerSecond() + " lifecycle updates per second on one session"));
+                }
+                // Decoded from the payload's own buffer, before it is released: no copy per update.
+                update = ProtoCodec.decodeUpdate(payload.getData());
+            } finally {
+                payload.release();
             }
-            if (!rateLimit.tryAcquire()) {
-                return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "more than "
-                        + settings.updatesPerSecond() + " lifecycle updates per second on one session"));
-            }
-            LifecycleUpdate update = ProtoCodec.decodeUpdate(data);
             return lifecycle.apply(agent, update)
                     .doOnNext(applied -> {
                         Sinks.EmitResult kept = chain.tryEmitValue(update.chain());

@@ -85,7 +85,8 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
         return WireMetadata.route(payload.metadata());
     }
 
-    private static void checkSize(Payload payload, int maxPayloadBytes) {
+    /** RESOURCE_EXHAUSTED if the payload's data and metadata together pass the limit. */
+    static void checkSize(Payload payload, int maxPayloadBytes) {
         int size = payload.data().readableBytes() + payload.metadata().readableBytes();
         if (size > maxPayloadBytes) {
             throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "payload of " + size
