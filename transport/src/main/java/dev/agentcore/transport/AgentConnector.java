@@ -18,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SignalType;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -149,8 +148,12 @@ public final class AgentConnector {
                                 watch.onClose());
                         return Flux.defer(() -> {
                                     Instant sentAt = clock.instant();
+                                    // Published, not cancelled by whoever stops listening: it ends with the
+                                    // connection. rsocket-java 1.1.5 reports a stream cancelled while its
+                                    // connection closes as an error nobody received (logged as dropped).
                                     return RSocketClients.requestStream(rsocket, Routes.MANIFESTS_V2, new byte[0],
                                                     ProtoCodec::decodeManifestAnswer)
+                                            .publish().autoConnect()
                                             .map(answer -> {
                                                 boolean first = kept.offset == null;
                                                 if (first) {
@@ -167,17 +170,20 @@ public final class AgentConnector {
                                                 return session;
                                             });
                                 })
+                                // A connection that ends (closed by either side, cut, timed out) fails its
+                                // manifests with the transport's error: that is the connection's end, which
+                                // ended() accounts for, not a failed attempt to connect. Only a refusal
+                                // from the control plane fails this cycle.
+                                .onErrorResume(error -> !(error instanceof AgentcoreException), closedUnderIt -> Mono.empty())
                                 // The manifests end only with the connection; if they end otherwise, so does it.
                                 .doOnTerminate(rsocket::dispose)
                                 .takeUntilOther(closed)
                                 .concatWith(closed.then(Mono.fromRunnable(() -> ended(kept))))
-                                // Closed only once the cancel has reached the manifests stream: closing first
-                                // would fail it, and that failure would pass for a failed connection.
-                                .doFinally(signal -> {
-                                    if (signal == SignalType.CANCEL) {
-                                        rsocket.dispose();
-                                    }
-                                });
+                                // Closed before the cancel goes on: the manifests stream then ends with the
+                                // connection (an error the resume above turns into its end), where a stream
+                                // cancelled first and failed by the closing connection would be reported by
+                                // rsocket-java as an error nobody received.
+                                .doOnCancel(rsocket::dispose);
                     });
         }
 
