@@ -36,7 +36,25 @@ abstract class CommandLineProcesses {
 
     @AfterEach
     void stopEverything() {
-        processes.forEach(Process::destroyForcibly);
+        // Descendants first: a launcher such as faketime forks the JVM and waits for it, and killing
+        // only the launcher left that JVM running after the test (one agent process per CI run).
+        for (Process process : processes) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
+
+    /**
+     * SIGTERM to the JVM a launcher started (faketime, for one, forks it and waits), or to the
+     * process itself if it started none: the launcher then exits with its JVM.
+     */
+    static void terminate(Process process) {
+        List<ProcessHandle> started = process.children().toList();
+        if (started.isEmpty()) {
+            process.destroy();
+        } else {
+            started.forEach(ProcessHandle::destroy);
+        }
     }
 
     /** {@code agentcore args...} in a JVM of its own, started through {@code launcher} (for example a shell setting a ulimit). */

@@ -261,7 +261,8 @@ class EndToEndTest extends CommandLineProcesses {
         assertThat(readyAt).isBefore(now);
         assertThat(Files.readString(directory.resolve("agent-dev.err")))
                 .containsPattern("this agent's clock is 3[56][0-9]{5} ms behind the control plane's");
-        agent.destroy();
+        // The agent's JVM is faketime's child: SIGTERM to faketime alone would leave it running.
+        terminate(agent);
         assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
     }
 }

@@ -25,17 +25,20 @@ import reactor.core.scheduler.Schedulers;
  * Connects an agent to its control plane over and over: a {@code Flux<AgentSession>} for
  * {@link dev.agentcore.core.agent.LifecycleReporter#report}.
  *
- * <p>Each cycle exchanges the instance identity for a session token (unless it holds one that
- * still works), connects with the token in SETUP, fetches the manifest, emits the session and
- * waits for it to close; then it backs off with full jitter (a random delay up to
- * {@code initial * 2^failures}, capped at {@code max}) and goes again. Only a session that made
- * progress (an update acknowledged, or open for at least {@code max}) resets the backoff; one
- * that ended without, as when every update is refused, counts as a failure, so no refusal is
- * ever retried at full speed. A FENCED or UNAUTHENTICATED answer drops the token, so the next
- * cycle exchanges again and is bound to the workspace's current row. When the exchange itself
- * refuses the instance identity {@code identityRefusalLimit} times in a row, the sessions Flux
- * fails with that UNAUTHENTICATED: the identity is wrong, and retrying would only spend the
- * address's budget of failed exchanges.
+ * <p>With protocol v2 (the default) each cycle exchanges the instance identity for a connection
+ * token (unless it holds one that still works), connects with the token in SETUP and asks for the
+ * workspace's manifests; every manifest (the active row's, then each new build's) is emitted as a
+ * session bound to that row, all on the one connection, until it closes. With v1 each cycle
+ * exchanges for a session token bound to the current row, connects, fetches the manifest, emits
+ * the one session and waits for it to close. Then it backs off with full jitter (a random delay up
+ * to {@code initial * 2^failures}, capped at {@code max}) and goes again. Only a connection that
+ * made progress (an update acknowledged, or open for at least {@code max}) resets the backoff;
+ * one that ended without, as when every update is refused, counts as a failure, so no refusal is
+ * ever retried at full speed. An UNAUTHENTICATED answer (and with v1 a FENCED one) drops the
+ * token, so the next cycle exchanges again. When the exchange itself refuses the instance
+ * identity {@code identityRefusalLimit} times in a row, the sessions Flux fails with that
+ * UNAUTHENTICATED: the identity is wrong, and retrying would only spend the address's budget of
+ * failed exchanges.
  *
  * <pre>{@code
  * AgentConnector connector = AgentConnector.builder(ControlPlaneAddress.tcp("127.0.0.1", 7878), identity).build();

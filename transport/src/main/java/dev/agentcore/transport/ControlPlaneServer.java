@@ -42,10 +42,10 @@ import org.slf4j.LoggerFactory;
  * The control plane over RSocket: serves {@link LifecycleService} and {@link AccessService} on
  * TCP and/or WebSocket, with the routes of {@link Routes}.
  *
- * <p>A SETUP frame's bearer token is checked before anything else: the admin token, or a session
- * token bound to one agent row. A bad token is refused with REJECTED_SETUP; a SETUP without one
- * opens a connection on which only {@link Routes#EXCHANGE} answers, a few times, for a short
- * while. Every connection is held to limits from its accept on (a SETUP deadline, keepalive
+ * <p>A SETUP frame's bearer token is checked before anything else: the admin token, a connection
+ * token bound to a workspace (protocol v2) or a session token bound to one agent row (v1). A bad
+ * token is refused with REJECTED_SETUP; a SETUP without one opens a connection on which only the
+ * exchanges answer, a few times, for a short while. Every connection is held to limits from its accept on (a SETUP deadline, keepalive
  * bounds, caps on unauthenticated connections per address and in total, streams and requests per
  * connection; see the Builder), so peers that never authenticate cannot lock out those that do.
  *
