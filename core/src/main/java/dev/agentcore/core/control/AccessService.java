@@ -82,22 +82,16 @@ public final class AccessService {
      */
     public Mono<SessionGrant> exchange(String instanceIdentity) {
         Objects.requireNonNull(instanceIdentity, "instanceIdentity");
-        return Mono.defer(() -> {
-            String presented = hash(instanceIdentity);
-            return workspaces.findByIdentityHash(presented)
-                    .filter(stored -> constantTimeEquals(stored.identityHash(), presented))
-                    .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.UNAUTHENTICATED,
-                            "unknown instance identity")))
-                    .flatMap(stored -> rows.latestRow(stored.workspace().name())
-                            .filter(AgentRow::active)
-                            .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
-                                    "workspace " + stored.workspace().name() + " has no active build: start one")))
-                            .flatMap(row -> {
-                                String token = newSecret();
-                                return workspaces.saveSessionToken(hash(token), row.id())
-                                        .thenReturn(new SessionGrant(token, row.id()));
-                            }));
-        });
+        return workspaceOf(instanceIdentity)
+                .flatMap(workspace -> rows.latestRow(workspace)
+                        .filter(AgentRow::active)
+                        .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
+                                "workspace " + workspace + " has no active build: start one")))
+                        .flatMap(row -> {
+                            String token = newSecret();
+                            return workspaces.saveSessionToken(hash(token), row.id())
+                                    .thenReturn(new SessionGrant(token, row.id()));
+                        }));
     }
 
     /**
@@ -107,18 +101,22 @@ public final class AccessService {
      */
     public Mono<ConnectionGrant> exchangeForConnection(String instanceIdentity) {
         Objects.requireNonNull(instanceIdentity, "instanceIdentity");
+        return workspaceOf(instanceIdentity).flatMap(workspace -> {
+            String token = newSecret();
+            return workspaces.saveConnectionToken(hash(token), workspace)
+                    .thenReturn(new ConnectionGrant(token, workspace));
+        });
+    }
+
+    /** The name of the workspace whose instance identity this is; UNAUTHENTICATED if none. */
+    private Mono<String> workspaceOf(String instanceIdentity) {
         return Mono.defer(() -> {
             String presented = hash(instanceIdentity);
             return workspaces.findByIdentityHash(presented)
                     .filter(stored -> constantTimeEquals(stored.identityHash(), presented))
+                    .map(stored -> stored.workspace().name())
                     .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.UNAUTHENTICATED,
-                            "unknown instance identity")))
-                    .flatMap(stored -> {
-                        String token = newSecret();
-                        String workspace = stored.workspace().name();
-                        return workspaces.saveConnectionToken(hash(token), workspace)
-                                .thenReturn(new ConnectionGrant(token, workspace));
-                    });
+                            "unknown instance identity")));
         });
     }
 
