@@ -63,17 +63,18 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
         return ticket;
     }
 
-    /**
-     * A payload's data, copied, then the payload released; RESOURCE_EXHAUSTED (and released) past
-     * the payload limit.
-     */
-    static ByteBuffer read(Payload payload, int maxPayloadBytes) {
+    /** A request-response's or request-stream's route and a copy of its data, read before the payload is released. */
+    private record Request(String route, ByteBuffer data) {
+    }
+
+    /** Reads and releases the payload; RESOURCE_EXHAUSTED past the payload limit. */
+    private Request read(Payload payload) {
         try {
-            checkSize(payload, maxPayloadBytes);
+            String route = route(payload);
             ByteBuffer source = payload.getData();
             ByteBuffer copy = ByteBuffer.allocate(source.remaining());
             copy.put(source).flip();
-            return copy;
+            return new Request(route, copy);
         } finally {
             payload.release();
         }
@@ -91,15 +92,6 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
         if (size > maxPayloadBytes) {
             throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "payload of " + size
                     + " bytes exceeds the limit of " + maxPayloadBytes + " bytes");
-        }
-    }
-
-    private String routeOrRelease(Payload payload) {
-        try {
-            return route(payload);
-        } catch (RuntimeException refused) {
-            payload.release();
-            throw refused;
         }
     }
 
@@ -132,10 +124,10 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
 
     private Mono<Payload> respond(Payload payload) {
         return Mono.defer(() -> {
-            String route = routeOrRelease(payload);
-            ByteBuffer data = read(payload, Integer.MAX_VALUE);
-            RouteTable.ResponseRoute handler = routes.response(route);
-            return handler == null ? Mono.error(unknownRoute(route, "request-response")) : handler.respond(this, data);
+            Request request = read(payload);
+            RouteTable.ResponseRoute handler = routes.response(request.route());
+            return handler == null ? Mono.error(unknownRoute(request.route(), "request-response"))
+                    : handler.respond(this, request.data());
         }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
     }
 
@@ -147,10 +139,10 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
 
     private Flux<Payload> stream(Payload payload) {
         return Flux.defer(() -> {
-            String route = routeOrRelease(payload);
-            ByteBuffer data = read(payload, Integer.MAX_VALUE);
-            RouteTable.StreamRoute handler = routes.stream(route);
-            return handler == null ? Flux.error(unknownRoute(route, "request-stream")) : handler.stream(this, data);
+            Request request = read(payload);
+            RouteTable.StreamRoute handler = routes.stream(request.route());
+            return handler == null ? Flux.error(unknownRoute(request.route(), "request-stream"))
+                    : handler.stream(this, request.data());
         }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
     }
 
