@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * How far the agent's clock is behind the control plane's, measured over one round trip: the
  * reporter adds {@link #correction()} to the times it sends, so that a skewed agent clock still
- * gives a row the times the control plane would have seen.
+ * gives a row the control plane's times, never later than the truth and earlier by at most the
+ * round trip.
  *
  * @param offset the control plane's time minus the agent's, at the middle of the round trip
  * @param errorBound half the round trip: the true offset is within this of {@code offset}
@@ -40,8 +41,15 @@ public record ClockOffset(Duration offset, Duration errorBound) {
         return new ClockOffset(Duration.between(middle, serverTime), roundTrip.dividedBy(2));
     }
 
-    /** What to add to the agent's times: the offset when it is larger than its error bound, else nothing. */
+    /**
+     * What to add to the agent's times: the smallest offset the round trip allows (offset minus
+     * error bound) when the offset is larger than its error bound, else nothing.
+     */
     public Duration correction() {
-        return offset.abs().compareTo(errorBound) > 0 ? offset : Duration.ZERO;
+        // The lower edge, not the middle: a lopsided round trip can make the middle too large, and a
+        // corrected time later than the control plane's now is clamped to now, which shortens the
+        // startup it ends. The lower edge is never later than the truth, so every time of one
+        // session moves by the same amount and durations stay as the agent measured them.
+        return offset.abs().compareTo(errorBound) > 0 ? offset.minus(errorBound) : Duration.ZERO;
     }
 }

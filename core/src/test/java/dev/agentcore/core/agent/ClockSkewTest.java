@@ -108,23 +108,62 @@ class ClockSkewTest {
     void anAgentAnHourBehindReportsTheTimesTheControlPlaneSaw() {
         AgentRow row = startupWithSkew(Duration.ofHours(-1));
 
-        assertThat(row.startedAt()).isEqualTo(row.createdAt().plusSeconds(1));
-        assertThat(row.readyAt()).isEqualTo(row.createdAt().plusSeconds(4));
+        assertTimesOfTheControlPlane(row);
     }
 
     @Test
     void anAgentAnHourAheadReportsTheTimesTheControlPlaneSaw() {
         AgentRow row = startupWithSkew(Duration.ofHours(1));
 
-        assertThat(row.startedAt()).isEqualTo(row.createdAt().plusSeconds(1));
-        assertThat(row.readyAt()).isEqualTo(row.createdAt().plusSeconds(4));
+        assertTimesOfTheControlPlane(row);
     }
 
     @Test
     void anAgentThirtySecondsAheadStoresNothingInTheFuture() {
         AgentRow row = startupWithSkew(Duration.ofSeconds(30));
 
-        assertThat(row.readyAt()).isEqualTo(row.createdAt().plusSeconds(4)).isBeforeOrEqualTo(serverClock.instant());
+        assertTimesOfTheControlPlane(row);
+        assertThat(row.readyAt()).isBeforeOrEqualTo(serverClock.instant());
+    }
+
+    /**
+     * STARTING 1 s after the build and READY 3 s later, in the control plane's time: the 3 s
+     * exactly, each time at most the 4 ms round trip early and never late.
+     */
+    private static void assertTimesOfTheControlPlane(AgentRow row) {
+        Instant starting = row.createdAt().plusSeconds(1);
+        assertThat(row.startedAt()).isBetween(starting.minusMillis(4), starting);
+        assertThat(Duration.between(row.startedAt(), row.readyAt())).isEqualTo(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void aLopsidedRoundTripNeitherPutsATimeInTheFutureNorShortensStartup() {
+        // The request took 18 ms to reach the control plane and the answer 2 ms to come back (a
+        // cold JVM): the middle of the round trip is 8 ms off, so the offset is measured 8 ms too
+        // large. STARTING happened before the connection and arrives late; READY arrives at once.
+        SkewedClock agentClock = new SkewedClock(serverClock, Duration.ofHours(-1));
+        Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
+        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
+        AgentRow created = controlPlane.startBuild("ws");
+        serverClock.advance(Duration.ofSeconds(1));
+        lifecycle.transitionTo(STARTING);
+        Instant startingHappened = serverClock.instant();
+        serverClock.advance(Duration.ofMillis(100));
+        Instant sent = agentClock.instant();
+        Instant serverRead = serverClock.instant().plusMillis(18);
+        Instant received = sent.plusMillis(20);
+        serverClock.advance(Duration.ofMillis(20));
+        sessions.tryEmitNext(controlPlane.session(created)
+                .withClockOffset(ClockOffset.measured(sent, serverRead, received))).orThrow();
+        serverClock.advance(Duration.ofSeconds(3));
+        lifecycle.transitionTo(READY);
+        AgentRow row = controlPlane.row(created.id());
+
+        assertThat(Duration.between(row.startedAt(), row.readyAt())).as("startup as the agent measured it")
+                .isEqualTo(Duration.ofMillis(3120));
+        assertThat(row.readyAt()).isBeforeOrEqualTo(serverClock.instant());
+        assertThat(row.startedAt()).as("never later than it happened, and earlier by at most the round trip")
+                .isBetween(startingHappened.minusMillis(20), startingHappened);
     }
 
     @Test

@@ -34,8 +34,7 @@ public final class TestControlPlane {
 
     public TestControlPlane(MutableClock clock) {
         this.clock = clock;
-        this.service = LifecycleService.builder(store).clock(clock).meterRegistry(meters)
-                .allowedClockSkew(Duration.ofMinutes(1)).build();
+        this.service = LifecycleService.builder(store).clock(clock).meterRegistry(meters).build();
     }
 
     public AgentRow startBuild(String workspace) {
