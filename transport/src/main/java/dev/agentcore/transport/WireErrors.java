@@ -58,7 +58,25 @@ final class WireErrors {
             return already;
         }
         AgentcoreException refusal = asRefusal(error);
-        return new CustomRSocketException(wireCode(refusal.code()), refusal.code() + ": " + refusal.getMessage());
+        return new WireRefusal(wireCode(refusal.code()), refusal.code() + ": " + refusal.getMessage());
+    }
+
+    /**
+     * A refusal on its way to the peer: stackless, because a build boundary sends one FENCED per
+     * channel and the stack would say nothing the code and message do not (the cause, if any, is
+     * logged by {@link #asRefusal}).
+     */
+    private static final class WireRefusal extends CustomRSocketException {
+        private static final long serialVersionUID = 1L;
+
+        WireRefusal(int errorCode, String message) {
+            super(errorCode, message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
     }
 
     /** A refusal for SETUP: REJECTED_SETUP with the code in the message. */
