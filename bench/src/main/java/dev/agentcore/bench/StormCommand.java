@@ -44,8 +44,9 @@ import reactor.core.scheduler.Schedulers;
         description = {"The build-boundary storm: starts the reference control plane in a JVM of its own and "
                 + "simulates N agents in this one (the library's connector and reporter, real RSocket over loopback "
                 + "TCP). Phase 1: every agent connects and goes STARTING -> READY. Phase 2: a new build for every "
-                + "workspace at once; every session is fenced, agents reconnect with jittered backoff, exchange and "
-                + "replay. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
+                + "workspace at once; every session is fenced and the agents replay onto the new rows (v2: on the "
+                + "connection they have; v1: reconnecting with jittered backoff). Phase 2 runs twice and the second "
+                + "is the measured one: the first, reported as phase 2a, runs on cold JVMs. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
                 + "the same run: a bare RSocket echo route on the same server, and the naive reporter.",
                 "Results on stdout as a table (and as JSON with --json FILE); progress on stderr.",
                 "Exit 0 when no row is left stuck (and the naive baseline did leave rows stuck, proving the check "
@@ -256,34 +257,19 @@ final class StormCommand implements Callable<Integer> {
             heap.put("total_live_bytes_per_agent", heapConnected < 0 ? -1 : heapConnected / agents);
             results.put("heap", heap);
 
-            // ---- phase 2: the build boundary --------------------------------------------------
-            Map<String, Long> buildStarted = new ConcurrentHashMap<>();
-            tracker = RowTracker.await(admin, 2, agents, buildStarted, names.get(0), timeout);
-            markPhase();
-            long opensBefore = TcpCounters.activeOpens();
-            long stormStart = System.nanoTime();
-            Flux.fromIterable(names)
-                    .flatMap(name -> Mono.defer(() -> {
-                        buildStarted.put(name, System.nanoTime());
-                        return admin.startBuild(name);
-                    }), ADMIN_REQUESTS_IN_FLIGHT)
-                    .then().block(timeout);
-            long buildsStarted = System.nanoTime();
-            RowTracker.Convergence storm = tracker.result(timeout);
-            Map<String, Object> phase2 = convergence(storm, stormStart);
-            phase2.put("seconds_to_start_all_builds", seconds(buildsStarted - stormStart));
-            long stuck = stuckRows(admin, names, 2, timeout);
-            phase2.put("stuck_rows", stuck);
-            long opened = TcpCounters.activeOpens();
-            // Every TCP connection this host opened meanwhile: the agents', and the admin's (it has one, kept).
-            phase2.put("tcp_connections_opened", opensBefore < 0 || opened < 0 ? -1 : opened - opensBefore);
-            phase2.put("control_plane_cpu_ms_per_agent",
-                    controlPlane.cpu().minus(phaseStartCp).toNanos() / 1e6 / agents);
-            phase2.put("harness_cpu_ms_per_agent", (ownCpuNanos() - phaseStartOwnCpu) / 1e6 / agents);
-            endPhase("phase 2: build boundary", phase2);
-            results.put("phase2", phase2);
-            results.put("stuck_rows", stuck);
-            if (!storm.complete() || stuck > 0) {
+            // ---- phase 2: the build boundary, twice ---------------------------------------------
+            // The first boundary runs code paths neither JVM has run before (fences, manifests on the
+            // stream, bindings), so its CPU is largely the JIT compiling them; it is reported, and
+            // the second, on warm JVMs as a long-lived control plane would be, is the measured one.
+            Boundary cold = boundary(admin, names, 2, "phase 2a: first build boundary (cold JVMs)", timeout);
+            results.put("phase2_cold", cold.summary());
+            Boundary storm = cold;
+            if (cold.converged()) {
+                storm = boundary(admin, names, 3, "phase 2: build boundary", timeout);
+                results.put("phase2", storm.summary());
+            }
+            results.put("stuck_rows", storm.stuck());
+            if (!storm.converged()) {
                 fleet.forEach(SimulatedAgent::stop);
                 return report(false);
             }
@@ -321,8 +307,8 @@ final class StormCommand implements Callable<Integer> {
                 results.put("throughput_ratio", ratio);
                 awaitSocketsClosed();
 
-                Map<String, Object> naive = naiveBaseline(admin, names, identities, address, runSeed, storm,
-                        timeout);
+                Map<String, Object> naive = naiveBaseline(admin, names, identities, address, runSeed,
+                        storm.convergence(), timeout);
                 results.put("naive", naive);
                 naiveReproduced = ((Number) naive.get("stuck_rows")).longValue() > 0;
                 if (!naiveReproduced) {
@@ -420,8 +406,47 @@ final class StormCommand implements Callable<Integer> {
         return echo;
     }
 
+    /** One build boundary: its phase summary, the rows' convergence, and the rows left stuck. */
+    private record Boundary(Map<String, Object> summary, RowTracker.Convergence convergence, long stuck) {
+        boolean converged() {
+            return convergence.complete() && stuck == 0;
+        }
+    }
+
     /**
-     * The correctness baseline: the same storm with the naive reporter. Builds 3 (startup) and 4
+     * A new build ({@code build}) for every workspace at once, through the admin connection; the
+     * phase lasts until every new row is READY (or the timeout).
+     */
+    private Boundary boundary(AdminClient admin, List<String> names, long build, String phase, Duration timeout)
+            throws InterruptedException {
+        Map<String, Long> buildStarted = new ConcurrentHashMap<>();
+        RowTracker tracker = RowTracker.await(admin, build, agents, buildStarted, names.get(0), timeout);
+        markPhase();
+        long opensBefore = TcpCounters.activeOpens();
+        long stormStart = System.nanoTime();
+        Flux.fromIterable(names)
+                .flatMap(name -> Mono.defer(() -> {
+                    buildStarted.put(name, System.nanoTime());
+                    return admin.startBuild(name);
+                }), ADMIN_REQUESTS_IN_FLIGHT)
+                .then().block(timeout);
+        long buildsStarted = System.nanoTime();
+        RowTracker.Convergence convergence = tracker.result(timeout);
+        Map<String, Object> summary = convergence(convergence, stormStart);
+        summary.put("seconds_to_start_all_builds", seconds(buildsStarted - stormStart));
+        long stuck = stuckRows(admin, names, build, timeout);
+        summary.put("stuck_rows", stuck);
+        long opened = TcpCounters.activeOpens();
+        // Every TCP connection this host opened meanwhile: the agents', and the admin's (it has one, kept).
+        summary.put("tcp_connections_opened", opensBefore < 0 || opened < 0 ? -1 : opened - opensBefore);
+        summary.put("control_plane_cpu_ms_per_agent", controlPlane.cpu().minus(phaseStartCp).toNanos() / 1e6 / agents);
+        summary.put("harness_cpu_ms_per_agent", (ownCpuNanos() - phaseStartOwnCpu) / 1e6 / agents);
+        endPhase(phase, summary);
+        return new Boundary(summary, convergence, stuck);
+    }
+
+    /**
+     * The correctness baseline: the same storm with the naive reporter. Builds 4 (startup) and 5
      * (the boundary) of the same workspaces.
      */
     private Map<String, Object> naiveBaseline(AdminClient admin, List<String> names,
@@ -433,7 +458,7 @@ final class StormCommand implements Callable<Integer> {
         SimulatedAgent.Meters meters = new SimulatedAgent.Meters();
         List<SimulatedAgent> fleet = fleet(names, identities, address, true, meters, runSeed);
         Map<String, Long> connectStarted = new ConcurrentHashMap<>();
-        RowTracker tracker = RowTracker.await(admin, 3, agents, connectStarted, names.get(0), timeout);
+        RowTracker tracker = RowTracker.await(admin, 4, agents, connectStarted, names.get(0), timeout);
         for (SimulatedAgent agent : fleet) {
             connectStarted.put(agent.workspace, System.nanoTime());
             agent.start();
@@ -446,7 +471,7 @@ final class StormCommand implements Callable<Integer> {
             long agentcoreNanos = agentcoreStorm.latencyNanos().getMaxValue();
             Duration grace = Duration.ofNanos(Math.max(Duration.ofSeconds(10).toNanos(), 2 * agentcoreNanos));
             Map<String, Long> buildStarted = new ConcurrentHashMap<>();
-            tracker = RowTracker.await(admin, 4, agents, buildStarted, names.get(0), timeout);
+            tracker = RowTracker.await(admin, 5, agents, buildStarted, names.get(0), timeout);
             Flux.fromIterable(names)
                     .flatMap(name -> Mono.defer(() -> {
                         buildStarted.put(name, System.nanoTime());
@@ -456,7 +481,7 @@ final class StormCommand implements Callable<Integer> {
             tracker.result(grace);
             naive.put("grace_seconds", seconds(grace.toNanos()));
             naive.put("agents_reconnected", fleet.stream().filter(agent -> agent.sessions() >= 2).count());
-            naive.put("stuck_rows", stuckRows(admin, names, 4, timeout));
+            naive.put("stuck_rows", stuckRows(admin, names, 5, timeout));
         } else {
             naive.put("stuck_rows", 0L);
             progress("the naive agents did not even start: " + startup.ready() + " of " + agents);

@@ -26,6 +26,14 @@ final class StormReport {
                     bytes(heap.get("live_bytes_without_agents")), bytes(heap.get("live_bytes_agents_connected_idle")),
                     bytes(heap.get("bytes_per_connected_agent")), bytes(heap.get("total_live_bytes_per_agent")));
         }
+        Map<String, Object> cold = (Map<String, Object>) results.get("phase2_cold");
+        if (cold != null) {
+            Map<String, Object> latency = (Map<String, Object>) cold.get("per_agent_latency_ms");
+            line(out, "phase 2a, first boundary (cold JVMs, not the measured one): new rows READY after %s s; "
+                            + "per agent p50 %s ms; CPU per agent %s ms in the control plane, %s ms in the agents' JVM",
+                    num(cold.get("seconds_to_all_ready")), num(latency.get("p50")),
+                    num(cold.get("control_plane_cpu_ms_per_agent")), num(cold.get("harness_cpu_ms_per_agent")));
+        }
         Map<String, Object> phase2 = (Map<String, Object>) results.get("phase2");
         if (phase2 != null) {
             Map<String, Object> latency = (Map<String, Object>) phase2.get("per_agent_latency_ms");
