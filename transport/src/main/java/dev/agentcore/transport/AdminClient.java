@@ -7,7 +7,6 @@ import dev.agentcore.transport.proto.v1.WorkspaceRequest;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import org.reactivestreams.Publisher;
-import java.time.Duration;
 import java.util.Objects;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -26,7 +25,7 @@ public final class AdminClient implements Disposable, AutoCloseable {
     public static Mono<AdminClient> connect(ControlPlaneAddress address, String adminToken) {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(adminToken, "adminToken");
-        return RSocketClients.connect(address, adminToken, Duration.ofSeconds(5), Duration.ofSeconds(15))
+        return RSocketClients.connect(address, adminToken)
                 .map(AdminClient::new);
     }
 

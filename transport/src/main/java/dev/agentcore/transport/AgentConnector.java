@@ -3,6 +3,7 @@ package dev.agentcore.transport;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.agent.AgentSession;
+import dev.agentcore.core.agent.Backoff;
 import dev.agentcore.core.agent.ClockOffset;
 import dev.agentcore.transport.proto.v1.ExchangeRequest;
 import dev.agentcore.transport.proto.v1.ExchangeResponse;
@@ -51,10 +52,8 @@ public final class AgentConnector {
 
     private final List<ControlPlaneAddress> addresses;
     private final String instanceIdentity;
-    private final Duration initialBackoff;
-    private final Duration maxBackoff;
-    private final Duration keepAliveInterval;
-    private final Duration keepAliveMaxLifetime;
+    private final Backoff backoff;
+    private final KeepAlive keepAlive;
     private final Scheduler scheduler;
     private final Random random;
     private final int identityRefusalLimit;
@@ -64,10 +63,8 @@ public final class AgentConnector {
     private AgentConnector(Builder builder) {
         this.addresses = List.copyOf(builder.addresses);
         this.instanceIdentity = builder.instanceIdentity;
-        this.initialBackoff = builder.initialBackoff;
-        this.maxBackoff = builder.maxBackoff;
-        this.keepAliveInterval = builder.keepAliveInterval;
-        this.keepAliveMaxLifetime = builder.keepAliveMaxLifetime;
+        this.backoff = builder.backoff;
+        this.keepAlive = builder.keepAlive;
         this.scheduler = builder.scheduler;
         this.random = builder.random;
         this.identityRefusalLimit = builder.identityRefusalLimit;
@@ -102,7 +99,7 @@ public final class AgentConnector {
                                         + "(the last refusal: " + error.getMessage() + ")"))
                                 : Mono.empty();
                     })
-                    .repeatWhen(cycles -> cycles.concatMap(ignored -> Mono.delay(cycle.nextDelay(), scheduler)));
+                    .repeatWhen(cycles -> cycles.concatMap(ignored -> backoff.pause(cycle.failures, random, scheduler)));
         });
     }
 
@@ -118,9 +115,8 @@ public final class AgentConnector {
         Mono<RSocketAgentSession> establish() {
             ControlPlaneAddress address = addresses.get(addressIndex % addresses.size());
             Mono<String> token = sessionToken != null ? Mono.just(sessionToken) : exchange(address);
-            LivenessWatch watch = new LivenessWatch(Schedulers.parallel(), keepAliveInterval, keepAliveMaxLifetime);
-            return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval, keepAliveMaxLifetime,
-                            watch)
+            LivenessWatch watch = new LivenessWatch(scheduler, keepAlive);
+            return token.flatMap(current -> RSocketClients.connect(address, current, keepAlive, watch)
                     .flatMap(rsocket -> Mono.defer(() -> {
                                 // The manifest's round trip measures this agent's clock against the control plane's.
                                 Instant sentAt = clock.instant();
@@ -142,9 +138,8 @@ public final class AgentConnector {
         Flux<AgentSession> bindings() {
             ControlPlaneAddress address = addresses.get(addressIndex % addresses.size());
             Mono<String> token = sessionToken != null ? Mono.just(sessionToken) : exchangeForConnection(address);
-            LivenessWatch watch = new LivenessWatch(Schedulers.parallel(), keepAliveInterval, keepAliveMaxLifetime);
-            return token.flatMap(current -> RSocketClients.connect(address, current, keepAliveInterval,
-                            keepAliveMaxLifetime, watch))
+            LivenessWatch watch = new LivenessWatch(scheduler, keepAlive);
+            return token.flatMap(current -> RSocketClients.connect(address, current, keepAlive, watch))
                     .flatMapMany(rsocket -> {
                         KeptConnection kept = new KeptConnection(scheduler.now(TimeUnit.MILLISECONDS));
                         Mono<Void> closed = Mono.firstWithSignal(rsocket.onClose().onErrorResume(error -> Mono.empty()),
@@ -202,7 +197,7 @@ public final class AgentConnector {
 
         private Mono<String> exchangeForConnection(ControlPlaneAddress address) {
             byte[] request = ExchangeRequest.newBuilder().setInstanceIdentity(instanceIdentity).build().toByteArray();
-            return RSocketClients.connect(address, null, keepAliveInterval, keepAliveMaxLifetime)
+            return RSocketClients.connect(address, null, keepAlive, scheduler)
                     .flatMap(rsocket -> Mono.defer(() -> {
                                 Instant sentAt = clock.instant();
                                 return RSocketClients.requestResponse(rsocket, Routes.EXCHANGE_V2, request,
@@ -226,7 +221,7 @@ public final class AgentConnector {
         /** A kept connection ended: it resets the backoff only if it made progress. */
         void ended(KeptConnection kept) {
             long lived = scheduler.now(TimeUnit.MILLISECONDS) - kept.openedAtMillis;
-            if (kept.progressed || lived >= maxBackoff.toMillis()) {
+            if (kept.progressed || lived >= backoff.max().toMillis()) {
                 failures = 0;
                 return;
             }
@@ -236,7 +231,7 @@ public final class AgentConnector {
 
         private Mono<String> exchange(ControlPlaneAddress address) {
             byte[] request = ExchangeRequest.newBuilder().setInstanceIdentity(instanceIdentity).build().toByteArray();
-            return RSocketClients.connect(address, null, keepAliveInterval, keepAliveMaxLifetime)
+            return RSocketClients.connect(address, null, keepAlive, scheduler)
                     .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.EXCHANGE, request,
                                     data -> ProtoCodec.parse(ExchangeResponse::parseFrom, data, "ExchangeResponse"))
                             .doOnError(error -> {
@@ -262,7 +257,7 @@ public final class AgentConnector {
         /** A session closed: it resets the backoff only if it made progress. */
         void ended(RSocketAgentSession session) {
             long lived = scheduler.now(TimeUnit.MILLISECONDS) - session.openedAtMillis();
-            if (session.acknowledgedAny() || lived >= maxBackoff.toMillis()) {
+            if (session.acknowledgedAny() || lived >= backoff.max().toMillis()) {
                 failures = 0;
                 return;
             }
@@ -281,12 +276,6 @@ public final class AgentConnector {
                 addressIndex++;
             }
             log.warn("connecting to {} failed ({} in a row): {}", addresses, failures, error.toString());
-        }
-
-        Duration nextDelay() {
-            long ceiling = initialBackoff.toMillis() << Math.min(failures, 20);
-            long bound = Math.min(maxBackoff.toMillis(), Math.max(1, ceiling));
-            return Duration.ofMillis((long) (random.nextDouble() * bound));
         }
     }
 
@@ -330,10 +319,8 @@ public final class AgentConnector {
 
         private final List<ControlPlaneAddress> addresses = new ArrayList<>();
         private final String instanceIdentity;
-        private Duration initialBackoff = Duration.ofMillis(100);
-        private Duration maxBackoff = Duration.ofSeconds(10);
-        private Duration keepAliveInterval = Duration.ofSeconds(5);
-        private Duration keepAliveMaxLifetime = Duration.ofSeconds(15);
+        private Backoff backoff = Backoff.DEFAULT;
+        private KeepAlive keepAlive = KeepAlive.DEFAULT;
         private Scheduler scheduler = Schedulers.parallel();
         private Random random = new Random();
         private int identityRefusalLimit = 10;
@@ -356,29 +343,35 @@ public final class AgentConnector {
             return this;
         }
 
-        /** Full-jitter backoff between cycles: up to {@code initial}, doubling per failure, capped at {@code max}. */
-        public Builder backoff(Duration initial, Duration max) {
-            Objects.requireNonNull(initial, "initial");
-            Objects.requireNonNull(max, "max");
-            if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
-                throw new IllegalArgumentException("backoff: initial must be positive and max at least initial");
-            }
-            this.initialBackoff = initial;
-            this.maxBackoff = max;
+        /** Full-jitter backoff between cycles; {@link Backoff#DEFAULT} (100 ms doubling to 10 s) by default. */
+        public Builder backoff(Backoff backoff) {
+            this.backoff = Objects.requireNonNull(backoff, "backoff");
             return this;
+        }
+
+        /** Shorthand for {@code backoff(new Backoff(initial, max))}. */
+        public Builder backoff(Duration initial, Duration max) {
+            return backoff(new Backoff(initial, max));
         }
 
         /**
-         * RSocket keepalive: a frame every {@code interval}; a peer silent for {@code maxLifetime}
-         * is dead and the session closes. 5 s and 15 s by default.
+         * RSocket keepalive, and this connector's own watch of the same lifetime: a peer silent for
+         * the max lifetime is dead and the session closes. {@link KeepAlive#DEFAULT} (5 s, 15 s) by default.
          */
-        public Builder keepAlive(Duration interval, Duration maxLifetime) {
-            this.keepAliveInterval = Objects.requireNonNull(interval, "interval");
-            this.keepAliveMaxLifetime = Objects.requireNonNull(maxLifetime, "maxLifetime");
+        public Builder keepAlive(KeepAlive keepAlive) {
+            this.keepAlive = Objects.requireNonNull(keepAlive, "keepAlive");
             return this;
         }
 
-        /** Where backoff delays run; {@code Schedulers.parallel()} by default. */
+        /** Shorthand for {@code keepAlive(new KeepAlive(interval, maxLifetime))}. */
+        public Builder keepAlive(Duration interval, Duration maxLifetime) {
+            return keepAlive(new KeepAlive(interval, maxLifetime));
+        }
+
+        /**
+         * Where backoff pauses and the liveness watch run, and the clock they read; it must run
+         * periodic tasks (every Reactor scheduler does). {@code Schedulers.parallel()} by default.
+         */
         public Builder scheduler(Scheduler scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
             return this;

@@ -35,10 +35,11 @@ final class LivenessWatch implements DuplexConnectionInterceptor {
     private volatile long lastReceivedMillis;
     private volatile Disposable watchdog;
 
-    LivenessWatch(Scheduler scheduler, Duration checkEvery, Duration maxSilence) {
+    /** Checks every keepalive interval; leaves a connection silent for the keepalive's max lifetime. */
+    LivenessWatch(Scheduler scheduler, KeepAlive keepAlive) {
         this.scheduler = scheduler;
-        this.checkEvery = checkEvery;
-        this.maxSilence = maxSilence;
+        this.checkEvery = keepAlive.interval();
+        this.maxSilence = keepAlive.maxLifetime();
     }
 
     @Override

@@ -6,10 +6,10 @@ import io.rsocket.core.RSocketConnector;
 import io.rsocket.frame.decoder.PayloadDecoder;
 import io.rsocket.util.DefaultPayload;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /** Connecting to a control plane and making routed requests: shared by the agent and admin clients. */
@@ -21,19 +21,23 @@ final class RSocketClients {
     }
 
     /** Connects with the token (if any) as bearer authentication in SETUP. */
-    static Mono<RSocket> connect(ControlPlaneAddress address, String bearerToken, Duration keepAliveInterval,
-                                 Duration keepAliveMaxLifetime) {
-        return connect(address, bearerToken, keepAliveInterval, keepAliveMaxLifetime,
-                new LivenessWatch(Schedulers.parallel(), keepAliveInterval, keepAliveMaxLifetime));
+    /** Connects with the default keepalive, watched on {@code Schedulers.parallel()}. */
+    static Mono<RSocket> connect(ControlPlaneAddress address, String bearerToken) {
+        return connect(address, bearerToken, KeepAlive.DEFAULT, Schedulers.parallel());
+    }
+
+    static Mono<RSocket> connect(ControlPlaneAddress address, String bearerToken, KeepAlive keepAlive,
+                                 Scheduler scheduler) {
+        return connect(address, bearerToken, keepAlive, new LivenessWatch(scheduler, keepAlive));
     }
 
     /** Connects, with {@code watch} closing the connection once the control plane falls silent. */
-    static Mono<RSocket> connect(ControlPlaneAddress address, String bearerToken, Duration keepAliveInterval,
-                                 Duration keepAliveMaxLifetime, LivenessWatch watch) {
+    static Mono<RSocket> connect(ControlPlaneAddress address, String bearerToken, KeepAlive keepAlive,
+                                 LivenessWatch watch) {
         RSocketConnector connector = RSocketConnector.create()
                 .metadataMimeType(WireMetadata.COMPOSITE)
                 .dataMimeType(Routes.DATA_MIME_TYPE)
-                .keepAlive(keepAliveInterval, keepAliveMaxLifetime)
+                .keepAlive(keepAlive.interval(), keepAlive.maxLifetime())
                 .interceptors(registry -> registry.forConnection(watch))
                 .payloadDecoder(PayloadDecoder.DEFAULT);
         if (bearerToken != null) {

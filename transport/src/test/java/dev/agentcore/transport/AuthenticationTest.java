@@ -39,7 +39,7 @@ class AuthenticationTest {
     }
 
     private RSocket connect(String token) {
-        return RSocketClients.connect(fixture.tcp(), token, Duration.ofSeconds(5), Duration.ofSeconds(15)).block(TIMEOUT);
+        return RSocketClients.connect(fixture.tcp(), token).block(TIMEOUT);
     }
 
     private static Consumer<Throwable> code(ErrorCode expected) {

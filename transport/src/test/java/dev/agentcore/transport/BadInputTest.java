@@ -117,7 +117,7 @@ class BadInputTest {
             awaitState(admin, "good", LifecycleState.STARTING);
 
             String badToken = fixture.access.exchange(badIdentity).block(TIMEOUT).sessionToken();
-            RSocket bad = RSocketClients.connect(fixture.tcp(), badToken, Duration.ofSeconds(5), Duration.ofSeconds(15))
+            RSocket bad = RSocketClients.connect(fixture.tcp(), badToken)
                     .block(TIMEOUT);
             StepVerifier.create(send(input, bad))
                     .thenConsumeWhile(ack -> true)

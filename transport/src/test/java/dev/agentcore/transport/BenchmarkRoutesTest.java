@@ -49,7 +49,7 @@ class BenchmarkRoutesTest {
         try (ControlPlaneFixture fixture = new ControlPlaneFixture()) {
             String identity = fixture.workspaceWithBuild("ws");
             String token = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
-            var agent = RSocketClients.connect(fixture.tcp(), token, Duration.ofSeconds(5), Duration.ofSeconds(15))
+            var agent = RSocketClients.connect(fixture.tcp(), token)
                     .block(TIMEOUT);
             StepVerifier.create(RSocketClients.requestStream(agent, Routes.CHANGES, new byte[0], ProtoCodec::decodeRow))
                     .expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED))
@@ -114,7 +114,7 @@ class BenchmarkRoutesTest {
                 BenchmarkRoutesTest::echo))) {
             String identity = fixture.workspaceWithBuild("ws");
             String token = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
-            var agent = RSocketClients.connect(fixture.tcp(), token, Duration.ofSeconds(5), Duration.ofSeconds(15))
+            var agent = RSocketClients.connect(fixture.tcp(), token)
                     .block(TIMEOUT);
             StepVerifier.create(agent.requestChannel(Flux.just(RSocketClients.routed(ECHO, new byte[0]),
                                     DefaultPayload.create(new byte[3])))

@@ -211,8 +211,7 @@ class BuildBoundaryOverRSocketTest {
             String tokenForA = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
             fixture.lifecycle.startBuild("ws").block(TIMEOUT);
 
-            RSocket rsocket = RSocketClients.connect(fixture.tcp(), tokenForA, Duration.ofSeconds(5),
-                    Duration.ofSeconds(15)).block(TIMEOUT);
+            RSocket rsocket = RSocketClients.connect(fixture.tcp(), tokenForA).block(TIMEOUT);
             StepVerifier.create(RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
                             ProtoCodec::decodeManifest))
                     .expectErrorSatisfies(error -> assertThat(error)
@@ -224,8 +223,7 @@ class BuildBoundaryOverRSocketTest {
             // Exchanging again binds a fresh token to the new row.
             String tokenForB = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
             AgentId rowB = fixture.latest("ws").id();
-            RSocket again = RSocketClients.connect(fixture.tcp(), tokenForB, Duration.ofSeconds(5),
-                    Duration.ofSeconds(15)).block(TIMEOUT);
+            RSocket again = RSocketClients.connect(fixture.tcp(), tokenForB).block(TIMEOUT);
             StepVerifier.create(RSocketClients.requestResponse(again, Routes.MANIFEST, new byte[0],
                             ProtoCodec::decodeManifest))
                     .assertNext(manifest -> assertThat(manifest.agentId()).isEqualTo(rowB))

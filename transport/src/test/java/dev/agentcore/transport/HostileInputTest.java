@@ -94,11 +94,9 @@ class HostileInputTest {
         good.transitionTo(LifecycleState.STARTING);
         awaitState("good", LifecycleState.STARTING);
         badToken = fixture.access.exchange(badIdentity).block(TIMEOUT).sessionToken();
-        bad = RSocketClients.connect(fixture.tcp(), badToken, java.time.Duration.ofSeconds(5),
-                java.time.Duration.ofSeconds(15)).block(TIMEOUT);
+        bad = RSocketClients.connect(fixture.tcp(), badToken).block(TIMEOUT);
         badConnectionToken = fixture.access.exchangeForConnection(badIdentity).block(TIMEOUT).connectionToken();
-        badV2 = new BoundToRow(RSocketClients.connect(fixture.tcp(), badConnectionToken, java.time.Duration.ofSeconds(5),
-                java.time.Duration.ofSeconds(15)).block(TIMEOUT), badRow.id());
+        badV2 = new BoundToRow(RSocketClients.connect(fixture.tcp(), badConnectionToken).block(TIMEOUT), badRow.id());
     }
 
     /**

@@ -91,10 +91,11 @@ class KeepaliveTest {
         try (ControlPlaneFixture fixture = new ControlPlaneFixture();
              FaultProxy proxy = FaultProxy.start(fixture.tcp().port(), 1)) {
             // rsocket-java's keepalive would wait a minute; the watch gives up after one second of silence.
-            LivenessWatch watch = new LivenessWatch(Schedulers.parallel(), Duration.ofMillis(100), Duration.ofSeconds(1));
+            LivenessWatch watch = new LivenessWatch(Schedulers.parallel(),
+                    new KeepAlive(Duration.ofMillis(100), Duration.ofSeconds(1)));
             // Authenticated, so that the control plane's limits on token-less connections do not end it first.
             RSocket rsocket = RSocketClients.connect(ControlPlaneAddress.tcp("127.0.0.1", proxy.port()),
-                    ControlPlaneFixture.ADMIN_TOKEN, Duration.ofMillis(100), Duration.ofSeconds(60), watch).block(TIMEOUT);
+                    ControlPlaneFixture.ADMIN_TOKEN, new KeepAlive(Duration.ofMillis(100), Duration.ofSeconds(60)), watch).block(TIMEOUT);
             proxy.drop(FaultProxy.Direction.TO_CLIENT);
 
             StepVerifier.create(watch.onClose()).expectComplete().verify(TIMEOUT);

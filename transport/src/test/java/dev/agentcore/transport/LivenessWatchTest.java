@@ -22,7 +22,8 @@ import reactor.test.scheduler.VirtualTimeScheduler;
 class LivenessWatchTest {
 
     private final VirtualTimeScheduler time = VirtualTimeScheduler.create();
-    private final LivenessWatch watch = new LivenessWatch(time, Duration.ofMillis(100), Duration.ofSeconds(1));
+    private final LivenessWatch watch = new LivenessWatch(time,
+            new KeepAlive(Duration.ofMillis(100), Duration.ofSeconds(1)));
 
     /** A connection whose frames the test delivers and whose closing it observes. */
     private static final class TestConnection implements DuplexConnection {

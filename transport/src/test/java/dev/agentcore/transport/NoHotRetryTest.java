@@ -64,6 +64,12 @@ class NoHotRetryTest {
             return worker.schedule(task);
         }
 
+        /** The connector's liveness watch: in real time (its checks never come due in these short tests). */
+        @Override
+        public Disposable schedulePeriodically(Runnable task, long initialDelay, long period, TimeUnit unit) {
+            return worker.schedulePeriodically(task, initialDelay, period, unit);
+        }
+
         @Override
         public long now(TimeUnit unit) {
             return unit.convert(nowMillis.get(), TimeUnit.MILLISECONDS);

@@ -147,22 +147,18 @@ class SecurityTest {
                         .expectNextCount(1).expectComplete().verify(TIMEOUT);
             }
             // Refusals are logged (at debug): none may carry what was presented.
-            RSocket wrong = RSocketClients.connect(fixture.tcp(), token + "x", Duration.ofSeconds(5),
-                    Duration.ofSeconds(15)).block(TIMEOUT);
+            RSocket wrong = RSocketClients.connect(fixture.tcp(), token + "x").block(TIMEOUT);
             StepVerifier.create(RSocketClients.requestResponse(wrong, Routes.MANIFEST, new byte[0], data -> data))
                     .expectError().verify(TIMEOUT);
-            RSocket anonymous = RSocketClients.connect(fixture.tcp(), null, Duration.ofSeconds(5),
-                    Duration.ofSeconds(15)).block(TIMEOUT);
+            RSocket anonymous = RSocketClients.connect(fixture.tcp(), null).block(TIMEOUT);
             StepVerifier.create(exchange(anonymous, identity + "x")).expectError().verify(TIMEOUT);
             StepVerifier.create(exchangeForConnection(anonymous, identity + "y")).expectError().verify(TIMEOUT);
             // A connection token presented with a byte changed, and a valid one misused on a v1 route.
             String connectionToken = fixture.access.exchangeForConnection(identity).block(TIMEOUT).connectionToken();
-            RSocket wrongConnection = RSocketClients.connect(fixture.tcp(), connectionToken + "x", Duration.ofSeconds(5),
-                    Duration.ofSeconds(15)).block(TIMEOUT);
+            RSocket wrongConnection = RSocketClients.connect(fixture.tcp(), connectionToken + "x").block(TIMEOUT);
             StepVerifier.create(RSocketClients.requestStream(wrongConnection, Routes.MANIFESTS_V2, new byte[0], data -> data))
                     .expectError().verify(TIMEOUT);
-            RSocket misused = RSocketClients.connect(fixture.tcp(), connectionToken, Duration.ofSeconds(5),
-                    Duration.ofSeconds(15)).block(TIMEOUT);
+            RSocket misused = RSocketClients.connect(fixture.tcp(), connectionToken).block(TIMEOUT);
             StepVerifier.create(RSocketClients.requestResponse(misused, Routes.MANIFEST, new byte[0], data -> data))
                     .expectError().verify(TIMEOUT);
             agent.dispose();
