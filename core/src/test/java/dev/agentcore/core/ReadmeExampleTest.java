@@ -16,10 +16,11 @@ import dev.agentcore.core.testing.TestControlPlane;
 import java.nio.file.Path;
 import java.time.Clock;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
-/** The README's core snippet, compiled and run; the README must contain exactly these lines. */
+/** The README's core snippet, compiled and run; the README's block must be exactly these lines. */
 class ReadmeExampleTest {
 
     private final TestControlPlane fixture = new TestControlPlane(MutableClock.at("2026-01-01T10:00:00Z"));
@@ -29,6 +30,7 @@ class ReadmeExampleTest {
 
     @Test
     void coreSnippetReportsABuildBoundary() {
+        Flux<AgentSession> sessions = connector.asFlux();
         // README-BEGIN core
         Clock clock = Clock.systemUTC();
         LifecycleService controlPlane = LifecycleService.builder(new InMemoryAgentStore()).clock(clock).build();
@@ -40,7 +42,7 @@ class ReadmeExampleTest {
         LifecycleReporter reporter = LifecycleReporter.builder(lifecycle)
                 .clock(clock)
                 .build();                                              // REPLAY on agent change, by default
-        reporter.report(connector.asFlux())                            // Flux<AgentSession>, one per connection
+        reporter.report(sessions)                                      // a Flux<AgentSession>, one per row bound
                 .subscribe(event -> System.out.println(event));
         lifecycle.transitionTo(LifecycleState.STARTING);
         lifecycle.transitionTo(LifecycleState.READY);
@@ -48,9 +50,9 @@ class ReadmeExampleTest {
 
         // The snippet's control plane stands alone; report against the fixture's to see the outcome.
         AgentRow rowA = fixture.startBuild("ws");
-        connector.tryEmitNext(fixture.session(rowA));
+        connector.tryEmitNext(fixture.session(rowA)).orThrow();
         AgentRow rowB = fixture.startBuild("ws");
-        connector.tryEmitNext(fixture.session(rowB));
+        connector.tryEmitNext(fixture.session(rowB)).orThrow();
         assertThat(fixture.row(rowB.id()).state()).isEqualTo(READY);
         assertThat(fixture.appliedTo(rowB.id())).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
     }
@@ -58,5 +60,10 @@ class ReadmeExampleTest {
     @Test
     void readmeShowsTheSnippetAsCompiled() {
         ReadmeSnippets.assertReadmeShows(Path.of("src/test/java/dev/agentcore/core/ReadmeExampleTest.java"), "core");
+    }
+
+    @Test
+    void everyJavaBlockInTheReadmeIsASnippetThatATestCompiles() {
+        ReadmeSnippets.assertEveryJavaBlockIsASnippet(Path.of(".."));
     }
 }
