@@ -5,7 +5,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code agentcore} command line: a reference control plane, an agent, and the tools around them. */
-@Command(name = "agentcore", mixinStandardHelpOptions = true, version = "agentcore 0.1.0-SNAPSHOT",
+@Command(name = "agentcore", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Agent lifecycle reporting that survives build boundaries.",
         subcommands = {DemoCommand.class, ControlPlaneCommand.class, WorkspaceCommand.class, BuildCommand.class,
                 AgentCommand.class, WaitCommand.class, StatusCommand.class, CommandLine.HelpCommand.class},

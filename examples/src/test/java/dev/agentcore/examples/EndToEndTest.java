@@ -181,6 +181,15 @@ class EndToEndTest extends CommandLineProcesses {
     }
 
     @Test
+    void theVersionShownIsTheOneTheBuildWasMadeAs() throws Exception {
+        Result version = run("--version");
+
+        assertThat(version.exitCode()).isZero();
+        assertThat(version.stdout().strip()).isEqualTo("agentcore " + System.getProperty("agentcore.expectedVersion"))
+                .doesNotContain("${");
+    }
+
+    @Test
     void sigtermWithoutAReachableControlPlaneRunsTheShutdownScriptsWarnsOnceAndExitsCleanly() throws Exception {
         startControlPlane();
         Process agent = startAgent("dev", "--startup-script", "true", "--shutdown-script", "touch shutdown-ran");
