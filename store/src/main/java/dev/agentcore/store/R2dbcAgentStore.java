@@ -6,10 +6,9 @@ import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.Script;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.AgentStore;
+import dev.agentcore.core.control.RowChanges;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.core.control.WorkspaceStore;
-import dev.agentcore.core.internal.OrderedSink;
-import dev.agentcore.core.internal.Randomness;
 import io.r2dbc.h2.H2ConnectionConfiguration;
 import io.r2dbc.h2.H2ConnectionFactory;
 import io.r2dbc.pool.ConnectionPool;
@@ -28,11 +27,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.reactivestreams.Publisher;
@@ -41,7 +40,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
@@ -90,10 +88,11 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     private final ConnectionFactory listening;
     private final Dialect dialect;
     private final Scheduler scheduler;
-    private final OrderedSink<AgentRow> localChanges = new OrderedSink<>(Sinks.many().multicast().directBestEffort());
+    private final RowChanges localChanges = new RowChanges();
     private final Flux<AgentRow> remoteChanges;
     /** Names this store in its notifications, so that it can skip its own. */
-    private final String replica = HexFormat.of().formatHex(Randomness.bytes(8));
+    /** Tells this replica's notifications from others': unique, not secret, so a non-blocking random will do. */
+    private final String replica = Long.toHexString(ThreadLocalRandom.current().nextLong());
     private final RowWriter writer;
     /**
      * Active rows as this store last saw them (its own commits, other replicas' notifications, its
@@ -296,8 +295,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     /** Publishes committed rows on {@link #changes()}, in commit order; called by the writer only. */
     private void publish(List<AgentRow> committed) {
         committed.forEach(this::remember);
-        committed.forEach(localChanges::offer);
-        localChanges.drain();
+        committed.forEach(localChanges::committed);
+        localChanges.publish();
     }
 
     /** How the writer's batches are committed, per dialect. */
@@ -469,7 +468,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
     @Override
     public Flux<AgentRow> changes() {
-        return Flux.merge(localChanges.asFlux().onBackpressureBuffer(), remoteChanges.onBackpressureBuffer());
+        return Flux.merge(localChanges.asFlux(), remoteChanges.onBackpressureBuffer());
     }
 
     private Mono<Void> notify(Connection connection, AgentRow row) {

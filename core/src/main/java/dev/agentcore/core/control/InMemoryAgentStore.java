@@ -1,7 +1,6 @@
 package dev.agentcore.core.control;
 
 import dev.agentcore.core.AgentId;
-import dev.agentcore.core.internal.OrderedSink;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -11,7 +10,6 @@ import java.util.Map;
 import java.util.Objects;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 
 /** An {@link AgentStore} in memory: for tests, demos and a control plane that may forget on restart. */
 public final class InMemoryAgentStore implements AgentStore {
@@ -19,7 +17,7 @@ public final class InMemoryAgentStore implements AgentStore {
     private final Object lock = new Object();
     private final Map<AgentId, AgentRow> rows = new HashMap<>();
     private final Map<String, List<AgentId>> buildsByWorkspace = new HashMap<>();
-    private final OrderedSink<AgentRow> changes = new OrderedSink<>(Sinks.many().multicast().directBestEffort());
+    private final RowChanges changes = new RowChanges();
 
     @Override
     public Mono<AgentRow> findRow(AgentId id) {
@@ -66,7 +64,7 @@ public final class InMemoryAgentStore implements AgentStore {
                 builds.add(created.id());
                 write(created);
             }
-            changes.drain();
+            changes.publish();
             return created;
         });
     }
@@ -79,7 +77,7 @@ public final class InMemoryAgentStore implements AgentStore {
             synchronized (lock) {
                 retired = retireActive(buildsByWorkspace.getOrDefault(workspace, List.of()));
             }
-            changes.drain();
+            changes.publish();
             return retired;
         });
     }
@@ -102,14 +100,14 @@ public final class InMemoryAgentStore implements AgentStore {
                     write(next);
                 }
             }
-            changes.drain();
+            changes.publish();
             return written;
         });
     }
 
     @Override
     public Flux<AgentRow> changes() {
-        return changes.asFlux().onBackpressureBuffer();
+        return changes.asFlux();
     }
 
     /** Retires the active row among {@code builds}, if any; call under the lock. */
@@ -129,6 +127,6 @@ public final class InMemoryAgentStore implements AgentStore {
     /** Stores a row and queues its publication in write order; call under the lock. */
     private void write(AgentRow row) {
         rows.put(row.id(), row);
-        changes.offer(row);
+        changes.committed(row);
     }
 }

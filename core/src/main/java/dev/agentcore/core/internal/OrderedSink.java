@@ -26,9 +26,15 @@ public final class OrderedSink<T> {
 
     public OrderedSink(Sinks.Many<T> sink) {
         this.sink = Objects.requireNonNull(sink, "sink");
-        // A replay or direct multicast sink accepts every value from its single emitter;
-        // FAIL_ZERO_SUBSCRIBER only means nobody listens right now, which is fine for a live feed.
-        this.emit = sink::tryEmitNext;
+        this.emit = value -> {
+            Sinks.EmitResult result = sink.tryEmitNext(value);
+            // FAIL_ZERO_SUBSCRIBER only means nobody listens right now, which is fine for a live
+            // feed. Anything else cannot happen with one emitter at a time and subscribers that
+            // buffer: a value lost silently would be worse than a loud bug.
+            if (result.isFailure() && result != Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
+                throw new IllegalStateException("OrderedSink could not emit " + value + ": " + result);
+            }
+        };
     }
 
     /** Emits through {@code emit}, called by one thread at a time, in the order of offers; {@link #asFlux} is not available. */
