@@ -50,7 +50,7 @@ final class ControlPlaneProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.agentcore.examples.AgentcoreCommand",
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.agentcore.cli.AgentcoreCommand",
                 "control-plane", "--listen", "127.0.0.1:0", "--store", store, "--data-dir", dataDir.toString(),
                 // The storm measures the control plane, not its abuse limits: its thousands of agents all
                 // come from 127.0.0.1 and reconnect at once, as no real fleet behind one address would.

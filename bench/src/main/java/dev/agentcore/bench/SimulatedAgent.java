@@ -7,7 +7,7 @@ import dev.agentcore.core.agent.AgentChangePolicy;
 import dev.agentcore.core.agent.Lifecycle;
 import dev.agentcore.core.agent.LifecycleReporter;
 import dev.agentcore.core.agent.ReporterEvent;
-import dev.agentcore.examples.NaiveReporter;
+import dev.agentcore.cli.NaiveReporter;
 import dev.agentcore.transport.AgentConnector;
 import java.time.Clock;
 import java.time.Duration;

@@ -7,7 +7,7 @@ import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.store.WriteStats;
 import dev.agentcore.transport.AdminClient;
-import dev.agentcore.examples.BenchEcho;
+import dev.agentcore.cli.BenchEcho;
 import dev.agentcore.transport.AgentConnector;
 import io.rsocket.util.DefaultPayload;
 import dev.agentcore.transport.ControlPlaneAddress;

@@ -1,0 +1,167 @@
+package dev.agentcore.cli;
+
+import dev.agentcore.core.control.AccessService;
+import dev.agentcore.core.control.AgentStore;
+import dev.agentcore.core.control.InMemoryAgentStore;
+import dev.agentcore.core.control.InMemoryWorkspaceStore;
+import dev.agentcore.core.control.LifecycleService;
+import dev.agentcore.core.control.WorkspaceStore;
+import dev.agentcore.store.R2dbcAgentStore;
+import dev.agentcore.transport.ControlPlaneServer;
+import dev.agentcore.transport.ControlPlaneServer.RunningControlPlane;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Hooks;
+
+@Command(name = "control-plane", mixinStandardHelpOptions = true,
+        description = {"Runs the reference control plane until SIGINT or SIGTERM.",
+                "On first start it writes an admin token to <data dir>/admin.token (mode 600)."})
+final class ControlPlaneCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(ControlPlaneCommand.class);
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7878",
+            description = "RSocket over TCP. Port 0 picks a free port. Default: ${DEFAULT-VALUE}.")
+    String listen;
+
+    @Option(names = "--ws-listen", paramLabel = "HOST:PORT", description = "Also RSocket over WebSocket.")
+    String websocketListen;
+
+    @Option(names = "--store", paramLabel = "URL", defaultValue = "h2",
+            description = {"Where rows live: h2 (the embedded H2 file in the data dir, the default), mem (in memory, "
+                    + "forgotten on exit), or an R2DBC URL such as r2dbc:postgresql://user:password@host:5432/db "
+                    + "(several replicas may share one PostgreSQL)."})
+    String store;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "agentcore-data",
+            description = "The H2 file and the admin token. Default: ${DEFAULT-VALUE}.")
+    Path dataDir;
+
+    @Option(names = "--update-rate", paramLabel = "PER_SECOND", defaultValue = "50",
+            description = "Lifecycle updates one session may send per second, sustained. Default: ${DEFAULT-VALUE}.")
+    int updateRate;
+
+    @Option(names = "--update-burst", paramLabel = "N", defaultValue = "100",
+            description = "Lifecycle updates one session may send at once. Default: ${DEFAULT-VALUE}.")
+    int updateBurst;
+
+    @Mixin
+    ConnectionLimitOptions limits;
+
+    /** What starts each line of {@code --bench-write-stats} (the benchmark's ControlPlaneProcess reads it). */
+    static final String WRITE_STATS_PREFIX = "agentcore store writes: ";
+
+    @Option(names = "--bench-echo", hidden = true,
+            description = "Serve the bench.v1.echo route to the admin (the benchmarks' transport baseline, BenchEcho).")
+    boolean benchEcho;
+
+    @Option(names = "--bench-write-stats", hidden = true,
+            description = "Print the store writer's totals on stdout five times a second (for the benchmarks).")
+    boolean benchWriteStats;
+
+    @Override
+    public Integer call() throws Exception {
+        if (updateRate < 1 || updateBurst < 1) {
+            throw new CommandFailure("--update-rate and --update-burst must be positive", ExitCodes.USAGE);
+        }
+        // This program owns its process, so it may set Reactor's global hook (a library must not):
+        // rsocket-java drops a CancellationException when a peer closes a channel it was refused on.
+        Hooks.onErrorDropped(error -> {
+            if (error instanceof java.util.concurrent.CancellationException) {
+                log.debug("dropped after a cancelled stream: {}", error.toString());
+            } else {
+                log.warn("an error arrived after its stream had ended", error);
+            }
+        });
+        Files.createDirectories(dataDir);
+        String adminToken = adminToken(dataDir.resolve("admin.token"));
+        AgentStore rows;
+        WorkspaceStore workspaces;
+        R2dbcAgentStore durable = null;
+        if ("mem".equals(store)) {
+            rows = new InMemoryAgentStore();
+            workspaces = new InMemoryWorkspaceStore();
+        } else {
+            durable = "h2".equals(store)
+                    ? R2dbcAgentStore.openH2File(dataDir).block(Duration.ofSeconds(60))
+                    : R2dbcAgentStore.open(store).block(Duration.ofSeconds(60));
+            rows = durable;
+            workspaces = durable;
+        }
+        ControlPlaneServer.Builder builder = ControlPlaneServer.builder(LifecycleService.builder(rows).build(),
+                new AccessService(rows, workspaces)).adminToken(adminToken)
+                .updateRateLimit(updateRate, updateBurst);
+        if (benchEcho) {
+            builder.adminChannelRoute(BenchEcho.ROUTE, BenchEcho::serve);
+        }
+        limits.applyTo(builder);
+        String[] tcp = hostPort(listen, "--listen");
+        builder.tcp(tcp[0], Integer.parseInt(tcp[1]));
+        if (websocketListen != null) {
+            String[] ws = hostPort(websocketListen, "--ws-listen");
+            builder.websocket(ws[0], Integer.parseInt(ws[1]));
+        }
+        RunningControlPlane running = builder.build().start().block(Duration.ofSeconds(30));
+        System.out.println("agentcore control plane listening on tcp://" + running.tcpAddress().getHostString() + ":"
+                + running.tcpAddress().getPort());
+        if (websocketListen != null) {
+            System.out.println("agentcore control plane listening on ws://"
+                    + running.websocketAddress().getHostString() + ":" + running.websocketAddress().getPort());
+        }
+        System.out.flush();
+        if (benchWriteStats && durable != null) {
+            R2dbcAgentStore measured = durable;
+            // The benchmark harness reads these lines; it takes the differences per phase.
+            Flux.interval(Duration.ofMillis(200)).map(tick -> measured.writeStats().format()).distinctUntilChanged()
+                    .subscribe(line -> {
+                        System.out.println(WRITE_STATS_PREFIX + line);
+                        System.out.flush();
+                    });
+        }
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        R2dbcAgentStore toClose = durable;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("stopping: closing sessions and listeners");
+            running.disposeNow(Duration.ofSeconds(10));
+            if (toClose != null) {
+                toClose.close().block(Duration.ofSeconds(10));
+            }
+            stopped.countDown();
+        }, "agentcore-shutdown"));
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
+    private static String adminToken(Path file) throws IOException {
+        if (Files.exists(file)) {
+            log.info("admin token: {}", file.toAbsolutePath());
+            return Files.readString(file).strip();
+        }
+        String token = AccessService.newSecret();
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, token + "\n", StandardOpenOption.TRUNCATE_EXISTING);
+        log.info("wrote a new admin token to {} (mode 600)", file.toAbsolutePath());
+        return token;
+    }
+
+    static String[] hostPort(String text, String option) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0 || colon == text.length() - 1 || !text.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+            throw new CommandFailure(option + ": expected HOST:PORT, was '" + text + "'", ExitCodes.USAGE);
+        }
+        return new String[] {text.substring(0, colon), text.substring(colon + 1)};
+    }
+}
