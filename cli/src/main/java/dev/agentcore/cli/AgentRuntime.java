@@ -11,7 +11,6 @@ import dev.agentcore.core.agent.AgentChangePolicy;
 import dev.agentcore.core.agent.AgentSession;
 import dev.agentcore.core.agent.Lifecycle;
 import dev.agentcore.core.agent.LifecycleReporter;
-import dev.agentcore.core.agent.ReinitializationRequest;
 import dev.agentcore.core.agent.ReporterEvent;
 import dev.agentcore.transport.AgentConnector;
 import java.io.IOException;
@@ -61,13 +60,7 @@ final class AgentRuntime implements AutoCloseable {
             reporting = NaiveReporter.report(lifecycle, sessions).subscribe(acks::tryEmitNext);
         } else {
             LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).onAgentChange(policy).build();
-            Disposable requests = reporter.reinitializationRequests().map(ReinitializationRequest::manifest)
-                    .subscribe(work::add);
-            Disposable events = reporter.report(sessions).subscribe(this::onEvent, this::onReportingStopped);
-            reporting = () -> {
-                events.dispose();
-                requests.dispose();
-            };
+            reporting = reporter.report(sessions).subscribe(this::onEvent, this::onReportingStopped);
         }
     }
 
@@ -107,6 +100,7 @@ final class AgentRuntime implements AutoCloseable {
                     refused.refusal().code(), refused.refusal().getMessage());
         } else if (event instanceof ReporterEvent.ReinitializationRequested requested) {
             log.info("the agent row changed to {}: reinitializing", requested.request().manifest().agentId());
+            work.add(requested.request().manifest());
         }
     }
 

@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
-import reactor.util.concurrent.Queues;
 
 /**
  * Reports a {@link Lifecycle} to the control plane over a stream of sessions, one at a time.
@@ -40,8 +39,8 @@ import reactor.util.concurrent.Queues;
  *   <li>a session bound to a different row, under {@link AgentChangePolicy#REPLAY}, sends the whole
  *       current chain again from seq 1, marked replay, stamped now, now + 1 ms, now + 2 ms, ...
  *       with the original time beside each;</li>
- *   <li>under {@link AgentChangePolicy#REINITIALIZE}, it publishes a
- *       {@link ReinitializationRequest} and reports the next generation instead.</li>
+ *   <li>under {@link AgentChangePolicy#REINITIALIZE}, it emits a {@link ReinitializationRequested}
+ *       event (the runtime re-runs startup as a new generation) and reports that generation instead.</li>
  * </ul>
  * Then live transitions follow. Every changed_at sent to one row is at least 1 ms after the one
  * sent to it before, and every changed_at is corrected by the session's measured
@@ -68,8 +67,6 @@ public final class LifecycleReporter {
     private final Lifecycle lifecycle;
     private final AgentChangePolicy policy;
     private final Clock clock;
-    private final Sinks.Many<ReinitializationRequest> reinitializations =
-            Sinks.many().multicast().onBackpressureBuffer(Queues.SMALL_BUFFER_SIZE, false);
     private final AtomicBoolean running = new AtomicBoolean();
 
     private LifecycleReporter(Builder builder) {
@@ -96,7 +93,7 @@ public final class LifecycleReporter {
                 return Flux.error(new IllegalStateException(
                         "this reporter is already running: subscribe to report() once at a time"));
             }
-            ReportingState state = new ReportingState(policy, clock, reinitializations);
+            ReportingState state = new ReportingState(policy, clock);
             Flux<Signal> steps = lifecycle.transitions().map(Stepped::new);
             Flux<Signal> sessionSignals = sessions.switchMap(LifecycleReporter::signalsOf)
                     .concatWith(Mono.just(SessionsEnded.INSTANCE));
@@ -112,14 +109,6 @@ public final class LifecycleReporter {
                     })
                     .doFinally(ignored -> running.set(false));
         });
-    }
-
-    /**
-     * Requests to reinitialize, under {@link AgentChangePolicy#REINITIALIZE}: a hot Flux that
-     * holds requests until a first subscriber arrives. The runtime subscribes and reacts.
-     */
-    public Flux<ReinitializationRequest> reinitializationRequests() {
-        return reinitializations.asFlux();
     }
 
     private static Flux<Signal> signalsOf(AgentSession session) {
@@ -203,7 +192,6 @@ public final class LifecycleReporter {
 
         private final AgentChangePolicy policy;
         private final Clock clock;
-        private final Sinks.Many<ReinitializationRequest> reinitializations;
 
         /** The current generation's chain; the index is the seq. */
         private final List<LifecycleTransition> chain = new ArrayList<>();
@@ -224,10 +212,9 @@ public final class LifecycleReporter {
         private int refusalsInARow;
         private ErrorCode lastRefusal;
 
-        ReportingState(AgentChangePolicy policy, Clock clock, Sinks.Many<ReinitializationRequest> reinitializations) {
+        ReportingState(AgentChangePolicy policy, Clock clock) {
             this.policy = policy;
             this.clock = clock;
-            this.reinitializations = reinitializations;
         }
 
         List<ReporterEvent> on(Signal signal) {
@@ -287,8 +274,8 @@ public final class LifecycleReporter {
             sent = acked;
             events.add(new SessionStarted(next.session.manifest(), resumption));
             if (request != null) {
+                // Published once, as an event: the runtime that subscribed to report() reacts to it.
                 events.add(new ReinitializationRequested(request));
-                reinitializations.tryEmitNext(request);
             }
         }
 

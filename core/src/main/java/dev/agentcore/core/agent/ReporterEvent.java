@@ -71,7 +71,10 @@ public sealed interface ReporterEvent {
         }
     }
 
-    /** The runtime was asked to reinitialize (policy {@link AgentChangePolicy#REINITIALIZE}). */
+    /**
+     * The runtime is asked to reinitialize (policy {@link AgentChangePolicy#REINITIALIZE}): the one
+     * place this request is published; the runtime re-runs startup as a new generation.
+     */
     record ReinitializationRequested(ReinitializationRequest request) implements ReporterEvent {
         public ReinitializationRequested {
             Objects.requireNonNull(request, "request");

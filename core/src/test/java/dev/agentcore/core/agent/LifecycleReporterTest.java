@@ -243,15 +243,14 @@ class LifecycleReporterTest {
     void reinitializePolicyRequestsReinitializationAndReportsTheNewGenerationFromSeqOne() {
         LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).clock(clock)
                 .onAgentChange(AgentChangePolicy.REINITIALIZE).build();
-        List<ReinitializationRequest> requests = new CopyOnWriteArrayList<>();
-        reporter.reinitializationRequests().subscribe(requests::add);
         AgentRow rowA = controlPlane.startBuild("ws");
         run(reporter);
         readyOn(rowA);
         AgentRow rowB = controlPlane.startBuild("ws");
 
         connect(rowB);
-        assertThat(requests).singleElement().satisfies(request -> {
+        assertThat(events).filteredOn(ReinitializationRequested.class::isInstance)
+                .map(event -> ((ReinitializationRequested) event).request()).singleElement().satisfies(request -> {
             assertThat(request.previousAgent()).isEqualTo(rowA.id());
             assertThat(request.manifest().agentId()).isEqualTo(rowB.id());
         });

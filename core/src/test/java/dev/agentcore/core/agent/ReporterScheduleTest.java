@@ -72,22 +72,22 @@ class ReporterScheduleTest {
         final Lifecycle lifecycle;
         final Sinks.Many<AgentSession> sessions = Sinks.many().unicast().onBackpressureBuffer();
         final Disposable reporting;
-        final Disposable reinitializing;
 
         AgentProcess(String incarnation, MutableClock clock, AgentChangePolicy policy, List<ReporterEvent> events) {
             lifecycle = Lifecycle.create(clock, new ChainId(incarnation, 0));
             LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).clock(clock).onAgentChange(policy).build();
-            // The runtime: re-run startup on request (reentrantly, from inside the reporter's pipeline).
-            reinitializing = reporter.reinitializationRequests().subscribe(request -> {
-                lifecycle.reinitialize();
-                lifecycle.transitionTo(LifecycleState.STARTING);
+            reporting = reporter.report(sessions.asFlux()).subscribe(event -> {
+                events.add(event);
+                if (event instanceof ReporterEvent.ReinitializationRequested) {
+                    // The runtime: re-run startup on request (reentrantly, from inside the reporter's pipeline).
+                    lifecycle.reinitialize();
+                    lifecycle.transitionTo(LifecycleState.STARTING);
+                }
             });
-            reporting = reporter.report(sessions.asFlux()).subscribe(events::add);
         }
 
         void stop() {
             reporting.dispose();
-            reinitializing.dispose();
         }
     }
 
