@@ -181,6 +181,29 @@ class EndToEndTest extends CommandLineProcesses {
     }
 
     @Test
+    void anAgentThatReinitializesOnANewRowRunsItsStartupAgainAndReportsTheNewGeneration() throws Exception {
+        startControlPlane();
+        Path runs = directory.resolve("startup-runs");
+        assertThat(admin("workspace", "create", "dev", "--identity-file", "dev.identity",
+                "--startup-script", "echo ran >> " + runs).exitCode()).isZero();
+        assertThat(admin("build", "start", "dev").exitCode()).isZero();
+        Process agent = start("agent-dev", "agent", "--control-plane", "127.0.0.1:" + port,
+                "--identity-file", "dev.identity", "--on-agent-change", "reinitialize");
+        assertThat(admin("wait", "dev", "--timeout", "60s").exitCode()).isZero();
+        assertThat(Files.readAllLines(runs)).hasSize(1);
+
+        assertThat(admin("build", "start", "dev").exitCode()).isZero();
+        assertThat(admin("wait", "dev", "--timeout", "60s").exitCode()).isZero();
+
+        assertThat(Files.readAllLines(runs)).as("startup ran again for the new row, not replayed").hasSize(2);
+        Result status = admin("status", "dev", "--json");
+        assertThat(field(status.stdout().substring(status.stdout().indexOf("\"current\":")), "build_number")).isEqualTo("2");
+        assertThat(Files.readString(directory.resolve("agent-dev.err"))).contains("reinitializing");
+        terminate(agent);
+        assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
     void theVersionShownIsTheOneTheBuildWasMadeAs() throws Exception {
         Result version = run("--version");
 
