@@ -125,7 +125,7 @@ public final class AgentConnector {
                                         .map(answer -> new RSocketAgentSession(rsocket, watch.onClose(), answer.manifest(),
                                                 answer.serverTime() == null ? ClockOffset.UNKNOWN
                                                         : ClockOffset.measured(sentAt, answer.serverTime(), clock.instant()),
-                                                this::forgetToken, scheduler.now(TimeUnit.MILLISECONDS)));
+                                                scheduler.now(TimeUnit.MILLISECONDS)));
                             })
                             .doOnError(error -> rsocket.dispose())))
                     .doOnNext(session -> connected(address, session, true));
@@ -162,8 +162,9 @@ public final class AgentConnector {
                                                             : ClockOffset.measured(sentAt, answer.serverTime(), clock.instant()));
                                                 }
                                                 RSocketAgentSession session = new RSocketAgentSession(rsocket,
-                                                        watch.onClose(), answer.manifest(), kept.offset, this::forgetToken,
+                                                        watch.onClose(), answer.manifest(), kept.offset,
                                                         scheduler.now(TimeUnit.MILLISECONDS), true, kept::progressed);
+                                                kept.latest = session;
                                                 connected(address, session, first);
                                                 return session;
                                             });
@@ -220,6 +221,7 @@ public final class AgentConnector {
 
         /** A kept connection ended: it resets the backoff only if it made progress. */
         void ended(KeptConnection kept) {
+            forgetTokenIfRefused(kept.latest);
             long lived = scheduler.now(TimeUnit.MILLISECONDS) - kept.openedAtMillis;
             if (kept.progressed || lived >= backoff.max().toMillis()) {
                 failures = 0;
@@ -254,8 +256,16 @@ public final class AgentConnector {
             sessionToken = null;
         }
 
+        /** A session that ended because its credential was refused: the next attempt exchanges again. */
+        private void forgetTokenIfRefused(RSocketAgentSession session) {
+            if (session != null && session.endedWith() != null && WireErrors.rejectsCredential(session.endedWith())) {
+                forgetToken();
+            }
+        }
+
         /** A session closed: it resets the backoff only if it made progress. */
         void ended(RSocketAgentSession session) {
+            forgetTokenIfRefused(session);
             long lived = scheduler.now(TimeUnit.MILLISECONDS) - session.openedAtMillis();
             if (session.acknowledgedAny() || lived >= backoff.max().toMillis()) {
                 failures = 0;
@@ -295,6 +305,8 @@ public final class AgentConnector {
         final long openedAtMillis;
         volatile boolean progressed;
         volatile ClockOffset offset;
+        /** The connection's latest binding: why it ended tells whether the credential was refused. */
+        volatile RSocketAgentSession latest;
 
         KeptConnection(long openedAtMillis) {
             this.openedAtMillis = openedAtMillis;

@@ -31,7 +31,6 @@ final class RSocketAgentSession implements AgentSession {
     private final RSocket rsocket;
     private final Mono<Void> connectionClosed;
     private final Manifest manifest;
-    private final Runnable credentialRejected;
     private final long openedAtMillis;
     private final ClockOffset clockOffset;
     private final boolean keptConnection;
@@ -42,8 +41,8 @@ final class RSocketAgentSession implements AgentSession {
 
     /** A protocol v1 session: the connection is the session's own. */
     RSocketAgentSession(RSocket rsocket, Mono<Void> connectionClosed, Manifest manifest, ClockOffset clockOffset,
-                        Runnable credentialRejected, long openedAtMillis) {
-        this(rsocket, connectionClosed, manifest, clockOffset, credentialRejected, openedAtMillis, false, () -> { });
+                        long openedAtMillis) {
+        this(rsocket, connectionClosed, manifest, clockOffset, openedAtMillis, false, () -> { });
     }
 
     /**
@@ -51,14 +50,13 @@ final class RSocketAgentSession implements AgentSession {
      * outlives it, {@code acknowledged} told of every acknowledgement.
      */
     RSocketAgentSession(RSocket rsocket, Mono<Void> connectionClosed, Manifest manifest, ClockOffset clockOffset,
-                        Runnable credentialRejected, long openedAtMillis, boolean keptConnection, Runnable acknowledged) {
+                        long openedAtMillis, boolean keptConnection, Runnable acknowledged) {
         this.keptConnection = keptConnection;
         this.acknowledged = acknowledged;
         this.rsocket = rsocket;
         this.connectionClosed = connectionClosed;
         this.clockOffset = clockOffset;
         this.manifest = manifest;
-        this.credentialRejected = credentialRejected;
         this.openedAtMillis = openedAtMillis;
     }
 
@@ -72,7 +70,10 @@ final class RSocketAgentSession implements AgentSession {
         return acknowledgedAny;
     }
 
-    /** The error the lifecycle channel ended with; null if none (yet). */
+    /**
+     * The error the lifecycle channel ended with; null if none (yet). The connector reads it when
+     * the session has closed: a refused credential there means the next attempt exchanges again.
+     */
     Throwable endedWith() {
         return endedWith;
     }
@@ -107,9 +108,6 @@ final class RSocketAgentSession implements AgentSession {
                     if (keptConnection && error instanceof AgentcoreException refusal && refusal.code() == ErrorCode.FENCED) {
                         // Only the row is gone: the connection carries the next binding.
                         return;
-                    }
-                    if (WireErrors.rejectsCredential(error)) {
-                        credentialRejected.run();
                     }
                     rsocket.dispose();
                 })

@@ -37,8 +37,13 @@ class BuildBoundaryOverRSocketTest {
         final Disposable reporting;
 
         Agent(ControlPlaneAddress address, String identity) {
+            this(address, identity, AgentConnector.Protocol.V2);
+        }
+
+        Agent(ControlPlaneAddress address, String identity, AgentConnector.Protocol protocol) {
             AgentConnector connector = AgentConnector.builder(address, identity)
                     .backoff(Duration.ofMillis(10), Duration.ofMillis(200))
+                    .protocol(protocol)
                     .build();
             reporting = LifecycleReporter.builder(lifecycle).build().report(connector.sessions()).subscribe(events::add);
         }
@@ -104,6 +109,40 @@ class BuildBoundaryOverRSocketTest {
                 assertThat(a.active()).isFalse();
                 assertThat(a.state()).isEqualTo(READY);
                 assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
+                watching.dispose();
+            }
+        }
+    }
+
+    /**
+     * Protocol v1: the session token is bound to row A. FENCED ends the session and drops the
+     * token with it, so the next session exchanges the identity for row B's token: two new
+     * connections at the proxy, an exchange and a session. A token kept past FENCED would cost a
+     * refused attempt first (and, kept for ever, would be fenced for ever).
+     */
+    @Test
+    void aV1AgentIsFencedOffTheOldRowExchangesAgainAtOnceAndReplaysOntoTheNewOne() {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture();
+             FaultProxy proxy = FaultProxy.start(fixture.tcp().port(), 1);
+             AdminClient admin = fixture.admin()) {
+            String identity = fixture.workspaceWithBuild("ws");
+            AgentRow rowA = fixture.latest("ws");
+            try (Agent agent = new Agent(ControlPlaneAddress.tcp("127.0.0.1", proxy.port()), identity,
+                    AgentConnector.Protocol.V1)) {
+                agent.lifecycle.transitionTo(STARTING);
+                agent.lifecycle.transitionTo(READY);
+                awaitState(admin, rowA.id(), READY);
+                assertThat(proxy.connections()).as("the exchange's connection and the session's").isEqualTo(2);
+                List<AgentRow> seen = new CopyOnWriteArrayList<>();
+                Disposable watching = watch(admin, seen);
+
+                AgentRow rowB = admin.startBuild("ws").block(TIMEOUT);
+                awaitState(admin, rowB.id(), READY);
+
+                assertReadyThroughReplay(fixture.latest("ws"), seen);
+                assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
+                assertThat(proxy.connections()).as("one exchange and one session for row B, no refused attempt")
+                        .isEqualTo(4);
                 watching.dispose();
             }
         }
