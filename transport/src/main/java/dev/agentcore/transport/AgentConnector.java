@@ -120,8 +120,8 @@ public final class AgentConnector {
                     .flatMap(rsocket -> Mono.defer(() -> {
                                 // The manifest's round trip measures this agent's clock against the control plane's.
                                 Instant sentAt = clock.instant();
-                                return RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
-                                                ProtoCodec::decodeManifestAnswer)
+                                return awaited(watch, RSocketClients.requestResponse(rsocket, Routes.MANIFEST, new byte[0],
+                                                ProtoCodec::decodeManifestAnswer))
                                         .map(answer -> new RSocketAgentSession(rsocket, watch.onClose(), answer.manifest(),
                                                 answer.serverTime() == null ? ClockOffset.UNKNOWN
                                                         : ClockOffset.measured(sentAt, answer.serverTime(), clock.instant()),
@@ -146,6 +146,8 @@ public final class AgentConnector {
                                 watch.onClose());
                         return Flux.defer(() -> {
                                     Instant sentAt = clock.instant();
+                                    // The first manifest must come within the max lifetime (see LivenessWatch#awaiting).
+                                    watch.awaiting();
                                     // Published, not cancelled by whoever stops listening: it ends with the
                                     // connection. rsocket-java 1.1.5 reports a stream cancelled while its
                                     // connection closes as an error nobody received (logged as dropped).
@@ -155,6 +157,7 @@ public final class AgentConnector {
                                             .map(answer -> {
                                                 boolean first = kept.offset == null;
                                                 if (first) {
+                                                    watch.answered();
                                                     // The first manifest's round trip measures this agent's clock, unless
                                                     // the exchange just did so more closely.
                                                     kept.offset = closer(exchangeOffset, answer.serverTime() == null
@@ -198,11 +201,12 @@ public final class AgentConnector {
 
         private Mono<String> exchangeForConnection(ControlPlaneAddress address) {
             byte[] request = ExchangeRequest.newBuilder().setInstanceIdentity(instanceIdentity).build().toByteArray();
-            return RSocketClients.connect(address, null, keepAlive, scheduler)
+            LivenessWatch watch = new LivenessWatch(scheduler, keepAlive);
+            return RSocketClients.connect(address, null, keepAlive, watch)
                     .flatMap(rsocket -> Mono.defer(() -> {
                                 Instant sentAt = clock.instant();
-                                return RSocketClients.requestResponse(rsocket, Routes.EXCHANGE_V2, request,
-                                                ProtoCodec::decodeConnectionGrant)
+                                return awaited(watch, RSocketClients.requestResponse(rsocket, Routes.EXCHANGE_V2, request,
+                                                ProtoCodec::decodeConnectionGrant))
                                         .doOnNext(grant -> exchangeOffset = grant.serverTime() == null ? null
                                                 : ClockOffset.measured(sentAt, grant.serverTime(), clock.instant()));
                             })
@@ -233,9 +237,10 @@ public final class AgentConnector {
 
         private Mono<String> exchange(ControlPlaneAddress address) {
             byte[] request = ExchangeRequest.newBuilder().setInstanceIdentity(instanceIdentity).build().toByteArray();
-            return RSocketClients.connect(address, null, keepAlive, scheduler)
-                    .flatMap(rsocket -> RSocketClients.requestResponse(rsocket, Routes.EXCHANGE, request,
-                                    data -> ProtoCodec.parse(ExchangeResponse::parseFrom, data, "ExchangeResponse"))
+            LivenessWatch watch = new LivenessWatch(scheduler, keepAlive);
+            return RSocketClients.connect(address, null, keepAlive, watch)
+                    .flatMap(rsocket -> awaited(watch, RSocketClients.requestResponse(rsocket, Routes.EXCHANGE, request,
+                                    data -> ProtoCodec.parse(ExchangeResponse::parseFrom, data, "ExchangeResponse")))
                             .doOnError(error -> {
                                 if (error instanceof AgentcoreException refusal && refusal.code() == ErrorCode.UNAUTHENTICATED) {
                                     identityRefusals++;
@@ -287,6 +292,18 @@ public final class AgentConnector {
             }
             log.warn("connecting to {} failed ({} in a row): {}", addresses, failures, error.toString());
         }
+    }
+
+    /**
+     * The request a connection exists for, watched: unanswered for the keepalive's max lifetime,
+     * the watch closes the connection and the request fails with it, so no attempt waits for ever
+     * on a control plane that answers keepalives but not this (a hung store, a lost answer).
+     */
+    private static <T> Mono<T> awaited(LivenessWatch watch, Mono<T> request) {
+        return Mono.defer(() -> {
+            watch.awaiting();
+            return request.doOnNext(answer -> watch.answered());
+        });
     }
 
     /** The measurement with the smaller error bound; a known one over none. */

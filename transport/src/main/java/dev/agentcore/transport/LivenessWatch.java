@@ -33,6 +33,8 @@ final class LivenessWatch implements DuplexConnectionInterceptor {
     private final Duration maxSilence;
     private final Sinks.One<DuplexConnection> watched = Sinks.one();
     private volatile long lastReceivedMillis;
+    /** When the awaited answer was asked for; -1 when none is awaited. */
+    private volatile long awaitingSinceMillis = -1;
     private volatile Disposable watchdog;
 
     /** Checks every keepalive interval; leaves a connection silent for the keepalive's max lifetime. */
@@ -63,18 +65,41 @@ final class LivenessWatch implements DuplexConnectionInterceptor {
         return watched.asMono().flatMap(DuplexConnection::onClose).onErrorResume(error -> Mono.empty());
     }
 
+    /**
+     * The client sent the request the connection exists for (an exchange, the manifest) and
+     * waits for its answer: unanswered for the max lifetime, the connection is closed too, even
+     * if keepalives are answered (a control plane whose store hangs, or an answer lost).
+     */
+    void awaiting() {
+        awaitingSinceMillis = now();
+    }
+
+    /** The awaited answer came. */
+    void answered() {
+        awaitingSinceMillis = -1;
+    }
+
     private void check(DuplexConnection connection) {
         if (connection.isDisposed()) {
             watchdog.dispose();
             return;
         }
-        long silent = now() - lastReceivedMillis;
-        if (silent >= maxSilence.toMillis()) {
+        long now = now();
+        long silent = now - lastReceivedMillis;
+        long since = awaitingSinceMillis;
+        long unanswered = since < 0 ? -1 : now - since;
+        if (silent >= maxSilence.toMillis() || unanswered >= maxSilence.toMillis()) {
             // Closed before anything else runs here: whatever the log line does, the connection is gone.
             watchdog.dispose();
             connection.dispose();
-            log.warn("nothing heard from {} for {} ms (more than the keepalive's max lifetime of {} ms): closed the "
-                    + "connection", connection.remoteAddress(), silent, maxSilence.toMillis());
+            if (silent >= maxSilence.toMillis()) {
+                log.warn("nothing heard from {} for {} ms (more than the keepalive's max lifetime of {} ms): closed "
+                        + "the connection", connection.remoteAddress(), silent, maxSilence.toMillis());
+            } else {
+                log.warn("no answer from {} for {} ms (more than the keepalive's max lifetime of {} ms), though it "
+                        + "answers keepalives: closed the connection", connection.remoteAddress(), unanswered,
+                        maxSilence.toMillis());
+            }
         }
     }
 

@@ -3,8 +3,18 @@ package dev.agentcore.transport;
 import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentcore.core.AgentId;
 import dev.agentcore.core.agent.AgentSession;
 import dev.agentcore.core.agent.Backoff;
+import dev.agentcore.core.control.AccessService;
+import dev.agentcore.core.control.InMemoryAgentStore;
+import dev.agentcore.core.control.InMemoryWorkspaceStore;
+import dev.agentcore.core.control.LifecycleService;
+import dev.agentcore.core.control.Workspace;
+import dev.agentcore.core.control.WorkspaceStore;
+import dev.agentcore.core.control.WorkspaceStore.StoredConnectionToken;
+import dev.agentcore.core.control.WorkspaceStore.StoredSessionToken;
+import dev.agentcore.core.control.WorkspaceStore.StoredWorkspace;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
@@ -12,6 +22,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
@@ -190,30 +202,94 @@ class AgentConnectorTimingTest {
         }
     }
 
+    /**
+     * A control plane that never answers the exchange (its store hangs): the connector's watch
+     * closes the connection once a max lifetime passed without the answer, and the attempt counts
+     * as failed, so the connector backs off and tries again instead of waiting for ever. (In
+     * virtual time the keepalives' answers lag the clock, so silence ends it here too; that the
+     * missing answer alone does, keepalives answered, is {@code LivenessWatchTest}'s.)
+     */
     @Test
-    void aConnectionWhoseAnswersAreDroppedEndsItsSessionAtTheKeepAlivesMaxLifetimeAndNotBefore() {
-        try (ControlPlaneFixture fixture = new ControlPlaneFixture();
-             FaultProxy proxy = FaultProxy.start(fixture.tcp().port(), 1)) {
-            String identity = fixture.workspaceWithBuild("ws");
-            StepVerifier.withVirtualTime(() -> connector(ControlPlaneAddress.tcp("127.0.0.1", proxy.port()), identity)
-                                    // Not take(1): cancelling sessions() would close the connection itself.
-                                    .build().sessions()
-                                    .concatMap(session -> Flux.just("opened").concatWith(
-                                            session.onClose().onErrorResume(error -> Mono.empty()).thenReturn("ended"))),
+    void anExchangeThatIsNeverAnsweredIsGivenUpAfterTheMaxLifetimeAndRetried() {
+        BlockingQueue<String> asked = new LinkedBlockingQueue<>();
+        InMemoryWorkspaceStore workspaces = new InMemoryWorkspaceStore();
+        WorkspaceStore hanging = new WorkspaceStore() {
+            @Override
+            public Mono<Boolean> createWorkspace(Workspace workspace, String identityHash) {
+                return workspaces.createWorkspace(workspace, identityHash);
+            }
+
+            @Override
+            public Mono<Workspace> findWorkspace(String name) {
+                return workspaces.findWorkspace(name);
+            }
+
+            @Override
+            public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
+                return Mono.fromRunnable(() -> asked.add(identityHash)).then(Mono.never());
+            }
+
+            @Override
+            public Mono<Void> saveSessionToken(String tokenHash, AgentId agent) {
+                return workspaces.saveSessionToken(tokenHash, agent);
+            }
+
+            @Override
+            public Mono<StoredSessionToken> findSessionToken(String tokenHash) {
+                return workspaces.findSessionToken(tokenHash);
+            }
+
+            @Override
+            public Mono<Void> saveConnectionToken(String tokenHash, String workspace) {
+                return workspaces.saveConnectionToken(tokenHash, workspace);
+            }
+
+            @Override
+            public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
+                return workspaces.findConnectionToken(tokenHash);
+            }
+        };
+        InMemoryAgentStore rows = new InMemoryAgentStore();
+        ControlPlaneServer.RunningControlPlane server = ControlPlaneServer.builder(
+                        LifecycleService.builder(rows).build(), new AccessService(rows, hanging))
+                .tcp("127.0.0.1", 0).adminToken(ControlPlaneFixture.ADMIN_TOKEN).build().start().block(TIMEOUT);
+        Duration drawn = BACKOFF.delay(1, new Random(SEED));
+        try {
+            StepVerifier.withVirtualTime(() -> connector(ControlPlaneAddress.tcp(server.tcpAddress()), "identity")
+                                    .build().sessions(),
                             () -> time, Long.MAX_VALUE)
-                    .expectNext("opened")
-                    .then(() -> proxy.drop(FaultProxy.Direction.TO_CLIENT))
-                    // Keepalives go out and are heard; their answers never come back.
+                    .expectSubscription()
+                    .then(() -> assertThat(poll(asked)).as("the control plane got the exchange").isNotNull())
                     .expectNoEvent(KEEP_ALIVE.maxLifetime().minus(KEEP_ALIVE.interval()))
+                    .then(() -> assertThat(pauses.none()).as("still waiting for the answer").isTrue())
                     .thenAwait(KEEP_ALIVE.interval())
-                    .expectNext("ended")
+                    .then(() -> assertThat(pauses.next(TIMEOUT)).as("given up: a failed attempt's pause")
+                            .isEqualTo(drawn))
+                    .thenAwait(drawn)
+                    .then(() -> assertThat(poll(asked)).as("and tried again").isNotNull())
                     .thenCancel()
                     .verify(TIMEOUT);
+        } finally {
+            server.disposeNow(TIMEOUT);
         }
     }
 
-    @Test
-    void aConnectionWhoseFramesToTheControlPlaneAreDroppedEndsItsSessionAtTheMaxLifetime() {
+    private static String poll(BlockingQueue<String> queue) {
+        try {
+            return queue.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Half-open either way: with the answers dropped (the control plane still hears the agent) or
+     * the agent's frames dropped, the session ends at the keepalive's max lifetime, not before.
+     */
+    @ParameterizedTest
+    @EnumSource(FaultProxy.Direction.class)
+    void aHalfOpenConnectionEndsItsSessionAtTheKeepAlivesMaxLifetimeAndNotBefore(FaultProxy.Direction dropped) {
         try (ControlPlaneFixture fixture = new ControlPlaneFixture();
              FaultProxy proxy = FaultProxy.start(fixture.tcp().port(), 1)) {
             String identity = fixture.workspaceWithBuild("ws");
@@ -224,7 +300,8 @@ class AgentConnectorTimingTest {
                                             session.onClose().onErrorResume(error -> Mono.empty()).thenReturn("ended"))),
                             () -> time, Long.MAX_VALUE)
                     .expectNext("opened")
-                    .then(() -> proxy.drop(FaultProxy.Direction.TO_SERVER))
+                    .then(() -> proxy.drop(dropped))
+                    // Keepalives go out; no answer comes back.
                     .expectNoEvent(KEEP_ALIVE.maxLifetime().minus(KEEP_ALIVE.interval()))
                     .thenAwait(KEEP_ALIVE.interval())
                     .expectNext("ended")

@@ -118,4 +118,37 @@ class LivenessWatchTest {
         time.advanceTimeBy(Duration.ofSeconds(5));
         assertThat(connection.looked.get() - before).as("one check found it closed, then no more checks").isEqualTo(1);
     }
+
+    @Test
+    void anAnswerAwaitedForTheMaxLifetimeClosesTheConnectionThoughKeepalivesAreAnswered() {
+        TestConnection connection = new TestConnection();
+        watch.apply(DuplexConnectionInterceptor.Type.SOURCE, connection).receive().subscribe(ByteBuf::release);
+
+        watch.awaiting();
+        // Keepalive answers every 100 ms: never silent, but the awaited answer does not come.
+        for (int i = 0; i < 9; i++) {
+            time.advanceTimeBy(Duration.ofMillis(100));
+            connection.deliver();
+        }
+        assertThat(connection.isDisposed()).as("900 ms: still within the max lifetime").isFalse();
+        time.advanceTimeBy(Duration.ofMillis(100));
+        connection.deliver();
+        assertThat(connection.isDisposed()).as("a whole max lifetime unanswered").isTrue();
+    }
+
+    @Test
+    void anAnswerThatCameStopsTheDeadline() {
+        TestConnection connection = new TestConnection();
+        watch.apply(DuplexConnectionInterceptor.Type.SOURCE, connection).receive().subscribe(ByteBuf::release);
+
+        watch.awaiting();
+        time.advanceTimeBy(Duration.ofMillis(500));
+        connection.deliver();
+        watch.answered();
+        for (int i = 0; i < 30; i++) {
+            time.advanceTimeBy(Duration.ofMillis(100));
+            connection.deliver();
+        }
+        assertThat(connection.isDisposed()).isFalse();
+    }
 }

@@ -35,6 +35,11 @@ final class PauseRecorder implements Scheduler {
         }
     }
 
+    /** Whether no pause was started (or none that {@link #next} has not returned). */
+    boolean none() {
+        return pauses.isEmpty();
+    }
+
     @Override
     public Disposable schedule(Runnable task, long delay, TimeUnit unit) {
         // Scheduled first, noted after: a test that sees the pause may move time at once.
