@@ -3,18 +3,15 @@ package dev.agentcore.transport;
 import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.agentcore.core.AgentId;
 import dev.agentcore.core.agent.AgentSession;
 import dev.agentcore.core.agent.Backoff;
 import dev.agentcore.core.control.AccessService;
 import dev.agentcore.core.control.InMemoryAgentStore;
 import dev.agentcore.core.control.InMemoryWorkspaceStore;
 import dev.agentcore.core.control.LifecycleService;
-import dev.agentcore.core.control.Workspace;
 import dev.agentcore.core.control.WorkspaceStore;
-import dev.agentcore.core.control.WorkspaceStore.StoredConnectionToken;
-import dev.agentcore.core.control.WorkspaceStore.StoredSessionToken;
 import dev.agentcore.core.control.WorkspaceStore.StoredWorkspace;
+import dev.agentcore.core.testing.ForwardingWorkspaceStore;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
@@ -212,41 +209,10 @@ class AgentConnectorTimingTest {
     @Test
     void anExchangeThatIsNeverAnsweredIsGivenUpAfterTheMaxLifetimeAndRetried() {
         BlockingQueue<String> asked = new LinkedBlockingQueue<>();
-        InMemoryWorkspaceStore workspaces = new InMemoryWorkspaceStore();
-        WorkspaceStore hanging = new WorkspaceStore() {
-            @Override
-            public Mono<Boolean> createWorkspace(Workspace workspace, String identityHash) {
-                return workspaces.createWorkspace(workspace, identityHash);
-            }
-
-            @Override
-            public Mono<Workspace> findWorkspace(String name) {
-                return workspaces.findWorkspace(name);
-            }
-
+        WorkspaceStore hanging = new ForwardingWorkspaceStore(new InMemoryWorkspaceStore()) {
             @Override
             public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
                 return Mono.fromRunnable(() -> asked.add(identityHash)).then(Mono.never());
-            }
-
-            @Override
-            public Mono<Void> saveSessionToken(String tokenHash, AgentId agent) {
-                return workspaces.saveSessionToken(tokenHash, agent);
-            }
-
-            @Override
-            public Mono<StoredSessionToken> findSessionToken(String tokenHash) {
-                return workspaces.findSessionToken(tokenHash);
-            }
-
-            @Override
-            public Mono<Void> saveConnectionToken(String tokenHash, String workspace) {
-                return workspaces.saveConnectionToken(tokenHash, workspace);
-            }
-
-            @Override
-            public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
-                return workspaces.findConnectionToken(tokenHash);
             }
         };
         InMemoryAgentStore rows = new InMemoryAgentStore();

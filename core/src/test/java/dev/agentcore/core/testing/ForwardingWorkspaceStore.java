@@ -1,0 +1,51 @@
+package dev.agentcore.core.testing;
+
+import dev.agentcore.core.AgentId;
+import dev.agentcore.core.control.Workspace;
+import dev.agentcore.core.control.WorkspaceStore;
+import reactor.core.publisher.Mono;
+
+/** A {@link WorkspaceStore} that forwards every call to another: tests override the calls they bend. */
+public class ForwardingWorkspaceStore implements WorkspaceStore {
+
+    protected final WorkspaceStore delegate;
+
+    public ForwardingWorkspaceStore(WorkspaceStore delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public Mono<Boolean> createWorkspace(Workspace workspace, String identityHash) {
+        return delegate.createWorkspace(workspace, identityHash);
+    }
+
+    @Override
+    public Mono<Workspace> findWorkspace(String name) {
+        return delegate.findWorkspace(name);
+    }
+
+    @Override
+    public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
+        return delegate.findByIdentityHash(identityHash);
+    }
+
+    @Override
+    public Mono<Void> saveSessionToken(String tokenHash, AgentId agent) {
+        return delegate.saveSessionToken(tokenHash, agent);
+    }
+
+    @Override
+    public Mono<StoredSessionToken> findSessionToken(String tokenHash) {
+        return delegate.findSessionToken(tokenHash);
+    }
+
+    @Override
+    public Mono<Void> saveConnectionToken(String tokenHash, String workspace) {
+        return delegate.saveConnectionToken(tokenHash, workspace);
+    }
+
+    @Override
+    public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
+        return delegate.findConnectionToken(tokenHash);
+    }
+}
