@@ -53,11 +53,15 @@ final class AgentRuntime implements AutoCloseable {
     AgentRuntime(AgentConnector connector, AgentChangePolicy policy, boolean naive) {
         Flux<AgentSession> sessions = connector.sessions().doOnNext(session -> {
             latestManifest.set(session.manifest());
-            firstManifest.tryEmitValue(session.manifest());
-            manifests.tryEmitNext(session.manifest());
+            // Only the first manifest counts here: later ones find the sink terminated.
+            Sinks.EmitResult first = firstManifest.tryEmitValue(session.manifest());
+            if (first.isFailure() && first != Sinks.EmitResult.FAIL_TERMINATED) {
+                first.orThrow();
+            }
+            manifests.tryEmitNext(session.manifest()).orThrow();
         });
         if (naive) {
-            reporting = NaiveReporter.report(lifecycle, sessions).subscribe(acks::tryEmitNext);
+            reporting = NaiveReporter.report(lifecycle, sessions).subscribe(ack -> acks.tryEmitNext(ack).orThrow());
         } else {
             LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).onAgentChange(policy).build();
             reporting = reporter.report(sessions).subscribe(this::onEvent, this::onReportingStopped);
@@ -92,7 +96,7 @@ final class AgentRuntime implements AutoCloseable {
     private void onEvent(ReporterEvent event) {
         log.debug("{}", event);
         if (event instanceof ReporterEvent.UpdateAcknowledged acknowledged) {
-            acks.tryEmitNext(acknowledged.ack());
+            acks.tryEmitNext(acknowledged.ack()).orThrow();
         } else if (event instanceof ReporterEvent.SessionStarted started) {
             log.info("session on agent row {} ({})", started.manifest().agentId(), started.resumption());
         } else if (event instanceof ReporterEvent.UpdateRefused refused && warnsAt(refused.inARow())) {

@@ -147,7 +147,11 @@ final class RowWriter {
             busy.set(false);
             if (queue.isEmpty()) {
                 if (closing && queue.isEmpty() && !busy.get()) {
-                    closed.tryEmitEmpty(); // a second emission (close called twice) is harmless
+                    Sinks.EmitResult result = closed.tryEmitEmpty();
+                    // A second emission (close called twice) finds it terminated, which is harmless.
+                    if (result.isFailure() && result != Sinks.EmitResult.FAIL_TERMINATED) {
+                        throw new IllegalStateException("could not signal that the writer closed: " + result);
+                    }
                 }
                 return;
             }

@@ -111,8 +111,7 @@ final class RowFences implements Disposable {
         }
         chains.forEach((chain, signal) -> {
             if (!chain.sameIncarnation(row.lastChain())) {
-                // A second signal for the same wait finds it terminated: nothing to do.
-                signal.tryEmitEmpty();
+                signalled(signal.tryEmitEmpty(), "a takeover of row " + row.id());
             }
         });
     }
@@ -129,7 +128,14 @@ final class RowFences implements Disposable {
     private void fire(AgentId agent) {
         Sinks.Empty<Void> fence = fences.remove(agent);
         if (fence != null) {
-            fence.tryEmitEmpty();
+            signalled(fence.tryEmitEmpty(), "the retirement of row " + agent);
+        }
+    }
+
+    /** A second signal for the same wait finds it terminated: nothing to do. Anything else is logged. */
+    private static void signalled(Sinks.EmitResult result, String what) {
+        if (result.isFailure() && result != Sinks.EmitResult.FAIL_TERMINATED) {
+            log.warn("could not signal {}: {}", what, result);
         }
     }
 

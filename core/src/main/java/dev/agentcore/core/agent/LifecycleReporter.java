@@ -247,7 +247,7 @@ public final class LifecycleReporter {
 
         private void connect(Link next, List<ReporterEvent> events) {
             if (link != null) {
-                link.outbound.tryEmitComplete();
+                emitted(link.outbound.tryEmitComplete(), "the end of the previous session's updates");
             }
             link = next;
             AgentId agent = next.agent();
@@ -329,9 +329,21 @@ public final class LifecycleReporter {
                 LifecycleUpdate update = replay
                         ? LifecycleUpdate.replay(transition, stamp)
                         : LifecycleUpdate.live(transition, stamp);
-                link.outbound.tryEmitNext(update);
+                emitted(link.outbound.tryEmitNext(update), "update " + seq);
                 sent = seq;
                 events.add(new UpdateSent(row, update));
+            }
+        }
+
+        /**
+         * A session's outbound sink refuses values only once its channel has ended (cancelled or
+         * terminated): the session is over, and the next one resends from the last acknowledged
+         * seq. Anything else would be a bug of this serialized pipeline, so it is not swallowed.
+         */
+        private static void emitted(Sinks.EmitResult result, String what) {
+            if (result.isFailure() && result != Sinks.EmitResult.FAIL_CANCELLED
+                    && result != Sinks.EmitResult.FAIL_TERMINATED) {
+                throw new IllegalStateException("could not emit " + what + ": " + result);
             }
         }
 
