@@ -86,6 +86,27 @@ class BuildBoundaryOverRSocketTest {
                 .containsExactly(CREATED, STARTING, READY);
     }
 
+    /** The agent reports STARTING and READY; returns once the control plane has READY on {@code row}. */
+    private static void readyOn(Agent agent, AdminClient admin, AgentRow row) {
+        agent.lifecycle.transitionTo(STARTING);
+        agent.lifecycle.transitionTo(READY);
+        awaitState(admin, row.id(), READY);
+    }
+
+    /**
+     * A new build while the agent idles in READY: returns the new row once it is READY, having
+     * gone CREATED, STARTING, READY through the agent's replay.
+     */
+    private static AgentRow newBuildReplayedOnto(ControlPlaneFixture fixture, AdminClient admin) {
+        List<AgentRow> seen = new CopyOnWriteArrayList<>();
+        Disposable watching = watch(admin, seen);
+        AgentRow next = admin.startBuild("ws").block(TIMEOUT);
+        awaitState(admin, next.id(), READY);
+        assertReadyThroughReplay(fixture.latest("ws"), seen);
+        watching.dispose();
+        return next;
+    }
+
     @ParameterizedTest
     @EnumSource(ControlPlaneAddress.Transport.class)
     void buildWhileConnectedFencesTheSessionAndTheReplayMakesTheNewRowReady(ControlPlaneAddress.Transport transport) {
@@ -94,22 +115,15 @@ class BuildBoundaryOverRSocketTest {
             String identity = fixture.workspaceWithBuild("ws");
             AgentRow rowA = fixture.latest("ws");
             try (Agent agent = new Agent(fixture.address(transport), identity)) {
-                agent.lifecycle.transitionTo(STARTING);
-                agent.lifecycle.transitionTo(READY);
-                awaitState(admin, rowA.id(), READY);
-                List<AgentRow> seen = new CopyOnWriteArrayList<>();
-                Disposable watching = watch(admin, seen);
+                readyOn(agent, admin, rowA);
 
                 // The agent sits idle in READY; the new build alone must bring it over.
-                AgentRow rowB = admin.startBuild("ws").block(TIMEOUT);
-                awaitState(admin, rowB.id(), READY);
+                AgentRow rowB = newBuildReplayedOnto(fixture, admin);
 
-                assertReadyThroughReplay(fixture.latest("ws"), seen);
                 AgentRow a = fixture.rows.findRow(rowA.id()).block(TIMEOUT);
                 assertThat(a.active()).isFalse();
                 assertThat(a.state()).isEqualTo(READY);
                 assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
-                watching.dispose();
             }
         }
     }
@@ -129,21 +143,14 @@ class BuildBoundaryOverRSocketTest {
             AgentRow rowA = fixture.latest("ws");
             try (Agent agent = new Agent(ControlPlaneAddress.tcp("127.0.0.1", proxy.port()), identity,
                     AgentConnector.Protocol.V1)) {
-                agent.lifecycle.transitionTo(STARTING);
-                agent.lifecycle.transitionTo(READY);
-                awaitState(admin, rowA.id(), READY);
+                readyOn(agent, admin, rowA);
                 assertThat(proxy.connections()).as("the exchange's connection and the session's").isEqualTo(2);
-                List<AgentRow> seen = new CopyOnWriteArrayList<>();
-                Disposable watching = watch(admin, seen);
 
-                AgentRow rowB = admin.startBuild("ws").block(TIMEOUT);
-                awaitState(admin, rowB.id(), READY);
+                AgentRow rowB = newBuildReplayedOnto(fixture, admin);
 
-                assertReadyThroughReplay(fixture.latest("ws"), seen);
                 assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
                 assertThat(proxy.connections()).as("one exchange and one session for row B, no refused attempt")
                         .isEqualTo(4);
-                watching.dispose();
             }
         }
     }
@@ -200,20 +207,13 @@ class BuildBoundaryOverRSocketTest {
                     ? ControlPlaneAddress.tcp("127.0.0.1", proxy.port())
                     : ControlPlaneAddress.websocket("127.0.0.1", proxy.port());
             try (Agent agent = new Agent(throughProxy, identity)) {
-                agent.lifecycle.transitionTo(STARTING);
-                agent.lifecycle.transitionTo(READY);
-                awaitState(admin, rowA.id(), READY);
+                readyOn(agent, admin, rowA);
                 assertThat(proxy.connections()).as("the exchange's connection and the kept one").isEqualTo(2);
-                List<AgentRow> seen = new CopyOnWriteArrayList<>();
-                Disposable watching = watch(admin, seen);
 
-                AgentRow rowB = admin.startBuild("ws").block(TIMEOUT);
-                awaitState(admin, rowB.id(), READY);
+                AgentRow rowB = newBuildReplayedOnto(fixture, admin);
 
-                assertReadyThroughReplay(fixture.latest("ws"), seen);
                 assertThat(proxy.connections()).as("connections after one build boundary").isEqualTo(2);
                 assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
-                watching.dispose();
 
                 // A restart cuts the connection; the agent comes back with its token, on one new connection,
                 // and keeps that one across the next build.
@@ -223,15 +223,10 @@ class BuildBoundaryOverRSocketTest {
                     awaitSessions(agent, 3);
                     long afterRestart = proxy.connections();
                     assertThat(afterRestart).as("one new connection, no exchange").isEqualTo(3);
-                    List<AgentRow> seenAfter = new CopyOnWriteArrayList<>();
-                    Disposable watchingAgain = watch(again, seenAfter);
-                    AgentRow rowC = again.startBuild("ws").block(TIMEOUT);
-                    awaitState(again, rowC.id(), READY);
-                    assertReadyThroughReplay(fixture.latest("ws"), seenAfter);
+                    AgentRow rowC = newBuildReplayedOnto(fixture, again);
                     assertThat(proxy.connections()).as("connections after the build past the restart")
                             .isEqualTo(afterRestart);
                     assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id(), rowB.id(), rowC.id());
-                    watchingAgain.dispose();
                 }
             }
         }
