@@ -35,9 +35,10 @@ public final class Lifecycle {
 
     private final Clock clock;
     private final Object writeLock = new Object();
-    /** Each subscriber's buffer; registered and fed as {@link #transitions()} says. */
-    private final List<Sinks.Many<LifecycleTransition>> subscribers = new CopyOnWriteArrayList<>();
-    private final OrderedSink<LifecycleTransition> transitions = new OrderedSink<>(this::emitToSubscribers);
+    /** Each subscriber's buffer; registered and fed as {@link #chainSnapshots()} says. */
+    private final List<Sinks.Many<List<LifecycleTransition>>> subscribers = new CopyOnWriteArrayList<>();
+    /** After each transition, the chain it ended: subscribers share these lists, nobody copies them. */
+    private final OrderedSink<List<LifecycleTransition>> snapshots = new OrderedSink<>(this::emitToSubscribers);
 
     // Written only under writeLock; volatile so snapshots need no lock.
     private volatile List<LifecycleTransition> chain;
@@ -46,8 +47,8 @@ public final class Lifecycle {
         this.clock = clock;
         LifecycleTransition created = new LifecycleTransition(firstChain, 0, LifecycleState.CREATED, clock.instant());
         this.chain = List.of(created);
-        transitions.offer(created);
-        transitions.drain();
+        snapshots.offer(chain);
+        snapshots.drain();
     }
 
     /** A lifecycle at CREATED, with a fresh random incarnation. */
@@ -80,9 +81,9 @@ public final class Lifecycle {
             longer.addAll(current);
             longer.add(transition);
             chain = List.copyOf(longer);
-            transitions.offer(transition);
+            snapshots.offer(chain);
         }
-        transitions.drain();
+        snapshots.drain();
         return transition;
     }
 
@@ -94,9 +95,9 @@ public final class Lifecycle {
             created = new LifecycleTransition(last.chain().nextGeneration(), 0, LifecycleState.CREATED,
                     clock.instant());
             chain = List.of(created);
-            transitions.offer(created);
+            snapshots.offer(chain);
         }
-        transitions.drain();
+        snapshots.drain();
         return created;
     }
 
@@ -119,24 +120,41 @@ public final class Lifecycle {
      */
     public Flux<LifecycleTransition> transitions() {
         return Flux.defer(() -> {
-            Sinks.Many<LifecycleTransition> mine = Sinks.many().unicast().onBackpressureBuffer();
+            boolean[] first = {true};
+            return chainSnapshots().concatMapIterable(snapshot -> {
+                if (first[0]) {
+                    first[0] = false;
+                    return snapshot;
+                }
+                return List.of(snapshot.get(snapshot.size() - 1));
+            });
+        });
+    }
+
+    /**
+     * The chain as it stands, then as it stands after each later transition: immutable lists, the
+     * last element of each the transition that made it. The chain lives here only; a reader keeps
+     * the latest list it received rather than a copy (the reporter's state machine does).
+     */
+    Flux<List<LifecycleTransition>> chainSnapshots() {
+        return Flux.defer(() -> {
+            Sinks.Many<List<LifecycleTransition>> mine = Sinks.many().unicast().onBackpressureBuffer();
             synchronized (writeLock) {
                 // Under the lock no transition is recorded: the chain is exactly what was recorded so far.
                 // Filled before it is registered, so this thread is its only emitter until then.
-                for (LifecycleTransition recorded : chain) {
-                    emit(mine, recorded);
-                }
+                emit(mine, chain);
                 subscribers.add(mine);
             }
-            // A transition recorded before the snapshot may still be on its way from the drain: the
-            // snapshot has it already, so only what comes after the latest one received goes through.
+            // A snapshot recorded before the first one may still be on its way from the drain: the
+            // first has it already, so only snapshots that end later than the latest one go through.
             LifecycleTransition[] latest = new LifecycleTransition[1];
             return mine.asFlux()
-                    .filter(transition -> {
-                        if (latest[0] != null && !isAfter(transition, latest[0])) {
+                    .filter(snapshot -> {
+                        LifecycleTransition last = snapshot.get(snapshot.size() - 1);
+                        if (latest[0] != null && !isAfter(last, latest[0])) {
                             return false;
                         }
-                        latest[0] = transition;
+                        latest[0] = last;
                         return true;
                     })
                     .doFinally(ended -> subscribers.remove(mine));
@@ -144,14 +162,14 @@ public final class Lifecycle {
     }
 
     /** Called by the ordered drain, one thread at a time. */
-    private void emitToSubscribers(LifecycleTransition transition) {
-        for (Sinks.Many<LifecycleTransition> subscriber : subscribers) {
-            emit(subscriber, transition);
+    private void emitToSubscribers(List<LifecycleTransition> snapshot) {
+        for (Sinks.Many<List<LifecycleTransition>> subscriber : subscribers) {
+            emit(subscriber, snapshot);
         }
     }
 
-    private static void emit(Sinks.Many<LifecycleTransition> subscriber, LifecycleTransition transition) {
-        Sinks.EmitResult result = subscriber.tryEmitNext(transition);
+    private static void emit(Sinks.Many<List<LifecycleTransition>> subscriber, List<LifecycleTransition> snapshot) {
+        Sinks.EmitResult result = subscriber.tryEmitNext(snapshot);
         // Cancelled or terminated: the subscriber is leaving and unregisters itself. An unbounded
         // buffer fed by one thread at a time cannot refuse for any other reason.
         if (result.isFailure() && result != Sinks.EmitResult.FAIL_CANCELLED

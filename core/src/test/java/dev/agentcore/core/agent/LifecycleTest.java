@@ -64,6 +64,22 @@ class LifecycleTest {
     }
 
     @Test
+    void chainSnapshotsAreTheLifecyclesOwnListsNotCopies() {
+        lifecycle.transitionTo(STARTING);
+
+        StepVerifier.create(lifecycle.chainSnapshots())
+                .assertNext(snapshot -> assertThat(snapshot).isSameAs(lifecycle.chain()).hasSize(2))
+                .then(() -> lifecycle.transitionTo(READY))
+                .assertNext(snapshot -> assertThat(snapshot).isSameAs(lifecycle.chain())
+                        .extracting(LifecycleTransition::state).containsExactly(CREATED, STARTING, READY))
+                .then(lifecycle::reinitialize)
+                .assertNext(snapshot -> assertThat(snapshot).singleElement()
+                        .extracting(LifecycleTransition::chain).isEqualTo(CHAIN.nextGeneration()))
+                .thenCancel()
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
     void stampsAreStrictlyIncreasingWithinAChainWhenTheClockStandsStill() {
         LifecycleTransition starting = lifecycle.transitionTo(STARTING);
         LifecycleTransition ready = lifecycle.transitionTo(READY);
