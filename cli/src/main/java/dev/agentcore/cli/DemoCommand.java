@@ -89,7 +89,7 @@ final class DemoCommand implements Callable<Integer> {
             running = server.start().block(TIMEOUT);
 
             awaitState(service, "agentcore", 2, LifecycleState.READY);
-            naive.manifests().filter(manifest -> manifest.agentId().equals(naiveRow.id())).blockFirst(TIMEOUT);
+            naive.manifests().filter(manifest -> manifest.agentId().equals(naiveRow.agentId())).blockFirst(TIMEOUT);
             // The naive agent is connected to its new row; give it a moment to (not) report.
             Mono.delay(Duration.ofSeconds(1)).block();
         } finally {

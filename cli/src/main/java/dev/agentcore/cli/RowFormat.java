@@ -24,11 +24,11 @@ final class RowFormat {
         if (row.readyAt() != null) {
             line.append("  ready +").append(human(Duration.between(row.createdAt(), row.readyAt())));
         }
-        return line.append("  row ").append(row.id()).toString();
+        return line.append("  row ").append(row.agentId()).toString();
     }
 
     static String json(AgentRow row) {
-        return "{\"agent_id\":" + quote(row.id().value())
+        return "{\"agent_id\":" + quote(row.agentId().value())
                 + ",\"workspace\":" + quote(row.workspace())
                 + ",\"build_number\":" + row.buildNumber()
                 + ",\"state\":" + quote(row.state().name())

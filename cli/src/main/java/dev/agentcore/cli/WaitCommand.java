@@ -49,7 +49,7 @@ final class WaitCommand implements Callable<Integer> {
                         }
                         if (!row.active()) {
                             // Retired: a new build follows (it is already stored), or the build was stopped.
-                            return client.rows(name, 1).next().flatMap(latest -> latest.id().equals(row.id())
+                            return client.rows(name, 1).next().flatMap(latest -> latest.agentId().equals(row.agentId())
                                     ? Mono.just(ExitCodes.SHUTTING_DOWN) : Mono.empty());
                         }
                         return Mono.justOrEmpty(outcome(row.state()));

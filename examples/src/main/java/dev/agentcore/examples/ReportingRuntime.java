@@ -1,6 +1,7 @@
 package dev.agentcore.examples;
 
 import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.agent.AgentSession;
 import dev.agentcore.core.agent.Lifecycle;
 import dev.agentcore.core.agent.LifecycleReporter;
 import dev.agentcore.core.agent.ReporterEvent;
@@ -22,14 +23,20 @@ import reactor.core.publisher.Mono;
  */
 public final class ReportingRuntime implements AutoCloseable {
 
-    private final Lifecycle lifecycle = Lifecycle.create(Clock.systemUTC());
+    private final Lifecycle lifecycle;
     private final Flux<ReporterEvent> events;
     private final Disposable reporting;
 
+    /** A runtime reporting to the control plane at {@code controlPlane}, as the agent {@code instanceIdentity} names. */
     public ReportingRuntime(ControlPlaneAddress controlPlane, String instanceIdentity) {
-        AgentConnector connector = AgentConnector.builder(controlPlane, instanceIdentity).build();
+        this(AgentConnector.builder(controlPlane, instanceIdentity).build().sessions(), Clock.systemUTC());
+    }
+
+    /** A runtime reporting over any sessions: a connector's in production, a test kit's in a test (ReportingRuntimeTest). */
+    public ReportingRuntime(Flux<? extends AgentSession> sessions, Clock clock) {
+        this.lifecycle = Lifecycle.create(clock);
         // One subscription to the reporter, shared by whoever watches the events.
-        this.events = LifecycleReporter.builder(lifecycle).build().report(connector.sessions()).publish().autoConnect();
+        this.events = LifecycleReporter.builder(lifecycle).clock(clock).build().report(sessions).publish().autoConnect();
         this.reporting = events.subscribe(event -> System.out.println("agent: " + event));
     }
 

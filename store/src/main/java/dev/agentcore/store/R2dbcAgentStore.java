@@ -191,24 +191,24 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     // ---- AgentStore ---------------------------------------------------------------------------
 
     @Override
-    public Mono<AgentRow> findRow(AgentId id) {
-        Objects.requireNonNull(id, "id");
+    public Mono<AgentRow> findRow(AgentId agentId) {
+        Objects.requireNonNull(agentId, "agentId");
         return withConnection(connection -> query(connection, "SELECT * FROM agent_rows WHERE id = $1",
-                R2dbcAgentStore::row, id.value())).next().doOnNext(this::remember);
+                R2dbcAgentStore::row, agentId.value())).next().doOnNext(this::remember);
     }
 
     @Override
-    public Mono<AgentRow> recentRow(AgentId id) {
-        Objects.requireNonNull(id, "id");
+    public Mono<AgentRow> recentRow(AgentId agentId) {
+        Objects.requireNonNull(agentId, "agentId");
         return Mono.defer(() -> {
-            AgentRow recent = recentRows.get(id);
-            return recent != null ? Mono.just(recent) : findRow(id);
+            AgentRow recent = recentRows.get(agentId);
+            return recent != null ? Mono.just(recent) : findRow(agentId);
         });
     }
 
     /** Keeps the newest picture of an active row; a retired row is forgotten. */
     private void remember(AgentRow row) {
-        recentRows.compute(row.id(), (id, known) -> {
+        recentRows.compute(row.agentId(), (agentId, known) -> {
             AgentRow newest = known == null || row.isNewerThan(known) ? row : known;
             return newest.active() ? newest : null;
         });
@@ -252,7 +252,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                                     + "created_at_nanos, lifecycle_state, started_at_nanos, ready_at_nanos, last_incarnation, "
                                     + "last_generation, last_seq, active, duration_recorded, row_version) "
                                     + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                            row.id().value(), row.workspace(), row.buildNumber(), nanos(row.createdAt()),
+                            row.agentId().value(), row.workspace(), row.buildNumber(), nanos(row.createdAt()),
                             row.state().name(), Null.LONG, Null.LONG, Null.STRING, Null.LONG, row.lastSeq(),
                             row.active(), row.buildDurationRecorded(), row.version());
                     return insert.thenMany(retireActive(connection, workspace, row.buildNumber()))
@@ -285,9 +285,9 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
         Objects.requireNonNull(expected, "expected");
         Objects.requireNonNull(next, "next");
-        if (!expected.id().equals(next.id()) || next.version() != expected.version() + 1) {
+        if (!expected.agentId().equals(next.agentId()) || next.version() != expected.version() + 1) {
             return Mono.error(new IllegalArgumentException("next must be the same row one version later, was "
-                    + next.id() + " v" + next.version() + " after " + expected.id() + " v" + expected.version()));
+                    + next.agentId() + " v" + next.version() + " after " + expected.agentId() + " v" + expected.version()));
         }
         return writer.submit(new RowWriter.CompareAndSet(expected, next)).cast(Boolean.class);
     }
@@ -312,7 +312,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                         .map(written -> {
                             boolean[] outcome = new boolean[batch.size()];
                             for (int i = 0; i < outcome.length; i++) {
-                                outcome[i] = written.contains(batch.get(i).expected().id().value());
+                                outcome[i] = written.contains(batch.get(i).expected().agentId().value());
                             }
                             return outcome;
                         });
@@ -463,7 +463,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 next.lastChain() == null ? Null.STRING : next.lastChain().incarnation(),
                 next.lastChain() == null ? Null.LONG : (Object) next.lastChain().generation(),
                 next.lastSeq(), next.active(), next.buildDurationRecorded(), next.version(),
-                expected.id().value(), expected.version()};
+                expected.agentId().value(), expected.version()};
     }
 
     @Override
@@ -493,7 +493,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 // payloads before decoding them (a batch's payload carries up to some thirty rows).
                 .filter(notification -> !RowNotification.isFrom(replica, notification.getParameter()))
                 .flatMapIterable(notification -> RowNotification.decodeAll(notification.getParameter()))
-                .concatMap(decoded -> decoded.row().map(Mono::just).orElseGet(() -> findRow(decoded.id())))
+                .concatMap(decoded -> decoded.row().map(Mono::just).orElseGet(() -> findRow(decoded.agentId())))
                 .doOnNext(this::remember)
                 .doOnError(error -> log.warn("listening for row changes failed, listening again: {}", error.toString()))
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(5)));
@@ -563,9 +563,9 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     }
 
     @Override
-    public Mono<Void> saveSessionToken(String tokenHash, AgentId agent) {
+    public Mono<Void> saveSessionToken(String tokenHash, AgentId agentId) {
         return withConnection(connection -> execute(connection,
-                "INSERT INTO session_tokens (token_hash, agent_id) VALUES ($1, $2)", tokenHash, agent.value()))
+                "INSERT INTO session_tokens (token_hash, agent_id) VALUES ($1, $2)", tokenHash, agentId.value()))
                 .then();
     }
 

@@ -27,14 +27,14 @@ final class RowNotification {
     static final String SEPARATOR = "|";
 
     /** A decoded payload: whose write it was, and the row if the payload carried it. */
-    record Decoded(String replica, AgentId id, Optional<AgentRow> row) {
+    record Decoded(String replica, AgentId agentId, Optional<AgentRow> row) {
     }
 
     private RowNotification() {
     }
 
     static String encode(String replica, AgentRow row) {
-        return String.join(";", VERSION, replica, text(row.id().value()), text(row.workspace()),
+        return String.join(";", VERSION, replica, text(row.agentId().value()), text(row.workspace()),
                 Long.toString(row.buildNumber()), Long.toString(R2dbcAgentStore.nanos(row.createdAt())),
                 row.state().name(), nanos(row.startedAt()), nanos(row.readyAt()),
                 row.lastChain() == null ? "" : text(row.lastChain().incarnation()),
@@ -58,12 +58,12 @@ final class RowNotification {
         if (fields.length != 15 || !fields[0].equals(VERSION)) {
             return new Decoded("", AgentId.of(payload), Optional.empty());
         }
-        AgentId id = AgentId.of(untext(fields[2]));
+        AgentId agentId = AgentId.of(untext(fields[2]));
         ChainId chain = fields[9].isEmpty() ? null : new ChainId(untext(fields[9]), Long.parseLong(fields[10]));
-        AgentRow row = new AgentRow(id, untext(fields[3]), Long.parseLong(fields[4]), instant(fields[5]),
+        AgentRow row = new AgentRow(agentId, untext(fields[3]), Long.parseLong(fields[4]), instant(fields[5]),
                 LifecycleState.valueOf(fields[6]), instant(fields[7]), instant(fields[8]), chain,
                 Long.parseLong(fields[11]), fields[12].equals("1"), fields[13].equals("1"), Long.parseLong(fields[14]));
-        return new Decoded(fields[1], id, Optional.of(row));
+        return new Decoded(fields[1], agentId, Optional.of(row));
     }
 
     private static String text(String value) {

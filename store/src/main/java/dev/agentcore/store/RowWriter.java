@@ -173,7 +173,7 @@ final class RowWriter {
             }
             boolean sameKind = batch.isEmpty() || batch.get(0).write.getClass() == next.write.getClass()
                     || (batch.get(0).write instanceof BuildWrite && next.write instanceof BuildWrite);
-            Object key = next.write instanceof CompareAndSet write ? write.expected().id() : ((BuildWrite) next.write).workspace();
+            Object key = next.write instanceof CompareAndSet write ? write.expected().agentId() : ((BuildWrite) next.write).workspace();
             if (!sameKind || !keys.add(key)) {
                 carried = next; // two writes of one row (or workspace) never share a batch
                 break;

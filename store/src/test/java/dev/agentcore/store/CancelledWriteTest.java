@@ -85,7 +85,7 @@ class CancelledWriteTest {
         switch (write) {
             case COMPARE_AND_SET -> {
                 AgentRow written = starting(created);
-                assertThat(store.findRow(created.id()).block(DEADLINE)).as("the write ran to its end").isEqualTo(written);
+                assertThat(store.findRow(created.agentId()).block(DEADLINE)).as("the write ran to its end").isEqualTo(written);
                 awaitPublished(published, written);
             }
             case START_BUILD -> {
@@ -96,7 +96,7 @@ class CancelledWriteTest {
                 awaitPublished(published, rows.get(0));
             }
             case STOP_BUILD -> {
-                assertThat(store.findRow(created.id()).block(DEADLINE)).as("the stop ran to its end")
+                assertThat(store.findRow(created.agentId()).block(DEADLINE)).as("the stop ran to its end")
                         .isEqualTo(created.retired());
                 awaitPublished(published, created.retired());
             }
@@ -118,7 +118,7 @@ class CancelledWriteTest {
 
     private static AgentRow starting(AgentRow created) {
         Instant at = created.createdAt().plusMillis(10);
-        return new AgentRow(created.id(), created.workspace(), created.buildNumber(), created.createdAt(),
+        return new AgentRow(created.agentId(), created.workspace(), created.buildNumber(), created.createdAt(),
                 LifecycleState.STARTING, at, null, CHAIN, 1, true, false, created.version() + 1);
     }
 

@@ -77,7 +77,7 @@ class ChaosTest {
         final Map<AgentId, Map<Long, AgentRow>> versions = new ConcurrentHashMap<>();
 
         Disposable record(AgentStore store) {
-            return store.changes().subscribe(row -> versions.computeIfAbsent(row.id(), id -> new ConcurrentHashMap<>())
+            return store.changes().subscribe(row -> versions.computeIfAbsent(row.agentId(), id -> new ConcurrentHashMap<>())
                     .put(row.version(), row));
         }
     }
@@ -345,7 +345,7 @@ class ChaosTest {
             // Nothing acknowledged is lost: every ack, APPLIED or DUPLICATE, is a committed write.
             for (ReporterEvent.UpdateAcknowledged acked : agent.acks) {
                 LifecycleAck ack = acked.ack();
-                if (!applied.contains(acked.agent() + "/" + ack.chain() + "#" + ack.seq())) {
+                if (!applied.contains(acked.agentId() + "/" + ack.chain() + "#" + ack.seq())) {
                     // Tell the whole story of that chain: the agent's events and every committed write of it.
                     String story = agent.events.stream()
                             .filter(event -> !(event instanceof ReporterEvent.UpdateSent sent)
@@ -354,7 +354,7 @@ class ChaosTest {
                                     || other.ack().chain().equals(ack.chain()))
                             .map(Object::toString)
                             .collect(Collectors.joining("\n  "));
-                    String chainWrites = controlPlane.recording.versions.getOrDefault(acked.agent(), Map.of()).values()
+                    String chainWrites = controlPlane.recording.versions.getOrDefault(acked.agentId(), Map.of()).values()
                             .stream().filter(row -> ack.chain().equals(row.lastChain()))
                             .map(Object::toString).collect(Collectors.joining("\n  "));
                     throw new AssertionError("acknowledged (" + ack.outcome() + ") but never written: " + acked
@@ -370,7 +370,7 @@ class ChaosTest {
                     assertThat(row.readyAt()).as("ready_at of %s", row).isAfterOrEqualTo(row.startedAt());
                 }
                 // The change stream carried every write: the stored row is its last recorded version.
-                assertThat(controlPlane.recording.versions.getOrDefault(row.id(), Map.of()).get(row.version()))
+                assertThat(controlPlane.recording.versions.getOrDefault(row.agentId(), Map.of()).get(row.version()))
                         .as("the stored row as recorded").isEqualTo(row);
             }
         }

@@ -39,18 +39,18 @@ class H2DurabilityTest {
         for (int restart = 0; restart < RESTARTS; restart++) {
             R2dbcAgentStore store = R2dbcAgentStore.openH2File(directory).block(TIMEOUT);
             if (acknowledged != null) {
-                assertThat(store.findRow(acknowledged.id()).block(TIMEOUT)).isEqualTo(acknowledged);
+                assertThat(store.findRow(acknowledged.agentId()).block(TIMEOUT)).isEqualTo(acknowledged);
             }
             LifecycleService service = LifecycleService.builder(store).build();
             AgentRow row = service.startBuild("ws").block(TIMEOUT);
-            service.apply(row.id(), new LifecycleUpdate(chain, 1, LifecycleState.STARTING, Instant.now(), false, null))
+            service.apply(row.agentId(), new LifecycleUpdate(chain, 1, LifecycleState.STARTING, Instant.now(), false, null))
                     .block(TIMEOUT);
             // The last write is still in the writer's hands when close() is called: close waits for it.
-            service.apply(row.id(), new LifecycleUpdate(chain, 2, LifecycleState.READY, Instant.now(), false, null))
+            service.apply(row.agentId(), new LifecycleUpdate(chain, 2, LifecycleState.READY, Instant.now(), false, null))
                     .subscribe();
             store.close().block(TIMEOUT);
             R2dbcAgentStore reopened = R2dbcAgentStore.openH2File(directory).block(TIMEOUT);
-            acknowledged = reopened.findRow(row.id()).block(TIMEOUT);
+            acknowledged = reopened.findRow(row.agentId()).block(TIMEOUT);
             assertThat(acknowledged.state()).isIn(LifecycleState.STARTING, LifecycleState.READY);
             reopened.close().block(TIMEOUT);
         }

@@ -23,16 +23,16 @@ public final class H2WriterProcess {
         R2dbcAgentStore store = R2dbcAgentStore.openH2File(Path.of(args[0])).block(timeout);
         LifecycleService service = LifecycleService.builder(store).build();
         AgentRow row = service.startBuild("ws").block(timeout);
-        System.out.println("ROW " + row.id());
+        System.out.println("ROW " + row.agentId());
         for (int process = 0; ; process++) {
             // Each round is a restarted agent process: a new chain through STARTING and READY.
             ChainId chain = new ChainId("process-" + process, 0);
             for (LifecycleState state : new LifecycleState[] {LifecycleState.STARTING, LifecycleState.READY}) {
                 long seq = state == LifecycleState.STARTING ? 1 : 2;
-                LifecycleAck ack = service.apply(row.id(), new LifecycleUpdate(chain, seq, state, Instant.now(), false,
+                LifecycleAck ack = service.apply(row.agentId(), new LifecycleUpdate(chain, seq, state, Instant.now(), false,
                         null)).block(timeout);
                 if (ack.outcome() == LifecycleAck.Outcome.APPLIED) {
-                    System.out.println("ACK " + store.findRow(row.id()).block(timeout).version());
+                    System.out.println("ACK " + store.findRow(row.agentId()).block(timeout).version());
                     System.out.flush();
                 }
             }

@@ -27,7 +27,7 @@ class MigrationsTest {
 
         R2dbcAgentStore second = open.get();
         assertThat(second.schemaVersion().block(TIMEOUT)).isEqualTo(Migrations.LATEST);
-        assertThat(second.findRow(row.id()).block(TIMEOUT)).isEqualTo(row);
+        assertThat(second.findRow(row.agentId()).block(TIMEOUT)).isEqualTo(row);
         second.dispose();
     }
 

@@ -47,7 +47,7 @@ class ReplicasRacingOnPostgresTest {
                     LifecycleService service = w % 2 == 0 ? one : other;
                     ChainId chain = new ChainId("writer-" + w, 0);
                     writers.add(Flux.range(1, STATES.length)
-                            .concatMap(seq -> service.apply(row.id(), new LifecycleUpdate(chain, seq, STATES[seq - 1],
+                            .concatMap(seq -> service.apply(row.agentId(), new LifecycleUpdate(chain, seq, STATES[seq - 1],
                                             Instant.now(), false, null))
                                     .map(ack -> ack.outcome() == LifecycleAck.Outcome.APPLIED ? 1 : 0)
                                     .onErrorResume(AgentcoreException.class, refused -> {
@@ -63,7 +63,7 @@ class ReplicasRacingOnPostgresTest {
 
             long versionsWritten = 0;
             for (AgentRow row : rows) {
-                versionsWritten += first.findRow(row.id()).block(TIMEOUT).version() - row.version();
+                versionsWritten += first.findRow(row.agentId()).block(TIMEOUT).version() - row.version();
             }
             assertThat(applied).isPositive();
             assertThat(versionsWritten).as("one version per applied update, none lost, none doubled")

@@ -20,7 +20,7 @@ class RowNotificationTest {
         RowNotification.Decoded decoded = RowNotification.decode(RowNotification.encode("replica-a", row));
 
         assertThat(decoded.replica()).isEqualTo("replica-a");
-        assertThat(decoded.id()).isEqualTo(row.id());
+        assertThat(decoded.agentId()).isEqualTo(row.agentId());
         assertThat(decoded.row()).contains(row);
     }
 
@@ -35,7 +35,7 @@ class RowNotificationTest {
     void anOlderReplicasBareRowIdIsARowToReadBack() {
         RowNotification.Decoded decoded = RowNotification.decode("5b1c0f8e-0000-4000-8000-000000000001");
 
-        assertThat(decoded.id()).isEqualTo(AgentId.of("5b1c0f8e-0000-4000-8000-000000000001"));
+        assertThat(decoded.agentId()).isEqualTo(AgentId.of("5b1c0f8e-0000-4000-8000-000000000001"));
         assertThat(decoded.row()).isEmpty();
         assertThat(decoded.replica()).isEmpty();
     }

@@ -60,7 +60,7 @@ class RowWriterTest {
 
     private static RowWriter.CompareAndSet write(String row) {
         AgentRow created = AgentRow.created(AgentId.of(row), "ws-" + row, 1, Instant.EPOCH);
-        AgentRow next = new AgentRow(created.id(), created.workspace(), 1, Instant.EPOCH, created.state(), null, null,
+        AgentRow next = new AgentRow(created.agentId(), created.workspace(), 1, Instant.EPOCH, created.state(), null, null,
                 null, 0, true, false, 2);
         return new RowWriter.CompareAndSet(created, next);
     }
@@ -77,16 +77,16 @@ class RowWriterTest {
         assertThat(batches.batches).hasSize(1); // the first write alone: the writer was idle
         batches.commit(0, true);
         // Then every waiting write, up to 3 and one per row: b, then b again starts the next batch.
-        assertThat(batches.batches.get(1)).extracting(w -> w.expected().id().value()).containsExactly("b");
+        assertThat(batches.batches.get(1)).extracting(w -> w.expected().agentId().value()).containsExactly("b");
         batches.commit(1, true);
-        assertThat(batches.batches.get(2)).extracting(w -> w.expected().id().value()).containsExactly("b", "c", "d");
+        assertThat(batches.batches.get(2)).extracting(w -> w.expected().agentId().value()).containsExactly("b", "c", "d");
         batches.commit(2, false, true, true);
-        assertThat(batches.batches.get(3)).extracting(w -> w.expected().id().value()).containsExactly("e");
+        assertThat(batches.batches.get(3)).extracting(w -> w.expected().agentId().value()).containsExactly("e");
         batches.commit(3, true);
 
         assertThat(outcomes).extracting(outcome -> outcome.block(TIMEOUT))
                 .containsExactly(true, true, false, true, true, true);
-        assertThat(published).extracting(row -> row.id().value()).containsExactly("a", "b", "c", "d", "e");
+        assertThat(published).extracting(row -> row.agentId().value()).containsExactly("a", "b", "c", "d", "e");
         assertThat(writer.stats().batches()).isEqualTo(4);
         assertThat(writer.stats().batchSizeAt(0.5)).isEqualTo(1);
         assertThat(writer.stats().batchSizeAt(1.0)).isEqualTo(3);
@@ -106,7 +106,7 @@ class RowWriterTest {
 
         assertThat(batches.builds).extracting(batch -> batch.stream().map(RowWriter.BuildWrite::workspace).toList())
                 .containsExactly(List.of("a", "b"), List.of("a"));
-        assertThat(batches.batches.get(1)).extracting(w -> w.expected().id().value()).containsExactly("y");
+        assertThat(batches.batches.get(1)).extracting(w -> w.expected().agentId().value()).containsExactly("y");
         batches.commit(1, true);
         assertThat(batches.builds.get(2)).extracting(RowWriter.BuildWrite::workspace).containsExactly("c");
     }
@@ -118,7 +118,7 @@ class RowWriterTest {
         writer.submit(write("a")).subscribe().dispose();
         batches.commit(0, true);
 
-        assertThat(published).extracting(row -> row.id().value()).containsExactly("a");
+        assertThat(published).extracting(row -> row.agentId().value()).containsExactly("a");
     }
 
     @Test
@@ -157,7 +157,7 @@ class RowWriterTest {
 
         StepVerifier.create(first).expectErrorMessage("disk gone").verify(TIMEOUT);
         StepVerifier.create(second).expectNext(true).verifyComplete();
-        assertThat(published).extracting(row -> row.id().value()).containsExactly("b");
+        assertThat(published).extracting(row -> row.agentId().value()).containsExactly("b");
     }
 
     @Test

@@ -99,7 +99,7 @@ class StoreChaosTest {
             List<List<long[]>> plans = new ArrayList<>();
             for (int w = 0; w < workspaces; w++) {
                 String name = "ws-" + w;
-                agents.add(new Agent(name, service.startBuild(name).block(DEADLINE).id()));
+                agents.add(new Agent(name, service.startBuild(name).block(DEADLINE).agentId()));
                 // Per op: build (1 in 20) or update, and after how many microseconds its caller cancels (-1: never).
                 List<long[]> plan = new ArrayList<>();
                 for (int op = 0; op < opsPerWorkspace; op++) {
@@ -114,7 +114,7 @@ class StoreChaosTest {
                 Agent agent = agents.get(w);
                 return Flux.fromIterable(plans.get(w)).concatMap(op -> {
                     Mono<?> write = op[0] == 1
-                            ? service.startBuild(agent.workspace).doOnNext(row -> agent.movedTo(row.id()))
+                            ? service.startBuild(agent.workspace).doOnNext(row -> agent.movedTo(row.agentId()))
                             : update(service, agent, acks);
                     if (op[1] >= 0) {
                         write = write.take(Duration.ofNanos(op[1] * 1000));
@@ -169,8 +169,8 @@ class StoreChaosTest {
         // Each row's versions as published, one picture per version.
         Map<AgentId, Map<Long, AgentRow>> versions = new HashMap<>();
         for (AgentRow row : published) {
-            AgentRow earlier = versions.computeIfAbsent(row.id(), id -> new HashMap<>()).put(row.version(), row);
-            assertThat(earlier == null || earlier.equals(row)).as("two pictures of %s v%d", row.id(), row.version())
+            AgentRow earlier = versions.computeIfAbsent(row.agentId(), id -> new HashMap<>()).put(row.version(), row);
+            assertThat(earlier == null || earlier.equals(row)).as("two pictures of %s v%d", row.agentId(), row.version())
                     .isTrue();
         }
         // No (chain, seq) applied twice to a row: every version carries a different one.
@@ -201,9 +201,9 @@ class StoreChaosTest {
             for (int i = 0; i < rows.size(); i++) {
                 AgentRow row = rows.get(i);
                 assertThat(row.buildNumber()).isEqualTo(rows.size() - i);
-                Map<Long, AgentRow> byVersion = versions.getOrDefault(row.id(), Map.of());
+                Map<Long, AgentRow> byVersion = versions.getOrDefault(row.agentId(), Map.of());
                 assertThat(byVersion.get(row.version())).as("the stored row was published").isEqualTo(row);
-                assertThat(byVersion.keySet()).as("versions of %s published", row.id())
+                assertThat(byVersion.keySet()).as("versions of %s published", row.agentId())
                         .allMatch(version -> version <= row.version());
             }
         }

@@ -63,7 +63,7 @@ class TwoReplicasOnPostgresTest {
     }
 
     private static void awaitState(AdminClient admin, AgentId row, LifecycleState state) {
-        StepVerifier.create(admin.watch("ws").filter(r -> r.id().equals(row) && r.state() == state).take(1))
+        StepVerifier.create(admin.watch("ws").filter(r -> r.agentId().equals(row) && r.state() == state).take(1))
                 .expectNextCount(1).expectComplete().verify(TIMEOUT);
     }
 
@@ -90,30 +90,30 @@ class TwoReplicasOnPostgresTest {
                     .subscribe(events::add);
             lifecycle.transitionTo(STARTING);
             lifecycle.transitionTo(READY);
-            awaitState(admin, rowA.id(), READY);
+            awaitState(admin, rowA.agentId(), READY);
 
             // The build starts through replica 2; replica 1 learns of it by NOTIFY and fences the agent.
             AgentRow rowB = admin.startBuild("ws").block(TIMEOUT);
-            awaitState(admin, rowB.id(), READY);
+            awaitState(admin, rowB.agentId(), READY);
 
             // Replica 1 goes away; the agent carries on through replica 2.
             replica1.server.disposeNow(TIMEOUT);
             lifecycle.transitionTo(SHUTTING_DOWN);
-            awaitState(admin, rowB.id(), SHUTTING_DOWN);
+            awaitState(admin, rowB.agentId(), SHUTTING_DOWN);
             watch.dispose();
             agent.dispose();
 
-            assertThat(seen).filteredOn(row -> row.id().equals(rowA.id())).extracting(AgentRow::state)
+            assertThat(seen).filteredOn(row -> row.agentId().equals(rowA.agentId())).extracting(AgentRow::state)
                     .containsSubsequence(CREATED, STARTING, READY);
-            assertThat(seen).filteredOn(row -> row.id().equals(rowB.id())).extracting(AgentRow::state)
+            assertThat(seen).filteredOn(row -> row.agentId().equals(rowB.agentId())).extracting(AgentRow::state)
                     .containsExactly(CREATED, STARTING, READY, SHUTTING_DOWN);
-            AgentRow b = replica2.store.findRow(rowB.id()).block(TIMEOUT);
+            AgentRow b = replica2.store.findRow(rowB.agentId()).block(TIMEOUT);
             assertThat(b.version()).as("one write per transition, nothing lost or doubled").isEqualTo(4);
             assertThat(b.startedAt()).isAfterOrEqualTo(b.createdAt()).isBefore(b.readyAt());
             List<SessionStarted> sessions = events.stream().filter(SessionStarted.class::isInstance)
                     .map(SessionStarted.class::cast).toList();
             assertThat(sessions).extracting(s -> s.manifest().agentId())
-                    .containsExactly(rowA.id(), rowB.id(), rowB.id());
+                    .containsExactly(rowA.agentId(), rowB.agentId(), rowB.agentId());
             assertThat(sessions).extracting(SessionStarted::resumption)
                     .containsExactly(Resumption.FIRST, Resumption.REPLAY, Resumption.RESUME);
         }

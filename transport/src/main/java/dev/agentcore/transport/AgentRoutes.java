@@ -70,7 +70,7 @@ final class AgentRoutes {
         return guardedExchange(caller, data, identity -> access.exchange(identity)
                 .map(grant -> payload(ExchangeResponse.newBuilder()
                         .setSessionToken(grant.sessionToken())
-                        .setAgentId(grant.agent().value())
+                        .setAgentId(grant.agentId().value())
                         .setServerTime(ProtoCodec.timestamp(settings.clock().instant()))
                         .build().toByteArray())));
     }
@@ -127,7 +127,7 @@ final class AgentRoutes {
         // Only a refused binding is answered through the inbound here: the channel's own errors come
         // after it has subscribed to the inbound, which takes one subscriber.
         return access.bind(workspace, named)
-                .map(agent -> lifecycleChannel(agent, all, true))
+                .map(agentId -> lifecycleChannel(agentId, all, true))
                 .onErrorResume(AgentcoreException.class, refused -> Mono.just(ConnectionHandler.refuseThrough(all, refused)))
                 .flatMapMany(channel -> channel);
     }
@@ -138,7 +138,7 @@ final class AgentRoutes {
      * payload is one update, applied in order and acknowledged. The channel ends with FENCED as
      * soon as a build retires the row, and with SUPERSEDED when another process's chain takes it.
      */
-    private Flux<Payload> lifecycleChannel(AgentId agent, Flux<Payload> payloads, boolean bound) {
+    private Flux<Payload> lifecycleChannel(AgentId agentId, Flux<Payload> payloads, boolean bound) {
         UpdateRateLimit rateLimit = new UpdateRateLimit(settings.clock(), settings.updatesPerSecond(),
                 settings.updateBurst());
         AtomicBoolean opened = new AtomicBoolean();
@@ -163,7 +163,7 @@ final class AgentRoutes {
             } finally {
                 payload.release();
             }
-            return lifecycle.apply(agent, update)
+            return lifecycle.apply(agentId, update)
                     .doOnNext(applied -> {
                         Sinks.EmitResult kept = chain.tryEmitValue(update.chain());
                         // The first applied update's chain is the channel's; later ones find it set.
@@ -173,17 +173,17 @@ final class AgentRoutes {
                     })
                     .map(ack -> payload(ProtoCodec.encodeAck(ack)));
         });
-        Mono<Void> retired = fences.retired(agent).doOnSuccess(ignored -> fenced.set(true));
-        Mono<Void> taken = chain.asMono().flatMap(carried -> fences.takenFrom(agent, carried))
+        Mono<Void> retired = fences.retired(agentId).doOnSuccess(ignored -> fenced.set(true));
+        Mono<Void> taken = chain.asMono().flatMap(carried -> fences.takenFrom(agentId, carried))
                 .doOnSuccess(ignored -> superseded.set(true));
         return acks.takeUntilOther(Mono.firstWithSignal(retired, taken)).concatWith(Mono.defer(() -> {
             if (fenced.get()) {
-                return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + agent
+                return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + agentId
                         + " was retired by a new build: " + (bound ? "bind to the row of the next manifest"
                         : "exchange the instance identity again")));
             }
             if (superseded.get()) {
-                return Mono.error(new AgentcoreException(ErrorCode.SUPERSEDED, "agent row " + agent + " was taken "
+                return Mono.error(new AgentcoreException(ErrorCode.SUPERSEDED, "agent row " + agentId + " was taken "
                         + "by another agent process's chain: stop reporting; two processes must not share one "
                         + "instance identity"));
             }

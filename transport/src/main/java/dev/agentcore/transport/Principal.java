@@ -12,7 +12,7 @@ sealed interface Principal {
     }
 
     /** An agent whose session token is bound to one row. */
-    record Agent(AgentId agent) implements Principal {
+    record Agent(AgentId agentId) implements Principal {
     }
 
     /** An agent whose connection token authenticates it for one workspace, across its rows (protocol v2). */
@@ -26,7 +26,7 @@ sealed interface Principal {
     /** The row a session token (protocol v1) bound the connection to; UNAUTHENTICATED for any other principal. */
     static AgentId sessionRow(Principal principal) {
         if (principal instanceof Agent agent) {
-            return agent.agent();
+            return agent.agentId();
         }
         throw new AgentcoreException(ErrorCode.UNAUTHENTICATED,
                 "this route needs a session token in the SETUP frame: exchange the instance identity first");

@@ -246,8 +246,8 @@ final class ProtoCodec {
                 grant.hasServerTime() ? instant(grant.getServerTime()) : null);
     }
 
-    static byte[] encodeBinding(AgentId agent) {
-        return LifecycleBinding.newBuilder().setAgentId(agent.value()).build().toByteArray();
+    static byte[] encodeBinding(AgentId agentId) {
+        return LifecycleBinding.newBuilder().setAgentId(agentId.value()).build().toByteArray();
     }
 
     /** The row a v2 lifecycle channel's first payload names; INVALID_ARGUMENT if it names none or a malformed one. */
@@ -267,7 +267,7 @@ final class ProtoCodec {
 
     static byte[] encodeRow(AgentRow row) {
         dev.agentcore.transport.proto.v1.AgentRow.Builder message = dev.agentcore.transport.proto.v1.AgentRow.newBuilder()
-                .setAgentId(row.id().value())
+                .setAgentId(row.agentId().value())
                 .setWorkspace(row.workspace())
                 .setBuildNumber(row.buildNumber())
                 .setCreatedAt(timestamp(row.createdAt()))

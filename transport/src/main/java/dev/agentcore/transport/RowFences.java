@@ -35,7 +35,7 @@ final class RowFences implements Disposable {
         this.lifecycle = lifecycle;
         this.retirements = lifecycle.changes().subscribe(row -> {
             if (!row.active()) {
-                fire(row.id());
+                fire(row.agentId());
                 return;
             }
             announce(row);
@@ -46,14 +46,14 @@ final class RowFences implements Disposable {
     }
 
     /**
-     * Completes when a chain of another incarnation (another agent process) takes {@code agent}'s
+     * Completes when a chain of another incarnation (another agent process) takes {@code agentId}'s
      * row from {@code chain}; never completes otherwise. Cancelling it forgets the wait.
      */
-    Mono<Void> takenFrom(AgentId agent, ChainId chain) {
+    Mono<Void> takenFrom(AgentId agentId, ChainId chain) {
         return Mono.defer(() -> {
             Sinks.Empty<Void> signal = Sinks.empty();
-            holders.computeIfAbsent(agent, ignored -> new ConcurrentHashMap<>()).put(chain, signal);
-            return signal.asMono().doFinally(ended -> holders.computeIfPresent(agent, (row, chains) -> {
+            holders.computeIfAbsent(agentId, ignored -> new ConcurrentHashMap<>()).put(chain, signal);
+            return signal.asMono().doFinally(ended -> holders.computeIfPresent(agentId, (row, chains) -> {
                 chains.remove(chain, signal);
                 return chains.isEmpty() ? null : chains;
             }));
@@ -105,30 +105,30 @@ final class RowFences implements Disposable {
     }
 
     private void takeOver(AgentRow row) {
-        Map<ChainId, Sinks.Empty<Void>> chains = holders.get(row.id());
+        Map<ChainId, Sinks.Empty<Void>> chains = holders.get(row.agentId());
         if (chains == null) {
             return;
         }
         chains.forEach((chain, signal) -> {
             if (!chain.sameIncarnation(row.lastChain())) {
-                signalled(signal.tryEmitEmpty(), "a takeover of row " + row.id());
+                signalled(signal.tryEmitEmpty(), "a takeover of row " + row.agentId());
             }
         });
     }
 
-    /** Completes when {@code agent}'s row is retired, or at once if it already is (or does not exist). */
-    Mono<Void> retired(AgentId agent) {
-        Mono<Void> signal = fences.computeIfAbsent(agent, ignored -> Sinks.empty()).asMono();
+    /** Completes when {@code agentId}'s row is retired, or at once if it already is (or does not exist). */
+    Mono<Void> retired(AgentId agentId) {
+        Mono<Void> signal = fences.computeIfAbsent(agentId, ignored -> Sinks.empty()).asMono();
         // Registered first, then checked: a retirement between the two is seen by one or the other.
-        Mono<Void> alreadyRetired = lifecycle.row(agent).filter(AgentRow::active).hasElement()
+        Mono<Void> alreadyRetired = lifecycle.row(agentId).filter(AgentRow::active).hasElement()
                 .flatMap(active -> active ? Mono.<Void>never() : Mono.<Void>empty());
         return Mono.firstWithSignal(signal, alreadyRetired);
     }
 
-    private void fire(AgentId agent) {
-        Sinks.Empty<Void> fence = fences.remove(agent);
+    private void fire(AgentId agentId) {
+        Sinks.Empty<Void> fence = fences.remove(agentId);
         if (fence != null) {
-            signalled(fence.tryEmitEmpty(), "the retirement of row " + agent);
+            signalled(fence.tryEmitEmpty(), "the retirement of row " + agentId);
         }
     }
 

@@ -116,12 +116,12 @@ class AuthenticationTest {
         await(() -> received.size() == 1);
         AgentRow second = fixture.lifecycle.startBuild("ws").block(TIMEOUT);
         await(() -> received.size() == 2);
-        assertThat(received).extracting(Manifest::agentId).containsExactly(first.id(), second.id());
+        assertThat(received).extracting(Manifest::agentId).containsExactly(first.agentId(), second.agentId());
 
         List<Object> acks = new CopyOnWriteArrayList<>();
         AtomicReference<Throwable> ended = new AtomicReference<>();
         // An agent's outbound stays open: a channel whose outbound completes is over once its updates are answered.
-        agent.requestChannel(Flux.just(RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(second.id())),
+        agent.requestChannel(Flux.just(RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(second.agentId())),
                         io.rsocket.util.DefaultPayload.create(starting())).concatWith(Flux.never()))
                 .map(payload -> RSocketClients.decode(payload, ProtoCodec::decodeAck))
                 .onErrorMap(WireErrors::fromWire)
@@ -132,7 +132,7 @@ class AuthenticationTest {
         code(ErrorCode.FENCED).accept(ended.get());
         assertThat(ended.get().getMessage()).contains("bind to the row of the next manifest");
         await(() -> received.size() == 3);
-        assertThat(received.get(2).agentId()).isEqualTo(third.id());
+        assertThat(received.get(2).agentId()).isEqualTo(third.agentId());
         assertThat(agent.isDisposed()).as("the connection outlives the rows").isFalse();
         listening.dispose();
         agent.dispose();
@@ -152,7 +152,7 @@ class AuthenticationTest {
                 .verifyComplete();
         // Another workspace's row and a retired row of its own are refused alike, before any update lands.
         for (AgentRow refused : List.of(rowY, retiredX)) {
-            StepVerifier.create(boundLifecycle(agentX, refused.id(), starting()))
+            StepVerifier.create(boundLifecycle(agentX, refused.agentId(), starting()))
                     .expectErrorSatisfies(error -> {
                         code(ErrorCode.FENCED).accept(error);
                         assertThat(error.getMessage()).contains("is retired or unknown");
@@ -170,11 +170,11 @@ class AuthenticationTest {
         StepVerifier.create(lifecycle(agentX, starting())).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED))
                 .verify(TIMEOUT);
         // Its own active row takes its updates.
-        StepVerifier.create(boundLifecycle(agentX, fixture.latest("x").id(), starting()))
+        StepVerifier.create(boundLifecycle(agentX, fixture.latest("x").agentId(), starting()))
                 .expectNextCount(1).thenCancel().verify(TIMEOUT);
 
         assertThat(fixture.latest("x").state()).isEqualTo(LifecycleState.STARTING);
-        assertThat(fixture.rows.findRow(retiredX.id()).block(TIMEOUT).state()).isEqualTo(LifecycleState.CREATED);
+        assertThat(fixture.rows.findRow(retiredX.agentId()).block(TIMEOUT).state()).isEqualTo(LifecycleState.CREATED);
         assertThat(fixture.latest("y")).isEqualTo(rowY);
         agentX.dispose();
     }
@@ -190,7 +190,7 @@ class AuthenticationTest {
                 code(ErrorCode.UNAUTHENTICATED).accept(error);
                 assertThat(error.getMessage()).contains("needs a connection token");
             }).verify(TIMEOUT);
-            StepVerifier.create(boundLifecycle(rsocket, row.id(), starting()))
+            StepVerifier.create(boundLifecycle(rsocket, row.agentId(), starting()))
                     .expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
             rsocket.dispose();
         }
@@ -216,7 +216,7 @@ class AuthenticationTest {
     @Test
     void withoutATokenOnlyTheExchangeRouteAnswers() {
         String identity = fixture.workspaceWithBuild("ws");
-        String rowId = fixture.latest("ws").id().value();
+        String rowId = fixture.latest("ws").agentId().value();
         RSocket anonymous = connect(null);
 
         StepVerifier.create(manifest(anonymous)).expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);

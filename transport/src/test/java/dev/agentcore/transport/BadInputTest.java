@@ -133,10 +133,10 @@ class BadInputTest {
             assertThat(goodEvents).noneMatch(ReporterEvent.SessionEnded.class::isInstance);
 
             // The offender's row holds nothing it should not.
-            AgentRow badAfter = fixture.rows.findRow(badRow.id()).block(TIMEOUT);
+            AgentRow badAfter = fixture.rows.findRow(badRow.agentId()).block(TIMEOUT);
             assertThat(badAfter.version()).isEqualTo(input.rowVersionAfter);
             assertThat(badAfter.state()).isIn(LifecycleState.CREATED, LifecycleState.STARTING);
-            AgentId goodRow = fixture.latest("good").id();
+            AgentId goodRow = fixture.latest("good").agentId();
             assertThat(fixture.rows.findRow(goodRow).block(TIMEOUT).state()).isEqualTo(LifecycleState.READY);
 
             bad.dispose();

@@ -60,7 +60,7 @@ class BuildBoundaryOverRSocketTest {
     }
 
     private static void awaitState(AdminClient admin, AgentId row, LifecycleState state) {
-        StepVerifier.create(admin.watch("ws").filter(r -> r.id().equals(row) && r.state() == state).take(1))
+        StepVerifier.create(admin.watch("ws").filter(r -> r.agentId().equals(row) && r.state() == state).take(1))
                 .expectNextCount(1)
                 .expectComplete()
                 .verify(TIMEOUT);
@@ -77,12 +77,12 @@ class BuildBoundaryOverRSocketTest {
     private static void assertReadyThroughReplay(AgentRow b, List<AgentRow> seen) {
         // The watch that saw READY first is another stream than the one filling seen: let seen catch up.
         StepVerifier.create(Flux.interval(Duration.ofMillis(10))
-                        .filter(tick -> seen.stream().anyMatch(row -> row.id().equals(b.id()) && row.state() == READY))
+                        .filter(tick -> seen.stream().anyMatch(row -> row.agentId().equals(b.agentId()) && row.state() == READY))
                         .take(1))
                 .expectNextCount(1).expectComplete().verify(TIMEOUT);
         assertThat(b.state()).isEqualTo(READY);
         assertThat(b.startedAt()).isAfterOrEqualTo(b.createdAt()).isBefore(b.readyAt());
-        assertThat(seen).filteredOn(row -> row.id().equals(b.id())).extracting(AgentRow::state)
+        assertThat(seen).filteredOn(row -> row.agentId().equals(b.agentId())).extracting(AgentRow::state)
                 .containsExactly(CREATED, STARTING, READY);
     }
 
@@ -90,7 +90,7 @@ class BuildBoundaryOverRSocketTest {
     private static void readyOn(Agent agent, AdminClient admin, AgentRow row) {
         agent.lifecycle.transitionTo(STARTING);
         agent.lifecycle.transitionTo(READY);
-        awaitState(admin, row.id(), READY);
+        awaitState(admin, row.agentId(), READY);
     }
 
     /**
@@ -101,7 +101,7 @@ class BuildBoundaryOverRSocketTest {
         List<AgentRow> seen = new CopyOnWriteArrayList<>();
         Disposable watching = watch(admin, seen);
         AgentRow next = admin.startBuild("ws").block(TIMEOUT);
-        awaitState(admin, next.id(), READY);
+        awaitState(admin, next.agentId(), READY);
         assertReadyThroughReplay(fixture.latest("ws"), seen);
         watching.dispose();
         return next;
@@ -120,10 +120,10 @@ class BuildBoundaryOverRSocketTest {
                 // The agent sits idle in READY; the new build alone must bring it over.
                 AgentRow rowB = newBuildReplayedOnto(fixture, admin);
 
-                AgentRow a = fixture.rows.findRow(rowA.id()).block(TIMEOUT);
+                AgentRow a = fixture.rows.findRow(rowA.agentId()).block(TIMEOUT);
                 assertThat(a.active()).isFalse();
                 assertThat(a.state()).isEqualTo(READY);
-                assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
+                assertThat(agent.sessionRows()).containsExactly(rowA.agentId(), rowB.agentId());
             }
         }
     }
@@ -148,7 +148,7 @@ class BuildBoundaryOverRSocketTest {
 
                 AgentRow rowB = newBuildReplayedOnto(fixture, admin);
 
-                assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
+                assertThat(agent.sessionRows()).containsExactly(rowA.agentId(), rowB.agentId());
                 assertThat(proxy.connections()).as("one exchange and one session for row B, no refused attempt")
                         .isEqualTo(4);
             }
@@ -165,7 +165,7 @@ class BuildBoundaryOverRSocketTest {
                 agent.lifecycle.transitionTo(STARTING);
                 agent.lifecycle.transitionTo(READY);
                 try (AdminClient admin = fixture.admin()) {
-                    awaitState(admin, rowA.id(), READY);
+                    awaitState(admin, rowA.agentId(), READY);
                 }
 
                 // Every connection is cut; a build happens meanwhile; the control plane comes back.
@@ -176,15 +176,15 @@ class BuildBoundaryOverRSocketTest {
                 try (AdminClient admin = fixture.admin()) {
                     List<AgentRow> seen = new CopyOnWriteArrayList<>();
                     Disposable watching = watch(admin, seen);
-                    awaitState(admin, rowB.id(), READY);
+                    awaitState(admin, rowB.agentId(), READY);
                     AgentRow b = fixture.latest("ws");
                     assertThat(b.state()).isEqualTo(READY);
                     assertThat(b.startedAt()).isAfterOrEqualTo(b.createdAt()).isBefore(b.readyAt());
-                    assertThat(seen).filteredOn(row -> row.id().equals(b.id())).extracting(AgentRow::state)
+                    assertThat(seen).filteredOn(row -> row.agentId().equals(b.agentId())).extracting(AgentRow::state)
                             .endsWith(READY);
                     watching.dispose();
                 }
-                assertThat(agent.sessionRows()).startsWith(rowA.id()).endsWith(rowB.id());
+                assertThat(agent.sessionRows()).startsWith(rowA.agentId()).endsWith(rowB.agentId());
             }
         }
     }
@@ -213,7 +213,7 @@ class BuildBoundaryOverRSocketTest {
                 AgentRow rowB = newBuildReplayedOnto(fixture, admin);
 
                 assertThat(proxy.connections()).as("connections after one build boundary").isEqualTo(2);
-                assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id());
+                assertThat(agent.sessionRows()).containsExactly(rowA.agentId(), rowB.agentId());
 
                 // A restart cuts the connection; the agent comes back with its token, on one new connection,
                 // and keeps that one across the next build.
@@ -226,7 +226,7 @@ class BuildBoundaryOverRSocketTest {
                     AgentRow rowC = newBuildReplayedOnto(fixture, again);
                     assertThat(proxy.connections()).as("connections after the build past the restart")
                             .isEqualTo(afterRestart);
-                    assertThat(agent.sessionRows()).containsExactly(rowA.id(), rowB.id(), rowB.id(), rowC.id());
+                    assertThat(agent.sessionRows()).containsExactly(rowA.agentId(), rowB.agentId(), rowB.agentId(), rowC.agentId());
                 }
             }
         }
@@ -256,7 +256,7 @@ class BuildBoundaryOverRSocketTest {
 
             // Exchanging again binds a fresh token to the new row.
             String tokenForB = fixture.access.exchange(identity).block(TIMEOUT).sessionToken();
-            AgentId rowB = fixture.latest("ws").id();
+            AgentId rowB = fixture.latest("ws").agentId();
             RSocket again = RSocketClients.connect(fixture.tcp(), tokenForB).block(TIMEOUT);
             StepVerifier.create(RSocketClients.requestResponse(again, Routes.MANIFEST, new byte[0],
                             ProtoCodec::decodeManifest))

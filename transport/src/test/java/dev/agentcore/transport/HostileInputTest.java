@@ -96,7 +96,7 @@ class HostileInputTest {
         badToken = fixture.access.exchange(badIdentity).block(TIMEOUT).sessionToken();
         bad = RSocketClients.connect(fixture.tcp(), badToken).block(TIMEOUT);
         badConnectionToken = fixture.access.exchangeForConnection(badIdentity).block(TIMEOUT).connectionToken();
-        badV2 = new BoundToRow(RSocketClients.connect(fixture.tcp(), badConnectionToken).block(TIMEOUT), badRow.id());
+        badV2 = new BoundToRow(RSocketClients.connect(fixture.tcp(), badConnectionToken).block(TIMEOUT), badRow.agentId());
     }
 
     /**
@@ -159,7 +159,7 @@ class HostileInputTest {
         good.transitionTo(LifecycleState.READY);
         awaitState("good", LifecycleState.READY);
         assertThat(goodEvents).noneMatch(ReporterEvent.SessionEnded.class::isInstance);
-        assertThat(fixture.rows.findRow(badRow.id()).block(TIMEOUT).version()).isEqualTo(badRowVersion);
+        assertThat(fixture.rows.findRow(badRow.agentId()).block(TIMEOUT).version()).isEqualTo(badRowVersion);
         // Give paranoid leak detection a chance to report: collect, then allocate again.
         System.gc();
         StepVerifier.create(RSocketClients.requestResponse(bad, Routes.MANIFEST, NOTHING, data -> data))
@@ -189,7 +189,7 @@ class HostileInputTest {
     private List<Hostile> corpusOfV2() {
         ErrorCode invalid = ErrorCode.INVALID_ARGUMENT;
         byte[] starting = fields(chain("hostile", 0), seq(1), state(STARTING));
-        dev.agentcore.core.AgentId goodRow = fixture.latest("good").id();
+        dev.agentcore.core.AgentId goodRow = fixture.latest("good").agentId();
         List<Hostile> corpus = new ArrayList<>();
         corpus.add(new Hostile("binding to another workspace's row", rs -> opened(rs,
                 RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(goodRow)), starting), ErrorCode.FENCED));
@@ -373,7 +373,7 @@ class HostileInputTest {
         refuseEach(List.of(new Hostile("v2 manifests on a session token", rs -> stream(rs, Routes.MANIFESTS_V2, NOTHING),
                         ErrorCode.UNAUTHENTICATED),
                 new Hostile("v2 lifecycle on a session token", rs -> opened(rs, RSocketClients.routed(Routes.LIFECYCLE_V2,
-                        ProtoCodec.encodeBinding(badRow.id())), fields(chain("hostile", 0), seq(1), state(STARTING))),
+                        ProtoCodec.encodeBinding(badRow.agentId())), fields(chain("hostile", 0), seq(1), state(STARTING))),
                         ErrorCode.UNAUTHENTICATED)), bad);
         assertNobodyElseHarmed(badRow.version());
     }

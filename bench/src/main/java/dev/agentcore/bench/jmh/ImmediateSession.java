@@ -14,8 +14,8 @@ final class ImmediateSession implements AgentSession {
 
     private final Manifest manifest;
 
-    ImmediateSession(AgentId agent) {
-        this.manifest = Manifest.of(agent, "bench", "bench-agent");
+    ImmediateSession(AgentId agentId) {
+        this.manifest = Manifest.of(agentId, "bench", "bench-agent");
     }
 
     @Override

@@ -36,14 +36,14 @@ import org.openjdk.jmh.annotations.Warmup;
 public class LifecycleServiceBenchmark {
 
     private LifecycleService service;
-    private AgentId row;
+    private AgentId agentId;
     private ChainId chain;
     private final Clock clock = Clock.systemUTC();
 
     @Setup(Level.Iteration)
     public void setUp() {
         service = LifecycleService.builder(new InMemoryAgentStore()).clock(Clock.systemUTC()).build();
-        row = service.startBuild("bench").block(Duration.ofSeconds(5)).id();
+        agentId = service.startBuild("bench").block(Duration.ofSeconds(5)).agentId();
         chain = ChainId.newIncarnation();
     }
 
@@ -52,8 +52,8 @@ public class LifecycleServiceBenchmark {
     public LifecycleAck applyStartingThenReady() {
         chain = chain.nextGeneration();
         // The in-memory store answers on the calling thread: block() returns at once.
-        service.apply(row, new LifecycleUpdate(chain, 1, LifecycleState.STARTING, clock.instant(), false, null)).block();
-        LifecycleAck ack = service.apply(row, new LifecycleUpdate(chain, 2, LifecycleState.READY, clock.instant(), false, null)).block();
+        service.apply(agentId, new LifecycleUpdate(chain, 1, LifecycleState.STARTING, clock.instant(), false, null)).block();
+        LifecycleAck ack = service.apply(agentId, new LifecycleUpdate(chain, 2, LifecycleState.READY, clock.instant(), false, null)).block();
         if (ack.outcome() != LifecycleAck.Outcome.APPLIED) {
             throw new IllegalStateException("not applied: " + ack);
         }

@@ -9,13 +9,13 @@ import java.util.Objects;
  * {@link AgentChangePolicy#REINITIALIZE}: call {@link Lifecycle#reinitialize()} and walk the new
  * generation through its states.
  *
- * @param previousAgent the row the agent reported to before
+ * @param previousAgentId the row the agent reported to before
  * @param manifest the new session's manifest, naming the new row
  */
-public record ReinitializationRequest(AgentId previousAgent, Manifest manifest) {
+public record ReinitializationRequest(AgentId previousAgentId, Manifest manifest) {
 
     public ReinitializationRequest {
-        Objects.requireNonNull(previousAgent, "previousAgent");
+        Objects.requireNonNull(previousAgentId, "previousAgentId");
         Objects.requireNonNull(manifest, "manifest");
     }
 }

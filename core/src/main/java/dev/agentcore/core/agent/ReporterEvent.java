@@ -32,25 +32,25 @@ public sealed interface ReporterEvent {
     }
 
     /** An update was handed to the current session's channel. */
-    record UpdateSent(AgentId agent, LifecycleUpdate update) implements ReporterEvent {
+    record UpdateSent(AgentId agentId, LifecycleUpdate update) implements ReporterEvent {
         public UpdateSent {
-            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(agentId, "agentId");
             Objects.requireNonNull(update, "update");
         }
     }
 
     /** The control plane acknowledged an update. */
-    record UpdateAcknowledged(AgentId agent, LifecycleAck ack) implements ReporterEvent {
+    record UpdateAcknowledged(AgentId agentId, LifecycleAck ack) implements ReporterEvent {
         public UpdateAcknowledged {
-            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(agentId, "agentId");
             Objects.requireNonNull(ack, "ack");
         }
     }
 
     /** The current session ended; its unacknowledged updates will be sent on the next one. */
-    record SessionEnded(AgentId agent, Optional<Throwable> error) implements ReporterEvent {
+    record SessionEnded(AgentId agentId, Optional<Throwable> error) implements ReporterEvent {
         public SessionEnded {
-            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(agentId, "agentId");
             Objects.requireNonNull(error, "error");
         }
     }
@@ -61,9 +61,9 @@ public sealed interface ReporterEvent {
      * update acknowledged in between, so a runtime can escalate. The connector backs off between
      * sessions that made no progress; SUPERSEDED also ends {@link LifecycleReporter#report}.
      */
-    record UpdateRefused(AgentId agent, AgentcoreException refusal, int inARow) implements ReporterEvent {
+    record UpdateRefused(AgentId agentId, AgentcoreException refusal, int inARow) implements ReporterEvent {
         public UpdateRefused {
-            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(agentId, "agentId");
             Objects.requireNonNull(refusal, "refusal");
             if (inARow < 1) {
                 throw new IllegalArgumentException("inARow: at least 1, was " + inARow);

@@ -30,9 +30,10 @@ import java.util.Set;
  * out, no Reactor, no I/O. {@link LifecycleReporter} feeds it one signal at a time from its
  * serialized pipeline and carries out the effects; tests feed it directly.
  *
- * <p>It is the single owner of the agent side's reporting state: the current generation's chain
- * (held here and nowhere else), the row reported to, what was sent and acknowledged there, and
- * the stamps given to each seq on that row.
+ * <p>It is the single owner of the agent side's reporting state: the row reported to, what was
+ * sent and acknowledged there, and the stamps given to each seq on that row. The chain itself
+ * is {@link Lifecycle}'s: the machine keeps a reference to the latest immutable snapshot it was
+ * given, never a copy.
  *
  * @param <S> how the caller names a session; compared by identity, never looked into
  */
@@ -96,16 +97,16 @@ final class ReporterStateMachine<S> {
     private S session;
     private ClockOffset clockOffset = ClockOffset.UNKNOWN;
     /** The row of the latest session; null before the first one. */
-    private AgentId row;
-    /** The chain reported to {@link #row}; null while waiting for a reinitialization. */
+    private AgentId agentId;
+    /** The chain reported to {@link #agentId}; null while waiting for a reinitialization. */
     private ChainId rowChain;
     private long acked;
     private long sent;
-    /** Seqs up to this one are replays onto {@link #row}. */
+    /** Seqs up to this one are replays onto {@link #agentId}. */
     private long replayThrough;
-    /** The changed_at given to each seq on {@link #row}, index seq - 1, reused when re-sent. */
+    /** The changed_at given to each seq on {@link #agentId}, index seq - 1, reused when re-sent. */
     private final List<Instant> stamps = new ArrayList<>();
-    /** The latest changed_at sent to {@link #row}, whatever the chain. */
+    /** The latest changed_at sent to {@link #agentId}, whatever the chain. */
     private Instant lastStamp;
     /** Sessions in a row that ended with {@link #lastRefusal}, no update acknowledged in between. */
     private int refusalsInARow;
@@ -136,7 +137,7 @@ final class ReporterStateMachine<S> {
         ChainId id = snapshot.get(0).chain();
         boolean newGeneration = !id.equals(currentChain());
         chain = snapshot;
-        if (newGeneration && row != null) {
+        if (newGeneration && agentId != null) {
             // A new generation supersedes the old chain, on whatever row we report to.
             bind(id, 0);
         }
@@ -148,24 +149,24 @@ final class ReporterStateMachine<S> {
         }
         session = next.session();
         clockOffset = next.clockOffset();
-        AgentId agent = next.manifest().agentId();
+        AgentId bound = next.manifest().agentId();
         Resumption resumption;
         ReinitializationRequest request = null;
-        if (row == null) {
+        if (agentId == null) {
             resumption = Resumption.FIRST;
-            row = agent;
+            agentId = bound;
             bind(currentChain(), 0);
-        } else if (row.equals(agent)) {
+        } else if (agentId.equals(bound)) {
             resumption = Resumption.RESUME;
         } else if (policy == AgentChangePolicy.REPLAY) {
             resumption = Resumption.REPLAY;
-            row = agent;
+            agentId = bound;
             lastStamp = null;
             bind(currentChain(), chain.size() - 1L);
         } else {
             resumption = Resumption.REINITIALIZE;
-            request = new ReinitializationRequest(row, next.manifest());
-            row = agent;
+            request = new ReinitializationRequest(agentId, next.manifest());
+            agentId = bound;
             lastStamp = null;
             bind(null, 0);
         }
@@ -181,7 +182,7 @@ final class ReporterStateMachine<S> {
         if (from != session) {
             return;
         }
-        effects.add(new Publish<>(new UpdateAcknowledged(row, ack)));
+        effects.add(new Publish<>(new UpdateAcknowledged(agentId, ack)));
         refusalsInARow = 0;
         lastRefusal = null;
         if (ack.chain().equals(rowChain) && ack.seq() > acked && ack.seq() <= sent) {
@@ -195,7 +196,7 @@ final class ReporterStateMachine<S> {
         }
         session = null;
         sent = acked;
-        effects.add(new Publish<>(new SessionEnded(row, error)));
+        effects.add(new Publish<>(new SessionEnded(agentId, error)));
         Optional<AgentcoreException> refusal = error.filter(AgentcoreException.class::isInstance)
                 .map(AgentcoreException.class::cast)
                 .filter(refused -> REFUSALS_RETRY_CANNOT_FIX.contains(refused.code()));
@@ -203,7 +204,7 @@ final class ReporterStateMachine<S> {
             ErrorCode code = refusal.get().code();
             refusalsInARow = code == lastRefusal ? refusalsInARow + 1 : 1;
             lastRefusal = code;
-            effects.add(new Publish<>(new UpdateRefused(row, refusal.get(), refusalsInARow)));
+            effects.add(new Publish<>(new UpdateRefused(agentId, refusal.get(), refusalsInARow)));
         }
     }
 
@@ -230,7 +231,7 @@ final class ReporterStateMachine<S> {
                     : LifecycleUpdate.live(transition, stamp);
             effects.add(new Send<>(session, update));
             sent = seq;
-            effects.add(new Publish<>(new UpdateSent(row, update)));
+            effects.add(new Publish<>(new UpdateSent(agentId, update)));
         }
     }
 

@@ -25,15 +25,15 @@ import reactor.core.publisher.Mono;
 public final class AccessService {
 
     /** What an exchange returns: a fresh session token and the row it is bound to. */
-    public record SessionGrant(String sessionToken, AgentId agent) {
+    public record SessionGrant(String sessionToken, AgentId agentId) {
         public SessionGrant {
             Objects.requireNonNull(sessionToken, "sessionToken");
-            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(agentId, "agentId");
         }
 
         @Override
         public String toString() {
-            return "SessionGrant[agent=" + agent + ", sessionToken=<secret>]";
+            return "SessionGrant[agentId=" + agentId + ", sessionToken=<secret>]";
         }
     }
 
@@ -89,8 +89,8 @@ public final class AccessService {
                                 "workspace " + workspace + " has no active build: start one")))
                         .flatMap(row -> {
                             String token = newSecret();
-                            return workspaces.saveSessionToken(hash(token), row.id())
-                                    .thenReturn(new SessionGrant(token, row.id()));
+                            return workspaces.saveSessionToken(hash(token), row.agentId())
+                                    .thenReturn(new SessionGrant(token, row.agentId()));
                         }));
     }
 
@@ -132,24 +132,24 @@ public final class AccessService {
     }
 
     /**
-     * The row a connection of {@code workspace} may bind a lifecycle channel to: {@code agent}, if
+     * The row a connection of {@code workspace} may bind a lifecycle channel to: {@code agentId}, if
      * it is that workspace's and active. FENCED otherwise, with the same words whether the row is
      * retired, unknown or another workspace's, so that a connection learns nothing of other workspaces.
      */
-    public Mono<AgentId> bind(String workspace, AgentId agent) {
+    public Mono<AgentId> bind(String workspace, AgentId agentId) {
         Objects.requireNonNull(workspace, "workspace");
-        Objects.requireNonNull(agent, "agent");
-        return rows.findRow(agent)
+        Objects.requireNonNull(agentId, "agentId");
+        return rows.findRow(agentId)
                 .filter(row -> row.active() && row.workspace().equals(workspace))
-                .map(AgentRow::id)
-                .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED, "agent row " + agent
+                .map(AgentRow::agentId)
+                .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED, "agent row " + agentId
                         + " is retired or unknown: bind to the row of the workspace's latest manifest")));
     }
 
     /** The manifest of an active row: its id and its workspace's agent name and scripts. */
     public Mono<Manifest> manifestOf(AgentRow row) {
         Objects.requireNonNull(row, "row");
-        return workspace(row.workspace()).map(workspace -> new Manifest(row.id(), workspace.name(),
+        return workspace(row.workspace()).map(workspace -> new Manifest(row.agentId(), workspace.name(),
                 workspace.agentName(), workspace.startupScripts(), workspace.shutdownScripts()));
     }
 
@@ -160,19 +160,19 @@ public final class AccessService {
             String presented = hash(sessionToken);
             return workspaces.findSessionToken(presented)
                     .filter(stored -> constantTimeEquals(stored.tokenHash(), presented))
-                    .map(WorkspaceStore.StoredSessionToken::agent)
+                    .map(WorkspaceStore.StoredSessionToken::agentId)
                     .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.UNAUTHENTICATED,
                             "unknown session token: exchange the instance identity for a new one")));
         });
     }
 
     /** The manifest for an agent row; FENCED if the row is retired or unknown. */
-    public Mono<Manifest> manifest(AgentId agent) {
-        Objects.requireNonNull(agent, "agent");
-        return rows.findRow(agent)
+    public Mono<Manifest> manifest(AgentId agentId) {
+        Objects.requireNonNull(agentId, "agentId");
+        return rows.findRow(agentId)
                 .filter(AgentRow::active)
                 .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
-                        "agent row " + agent + " is retired or unknown: exchange the instance identity again")))
+                        "agent row " + agentId + " is retired or unknown: exchange the instance identity again")))
                 .flatMap(this::manifestOf);
     }
 

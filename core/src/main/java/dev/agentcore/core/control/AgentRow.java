@@ -9,7 +9,7 @@ import java.util.Objects;
 /**
  * One build's agent row, as the control plane stores it.
  *
- * @param id the row's id
+ * @param agentId the row's id
  * @param workspace the workspace whose build created it
  * @param buildNumber the build's number within the workspace, from 1
  * @param createdAt when the build created the row
@@ -22,27 +22,27 @@ import java.util.Objects;
  * @param buildDurationRecorded whether the build-duration metric was recorded for this row
  * @param version incremented by every write; writes compare and set it
  */
-public record AgentRow(AgentId id, String workspace, long buildNumber, Instant createdAt,
+public record AgentRow(AgentId agentId, String workspace, long buildNumber, Instant createdAt,
                        LifecycleState state, Instant startedAt, Instant readyAt,
                        ChainId lastChain, long lastSeq, boolean active,
                        boolean buildDurationRecorded, long version) {
 
     public AgentRow {
-        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(agentId, "agentId");
         Objects.requireNonNull(workspace, "workspace");
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(state, "state");
     }
 
     /** A new active row at CREATED, version 1. */
-    public static AgentRow created(AgentId id, String workspace, long buildNumber, Instant createdAt) {
-        return new AgentRow(id, workspace, buildNumber, createdAt, LifecycleState.CREATED, null, null, null, 0,
+    public static AgentRow created(AgentId agentId, String workspace, long buildNumber, Instant createdAt) {
+        return new AgentRow(agentId, workspace, buildNumber, createdAt, LifecycleState.CREATED, null, null, null, 0,
                 true, false, 1);
     }
 
     /** This row retired, one version later. */
     public AgentRow retired() {
-        return new AgentRow(id, workspace, buildNumber, createdAt, state, startedAt, readyAt, lastChain, lastSeq,
+        return new AgentRow(agentId, workspace, buildNumber, createdAt, state, startedAt, readyAt, lastChain, lastSeq,
                 false, buildDurationRecorded, version + 1);
     }
 

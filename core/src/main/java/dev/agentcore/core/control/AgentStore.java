@@ -12,7 +12,7 @@ import reactor.core.publisher.Mono;
 public interface AgentStore {
 
     /** The row with this id; empty if there is none. */
-    Mono<AgentRow> findRow(AgentId id);
+    Mono<AgentRow> findRow(AgentId agentId);
 
     /**
      * The row as this store last saw it, without a round trip where the store keeps such a
@@ -21,8 +21,8 @@ public interface AgentStore {
      * and decides again on {@link #findRow} before it refuses or after a lost compare-and-set). By
      * default, {@link #findRow}.
      */
-    default Mono<AgentRow> recentRow(AgentId id) {
-        return findRow(id);
+    default Mono<AgentRow> recentRow(AgentId agentId) {
+        return findRow(agentId);
     }
 
     /** The workspace's row of its latest build, active or retired; empty if it never had a build. */

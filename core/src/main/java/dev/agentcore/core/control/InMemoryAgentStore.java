@@ -20,11 +20,11 @@ public final class InMemoryAgentStore implements AgentStore {
     private final RowChanges changes = new RowChanges();
 
     @Override
-    public Mono<AgentRow> findRow(AgentId id) {
-        Objects.requireNonNull(id, "id");
+    public Mono<AgentRow> findRow(AgentId agentId) {
+        Objects.requireNonNull(agentId, "agentId");
         return Mono.fromSupplier(() -> {
             synchronized (lock) {
-                return rows.get(id);
+                return rows.get(agentId);
             }
         });
     }
@@ -41,8 +41,8 @@ public final class InMemoryAgentStore implements AgentStore {
         return Flux.defer(() -> {
             List<AgentRow> result = new ArrayList<>();
             synchronized (lock) {
-                for (AgentId id : buildsByWorkspace.getOrDefault(workspace, List.of())) {
-                    result.add(rows.get(id));
+                for (AgentId agentId : buildsByWorkspace.getOrDefault(workspace, List.of())) {
+                    result.add(rows.get(agentId));
                 }
             }
             result.sort(Comparator.comparingLong(AgentRow::buildNumber).reversed());
@@ -61,7 +61,7 @@ public final class InMemoryAgentStore implements AgentStore {
                 retireActive(builds);
                 created = AgentRow.created(AgentId.random(), workspace, builds.size() + 1L,
                         createdAt);
-                builds.add(created.id());
+                builds.add(created.agentId());
                 write(created);
             }
             changes.publish();
@@ -86,15 +86,15 @@ public final class InMemoryAgentStore implements AgentStore {
     public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
         Objects.requireNonNull(expected, "expected");
         Objects.requireNonNull(next, "next");
-        if (!expected.id().equals(next.id()) || next.version() != expected.version() + 1) {
+        if (!expected.agentId().equals(next.agentId()) || next.version() != expected.version() + 1) {
             return Mono.error(new IllegalArgumentException(
-                    "next must be the same row one version later, was " + next.id() + " v" + next.version()
-                            + " after " + expected.id() + " v" + expected.version()));
+                    "next must be the same row one version later, was " + next.agentId() + " v" + next.version()
+                            + " after " + expected.agentId() + " v" + expected.version()));
         }
         return Mono.fromSupplier(() -> {
             boolean written;
             synchronized (lock) {
-                AgentRow stored = rows.get(expected.id());
+                AgentRow stored = rows.get(expected.agentId());
                 written = stored != null && stored.version() == expected.version();
                 if (written) {
                     write(next);
@@ -126,7 +126,7 @@ public final class InMemoryAgentStore implements AgentStore {
 
     /** Stores a row and queues its publication in write order; call under the lock. */
     private void write(AgentRow row) {
-        rows.put(row.id(), row);
+        rows.put(row.agentId(), row);
         changes.committed(row);
     }
 }

@@ -39,8 +39,8 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     }
 
     @Override
-    public Mono<Void> saveSessionToken(String tokenHash, AgentId agent) {
-        return Mono.fromRunnable(() -> tokens.put(tokenHash, new StoredSessionToken(tokenHash, agent)));
+    public Mono<Void> saveSessionToken(String tokenHash, AgentId agentId) {
+        return Mono.fromRunnable(() -> tokens.put(tokenHash, new StoredSessionToken(tokenHash, agentId)));
     }
 
     @Override

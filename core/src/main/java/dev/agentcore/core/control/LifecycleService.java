@@ -71,9 +71,9 @@ public final class LifecycleService {
     }
 
     /** The row with this id; empty if there is none. */
-    public Mono<AgentRow> row(AgentId agent) {
-        Objects.requireNonNull(agent, "agent");
-        return store.findRow(agent);
+    public Mono<AgentRow> row(AgentId agentId) {
+        Objects.requireNonNull(agentId, "agentId");
+        return store.findRow(agentId);
     }
 
     /** The workspace's latest row (active or retired); empty if it has none. */
@@ -97,11 +97,11 @@ public final class LifecycleService {
     }
 
     /**
-     * Applies one update to the row {@code agent}, which the caller took from the authenticated
+     * Applies one update to the row {@code agentId}, which the caller took from the authenticated
      * session, never from the update. Errors with {@link AgentcoreException} on refusal.
      */
-    public Mono<LifecycleAck> apply(AgentId agent, LifecycleUpdate update) {
-        Objects.requireNonNull(agent, "agent");
+    public Mono<LifecycleAck> apply(AgentId agentId, LifecycleUpdate update) {
+        Objects.requireNonNull(agentId, "agentId");
         Objects.requireNonNull(update, "update");
         return Mono.defer(() -> {
                     if (update.state() == LifecycleState.CREATED) {
@@ -115,11 +115,11 @@ public final class LifecycleService {
                     // First on the store's recent picture of the row (no read on the hot path). That picture
                     // may lag another replica's write, so whatever is not applied or a duplicate on it (a
                     // refusal, a lost compare-and-set, no row) is decided again on a fresh read.
-                    return store.recentRow(agent)
+                    return store.recentRow(agentId)
                             .flatMap(row -> applyTo(row, update))
                             .onErrorResume(error -> error instanceof AgentcoreException || error == LostRace.INSTANCE,
-                                    notOnTheRecentPicture -> applyToStoredRow(agent, update))
-                            .switchIfEmpty(Mono.defer(() -> applyToStoredRow(agent, update)));
+                                    notOnTheRecentPicture -> applyToStoredRow(agentId, update))
+                            .switchIfEmpty(Mono.defer(() -> applyToStoredRow(agentId, update)));
                 })
                 // Counted once per answer (a refusal may be decided twice: on the recent picture, then fresh).
                 .doOnError(AgentcoreException.class,
@@ -127,10 +127,10 @@ public final class LifecycleService {
     }
 
     /** Applies the update to the row as stored now, reading it again after every lost compare-and-set. */
-    private Mono<LifecycleAck> applyToStoredRow(AgentId agent, LifecycleUpdate update) {
-        return Mono.defer(() -> store.findRow(agent)
+    private Mono<LifecycleAck> applyToStoredRow(AgentId agentId, LifecycleUpdate update) {
+        return Mono.defer(() -> store.findRow(agentId)
                         .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED,
-                                "agent row " + agent + " does not exist: exchange the instance identity again")))
+                                "agent row " + agentId + " does not exist: exchange the instance identity again")))
                         .flatMap(row -> applyTo(row, update)))
                 .retryWhen(Retry.indefinitely().filter(LostRace.class::isInstance));
     }
@@ -172,7 +172,7 @@ public final class LifecycleService {
 
     private Mono<LifecycleAck> applyTo(AgentRow row, LifecycleUpdate update) {
         if (!row.active()) {
-            return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + row.id()
+            return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + row.agentId()
                     + " was retired by a later build of workspace " + row.workspace()
                     + ": exchange the instance identity again for the current row"));
         }
@@ -195,7 +195,7 @@ public final class LifecycleService {
             if (row.lastChain() != null && !row.lastChain().sameIncarnation(update.chain()) && !row.state().isFinal()) {
                 log.warn("agent row {} of workspace {}: a new agent process (chain {}) took the row from chain {} in "
                         + "state {}; if that process still runs, it is told SUPERSEDED and must stop",
-                        row.id(), row.workspace(), update.chain(), row.lastChain(), row.state());
+                        row.agentId(), row.workspace(), update.chain(), row.lastChain(), row.state());
             }
             if (next.buildDurationRecorded() && !row.buildDurationRecorded()) {
                 Timer.builder(BUILD_DURATION)
@@ -214,7 +214,7 @@ public final class LifecycleService {
                     + update.chain() + " does not follow the last applied seq " + row.lastSeq());
         }
         if (!row.state().canAdvanceTo(update.state())) {
-            return new AgentcoreException(ErrorCode.INVALID_TRANSITION, "agent row " + row.id() + " cannot go from "
+            return new AgentcoreException(ErrorCode.INVALID_TRANSITION, "agent row " + row.agentId() + " cannot go from "
                     + row.state() + " to " + update.state() + " within one chain: states only move forward");
         }
         return null;
@@ -223,13 +223,13 @@ public final class LifecycleService {
     private static AgentcoreException refusalOfNewChain(AgentRow row, LifecycleUpdate update) {
         if (update.seq() != 1 && row.lastChain() != null && !row.lastChain().sameIncarnation(update.chain())) {
             // Another process's chain holds the row: this one was superseded when that chain began.
-            return new AgentcoreException(ErrorCode.SUPERSEDED, "agent row " + row.id() + " is reported by another "
+            return new AgentcoreException(ErrorCode.SUPERSEDED, "agent row " + row.agentId() + " is reported by another "
                     + "agent process (chain " + row.lastChain() + ") that started after this one (chain "
                     + update.chain() + "): stop reporting; two processes must not share one instance identity");
         }
         if (update.seq() != 1) {
             return new AgentcoreException(ErrorCode.INVALID_TRANSITION, "chain " + update.chain()
-                    + " is new to agent row " + row.id() + " and must begin at seq 1, not " + update.seq());
+                    + " is new to agent row " + row.agentId() + " and must begin at seq 1, not " + update.seq());
         }
         if (row.lastChain() != null && row.lastChain().sameIncarnation(update.chain())
                 && update.chain().generation() < row.lastChain().generation()) {
@@ -271,7 +271,7 @@ public final class LifecycleService {
             readyAt = changedAt.isAfter(startedAt) ? changedAt : startedAt.plus(MIN_STEP);
             recorded = true;
         }
-        return new AgentRow(row.id(), row.workspace(), row.buildNumber(), row.createdAt(), state, startedAt, readyAt,
+        return new AgentRow(row.agentId(), row.workspace(), row.buildNumber(), row.createdAt(), state, startedAt, readyAt,
                 update.chain(), update.seq(), true, recorded, row.version() + 1);
     }
 

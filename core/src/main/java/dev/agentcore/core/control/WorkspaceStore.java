@@ -14,7 +14,7 @@ public interface WorkspaceStore {
     }
 
     /** A session token's hash and the agent row it is bound to. */
-    record StoredSessionToken(String tokenHash, AgentId agent) {
+    record StoredSessionToken(String tokenHash, AgentId agentId) {
     }
 
     /** A connection token's hash and the workspace it authenticates (protocol v2: not bound to a row). */
@@ -31,7 +31,7 @@ public interface WorkspaceStore {
     Mono<StoredWorkspace> findByIdentityHash(String identityHash);
 
     /** Records a session token, by its hash, bound to one agent row. */
-    Mono<Void> saveSessionToken(String tokenHash, AgentId agent);
+    Mono<Void> saveSessionToken(String tokenHash, AgentId agentId);
 
     /** The session token with this hash; empty if none. */
     Mono<StoredSessionToken> findSessionToken(String tokenHash);

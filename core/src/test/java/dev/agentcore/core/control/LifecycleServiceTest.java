@@ -62,7 +62,7 @@ class LifecycleServiceTest {
     }
 
     private LifecycleAck apply(AgentRow row, LifecycleUpdate update) {
-        return service.apply(row.id(), update).block(TIMEOUT);
+        return service.apply(row.agentId(), update).block(TIMEOUT);
     }
 
     private void expectRefusal(AgentId row, LifecycleUpdate update, ErrorCode code, String message) {
@@ -82,8 +82,8 @@ class LifecycleServiceTest {
         assertThat(first.state()).isEqualTo(CREATED);
         assertThat(second.buildNumber()).isEqualTo(2);
         assertThat(second.createdAt()).isEqualTo(clock.instant());
-        assertThat(row(first.id()).active()).isFalse();
-        assertThat(row(second.id()).active()).isTrue();
+        assertThat(row(first.agentId()).active()).isFalse();
+        assertThat(row(second.agentId()).active()).isTrue();
     }
 
     @Test
@@ -95,7 +95,7 @@ class LifecycleServiceTest {
         LifecycleAck ack = apply(row, update(CHAIN, 2, READY, ready));
 
         assertThat(ack).isEqualTo(new LifecycleAck(CHAIN, 2, Outcome.APPLIED, READY));
-        AgentRow stored = row(row.id());
+        AgentRow stored = row(row.agentId());
         assertThat(stored.startedAt()).isEqualTo(started);
         assertThat(stored.readyAt()).isEqualTo(ready);
         assertThat(stored.version()).isEqualTo(row.version() + 2);
@@ -117,40 +117,40 @@ class LifecycleServiceTest {
         AgentRow created = build();
         apply(created, update(CHAIN, 1, STARTING, clock.instant()));
         // The picture still shows the row at CREATED: seq 2 looks like a gap in an unknown chain there.
-        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.id(), created));
+        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.agentId(), created));
 
-        LifecycleAck ack = lagging.apply(created.id(), update(CHAIN, 2, READY, clock.instant().plusMillis(1)))
+        LifecycleAck ack = lagging.apply(created.agentId(), update(CHAIN, 2, READY, clock.instant().plusMillis(1)))
                 .block(TIMEOUT);
 
         assertThat(ack).isEqualTo(new LifecycleAck(CHAIN, 2, Outcome.APPLIED, READY));
-        assertThat(row(created.id()).lastSeq()).isEqualTo(2);
+        assertThat(row(created.agentId()).lastSeq()).isEqualTo(2);
     }
 
     @Test
     void aStalePictureOfTheRowLosesItsCompareAndSetAndIsReadAgain() {
         AgentRow created = build();
         apply(created, update(CHAIN, 1, STARTING, clock.instant()));
-        AgentRow picture = row(created.id());
+        AgentRow picture = row(created.agentId());
         apply(created, update(CHAIN, 2, READY, clock.instant().plusMillis(1)));
-        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.id(), picture));
+        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.agentId(), picture));
 
-        LifecycleAck ack = lagging.apply(created.id(), update(CHAIN, 3, SHUTTING_DOWN, clock.instant().plusMillis(2)))
+        LifecycleAck ack = lagging.apply(created.agentId(), update(CHAIN, 3, SHUTTING_DOWN, clock.instant().plusMillis(2)))
                 .block(TIMEOUT);
 
         assertThat(ack.outcome()).isEqualTo(Outcome.APPLIED);
-        assertThat(row(created.id()).version()).isEqualTo(picture.version() + 2);
+        assertThat(row(created.agentId()).version()).isEqualTo(picture.version() + 2);
     }
 
     @Test
     void aRetiredRowIsFencedWhateverThePictureSays() {
         AgentRow created = build();
         build();
-        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.id(), created));
+        LifecycleService lagging = serviceOnAStalePicture(Map.of(created.agentId(), created));
 
-        StepVerifier.create(lagging.apply(created.id(), update(CHAIN, 1, STARTING, clock.instant())))
+        StepVerifier.create(lagging.apply(created.agentId(), update(CHAIN, 1, STARTING, clock.instant())))
                 .expectErrorSatisfies(error -> assertThat(((AgentcoreException) error).code()).isEqualTo(ErrorCode.FENCED))
                 .verify(TIMEOUT);
-        assertThat(row(created.id())).isEqualTo(created.retired());
+        assertThat(row(created.agentId())).isEqualTo(created.retired());
     }
 
     @Test
@@ -158,13 +158,13 @@ class LifecycleServiceTest {
         AgentRow row = build();
         apply(row, update(CHAIN, 1, STARTING, clock.instant()));
         apply(row, update(CHAIN, 2, READY, clock.instant().plusMillis(1)));
-        long version = row(row.id()).version();
+        long version = row(row.agentId()).version();
 
         LifecycleAck again = apply(row, update(CHAIN, 1, STARTING, clock.instant()));
 
         assertThat(again.outcome()).isEqualTo(Outcome.DUPLICATE);
         assertThat(again.rowState()).isEqualTo(READY);
-        assertThat(row(row.id()).version()).isEqualTo(version);
+        assertThat(row(row.agentId()).version()).isEqualTo(version);
         assertThat(meters.counter("agentcore.lifecycle.duplicates").count()).isEqualTo(1);
     }
 
@@ -173,8 +173,8 @@ class LifecycleServiceTest {
         AgentRow old = build();
         build();
 
-        expectRefusal(old.id(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.FENCED, "retired");
-        assertThat(row(old.id()).state()).isEqualTo(CREATED);
+        expectRefusal(old.agentId(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.FENCED, "retired");
+        assertThat(row(old.agentId()).state()).isEqualTo(CREATED);
     }
 
     @Test
@@ -186,9 +186,9 @@ class LifecycleServiceTest {
     @Test
     void createdFromAnAgentIsAnInvalidArgument() {
         AgentRow row = build();
-        expectRefusal(row.id(), new LifecycleUpdate(CHAIN, 1, CREATED, clock.instant(), false, null),
+        expectRefusal(row.agentId(), new LifecycleUpdate(CHAIN, 1, CREATED, clock.instant(), false, null),
                 ErrorCode.INVALID_ARGUMENT, "CREATED");
-        expectRefusal(row.id(), update(CHAIN, 0, STARTING, clock.instant()), ErrorCode.INVALID_ARGUMENT, "seq");
+        expectRefusal(row.agentId(), update(CHAIN, 0, STARTING, clock.instant()), ErrorCode.INVALID_ARGUMENT, "seq");
     }
 
     @Test
@@ -197,9 +197,9 @@ class LifecycleServiceTest {
         apply(row, update(CHAIN, 1, STARTING, clock.instant()));
         apply(row, update(CHAIN, 2, READY, clock.instant().plusMillis(1)));
 
-        expectRefusal(row.id(), update(CHAIN, 3, STARTING, clock.instant().plusMillis(2)),
+        expectRefusal(row.agentId(), update(CHAIN, 3, STARTING, clock.instant().plusMillis(2)),
                 ErrorCode.INVALID_TRANSITION, "cannot go from READY to STARTING");
-        assertThat(row(row.id()).state()).isEqualTo(READY);
+        assertThat(row(row.agentId()).state()).isEqualTo(READY);
     }
 
     @Test
@@ -207,7 +207,7 @@ class LifecycleServiceTest {
         AgentRow row = build();
         apply(row, update(CHAIN, 1, STARTING, clock.instant()));
 
-        expectRefusal(row.id(), update(CHAIN, 3, SHUTTING_DOWN, clock.instant()), ErrorCode.INVALID_TRANSITION,
+        expectRefusal(row.agentId(), update(CHAIN, 3, SHUTTING_DOWN, clock.instant()), ErrorCode.INVALID_TRANSITION,
                 "does not follow");
     }
 
@@ -215,10 +215,10 @@ class LifecycleServiceTest {
     void aNewChainIsAcceptedOnlyFromSeqOne() {
         AgentRow row = build();
 
-        expectRefusal(row.id(), update(CHAIN, 2, READY, clock.instant()), ErrorCode.INVALID_TRANSITION,
+        expectRefusal(row.agentId(), update(CHAIN, 2, READY, clock.instant()), ErrorCode.INVALID_TRANSITION,
                 "must begin at seq 1");
         assertThat(apply(row, update(CHAIN, 1, STARTING, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
-        expectRefusal(row.id(), update(CHAIN.nextGeneration(), 2, READY, clock.instant()), ErrorCode.INVALID_TRANSITION,
+        expectRefusal(row.agentId(), update(CHAIN.nextGeneration(), 2, READY, clock.instant()), ErrorCode.INVALID_TRANSITION,
                 "must begin at seq 1");
     }
 
@@ -233,11 +233,11 @@ class LifecycleServiceTest {
         assertThat(apply(row, update(second, 1, STARTING, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
 
         // Whatever the first process sends now, new or re-sent, is refused: it must stop, not fight.
-        expectRefusal(row.id(), update(first, 3, SHUTTING_DOWN, clock.instant()), ErrorCode.SUPERSEDED,
+        expectRefusal(row.agentId(), update(first, 3, SHUTTING_DOWN, clock.instant()), ErrorCode.SUPERSEDED,
                 "is reported by another agent process (chain process-b/0)");
-        expectRefusal(row.id(), update(first, 2, READY, clock.instant()), ErrorCode.SUPERSEDED, "stop reporting");
+        expectRefusal(row.agentId(), update(first, 2, READY, clock.instant()), ErrorCode.SUPERSEDED, "stop reporting");
         assertThat(apply(row, update(second, 2, READY, clock.instant())).outcome()).isEqualTo(Outcome.APPLIED);
-        assertThat(row(row.id()).lastChain()).isEqualTo(second);
+        assertThat(row(row.agentId()).lastChain()).isEqualTo(second);
         assertThat(meters.counter("agentcore.lifecycle.refused", "code", "SUPERSEDED").count()).isEqualTo(2);
     }
 
@@ -246,7 +246,7 @@ class LifecycleServiceTest {
         AgentRow row = build();
         apply(row, update(CHAIN.nextGeneration(), 1, STARTING, clock.instant()));
 
-        expectRefusal(row.id(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.INVALID_TRANSITION,
+        expectRefusal(row.agentId(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.INVALID_TRANSITION,
                 "older generation");
     }
 
@@ -254,11 +254,11 @@ class LifecycleServiceTest {
     void timestampsAreClampedIntoTheRowsLifetimeAndCounted() {
         AgentRow row = build();
         apply(row, update(CHAIN, 1, STARTING, row.createdAt().minus(Duration.ofHours(1))));
-        assertThat(row(row.id()).startedAt()).isEqualTo(row.createdAt());
+        assertThat(row(row.agentId()).startedAt()).isEqualTo(row.createdAt());
 
         clock.advance(Duration.ofSeconds(10));
         apply(row, update(CHAIN, 2, READY, clock.instant().plus(Duration.ofDays(1))));
-        assertThat(row(row.id()).readyAt()).isEqualTo(clock.instant());
+        assertThat(row(row.agentId()).readyAt()).isEqualTo(clock.instant());
 
         apply(row, update(CHAIN, 3, SHUTTING_DOWN, null));
         assertThat(meters.counter("agentcore.lifecycle.clamped", "reason", "before_created").count()).isEqualTo(1);
@@ -274,7 +274,7 @@ class LifecycleServiceTest {
         apply(row, update(CHAIN, 1, STARTING, now.plusSeconds(30)));
         apply(row, update(CHAIN, 2, READY, now.plusSeconds(33)));
 
-        AgentRow stored = row(row.id());
+        AgentRow stored = row(row.agentId());
         assertThat(stored.startedAt()).isEqualTo(now);
         assertThat(stored.readyAt()).isEqualTo(now.plusMillis(1));
 
@@ -282,7 +282,7 @@ class LifecycleServiceTest {
         AgentRow next = build();
         apply(next, update(CHAIN, 1, STARTING, next.createdAt().minus(Duration.ofHours(1))));
         apply(next, update(CHAIN, 2, READY, next.createdAt().minus(Duration.ofMinutes(59))));
-        AgentRow behind = row(next.id());
+        AgentRow behind = row(next.agentId());
         assertThat(behind.startedAt()).isEqualTo(next.createdAt());
         assertThat(behind.readyAt()).isEqualTo(next.createdAt().plusMillis(1));
     }
@@ -296,7 +296,7 @@ class LifecycleServiceTest {
 
         apply(row, update(new ChainId("incarnation-2", 0), 1, STARTING, restart));
 
-        AgentRow stored = row(row.id());
+        AgentRow stored = row(row.agentId());
         assertThat(stored.state()).isEqualTo(STARTING);
         assertThat(stored.startedAt()).isEqualTo(restart);
         assertThat(stored.readyAt()).isNull();
@@ -306,10 +306,10 @@ class LifecycleServiceTest {
     void buildDurationIsRecordedOncePerRowAndTaggedForReplays() {
         AgentRow row = build();
         Instant start = clock.advance(Duration.ofSeconds(2));
-        service.apply(row.id(), new LifecycleUpdate(CHAIN, 1, STARTING, start, true, start)).block(TIMEOUT);
+        service.apply(row.agentId(), new LifecycleUpdate(CHAIN, 1, STARTING, start, true, start)).block(TIMEOUT);
         // Each update arrives when it happened: a time ahead of the control plane's now would be clamped.
         clock.advance(Duration.ofSeconds(3));
-        service.apply(row.id(), new LifecycleUpdate(CHAIN, 2, READY, start.plusSeconds(3), true, start))
+        service.apply(row.agentId(), new LifecycleUpdate(CHAIN, 2, READY, start.plusSeconds(3), true, start))
                 .block(TIMEOUT);
         // A restarted process on the same row reaches READY again: no second measurement.
         ChainId restarted = new ChainId("incarnation-2", 0);
@@ -330,7 +330,7 @@ class LifecycleServiceTest {
         LifecycleUpdate starting = update(CHAIN, 1, STARTING, clock.instant());
         List<Callable<LifecycleAck>> writers = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
-            writers.add(() -> service.apply(row.id(), starting).block(TIMEOUT));
+            writers.add(() -> service.apply(row.agentId(), starting).block(TIMEOUT));
         }
 
         List<Outcome> outcomes = new ArrayList<>();
@@ -339,7 +339,7 @@ class LifecycleServiceTest {
         }
 
         assertThat(outcomes).filteredOn(Outcome.APPLIED::equals).hasSize(1);
-        assertThat(row(row.id()).version()).isEqualTo(row.version() + 1);
+        assertThat(row(row.agentId()).version()).isEqualTo(row.version() + 1);
     }
 
     @Test
@@ -347,11 +347,11 @@ class LifecycleServiceTest {
         AgentRow first = build();
 
         StepVerifier.create(service.watch("ws"))
-                .assertNext(row -> assertThat(row.id()).isEqualTo(first.id()))
+                .assertNext(row -> assertThat(row.agentId()).isEqualTo(first.agentId()))
                 .then(() -> apply(first, update(CHAIN, 1, STARTING, clock.instant())))
                 .assertNext(row -> assertThat(row.state()).isEqualTo(STARTING))
                 .then(this::build)
-                .assertNext(row -> assertThat(row).matches(r -> r.id().equals(first.id()) && !r.active()))
+                .assertNext(row -> assertThat(row).matches(r -> r.agentId().equals(first.agentId()) && !r.active()))
                 .assertNext(row -> assertThat(row.buildNumber()).isEqualTo(2))
                 .thenCancel()
                 .verify(TIMEOUT);
@@ -375,6 +375,6 @@ class LifecycleServiceTest {
                 .assertNext(retired -> assertThat(retired.active()).isFalse())
                 .verifyComplete();
         StepVerifier.create(service.stopBuild("ws")).verifyComplete();
-        expectRefusal(row.id(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.FENCED, "retired");
+        expectRefusal(row.agentId(), update(CHAIN, 1, STARTING, clock.instant()), ErrorCode.FENCED, "retired");
     }
 }

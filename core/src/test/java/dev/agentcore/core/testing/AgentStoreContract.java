@@ -87,11 +87,11 @@ public abstract class AgentStoreContract {
         clock.advance(Duration.ofSeconds(1));
         AgentRow second = build("ws");
 
-        assertThat(first).isEqualTo(AgentRow.created(first.id(), "ws", 1, first.createdAt()));
+        assertThat(first).isEqualTo(AgentRow.created(first.agentId(), "ws", 1, first.createdAt()));
         assertThat(second.buildNumber()).isEqualTo(2);
         assertThat(second.createdAt()).isEqualTo(clock.instant());
-        assertThat(row(first.id())).isEqualTo(first.retired());
-        assertThat(row(second.id())).isEqualTo(second);
+        assertThat(row(first.agentId())).isEqualTo(first.retired());
+        assertThat(row(second.agentId())).isEqualTo(second);
         assertThat(store.rows("ws", 10).collectList().block(TIMEOUT)).extracting(AgentRow::buildNumber)
                 .containsExactly(2L, 1L);
         assertThat(store.latestRow("ws").block(TIMEOUT)).isEqualTo(second);
@@ -104,19 +104,19 @@ public abstract class AgentStoreContract {
 
         assertThat(store.stopBuild("ws").block(TIMEOUT)).isEqualTo(first.retired());
         assertThat(store.stopBuild("ws").blockOptional(TIMEOUT)).isEmpty();
-        assertThat(row(first.id()).active()).isFalse();
+        assertThat(row(first.agentId()).active()).isFalse();
     }
 
     @Test
     void compareAndSetWritesOnlyOverTheExpectedVersion() {
         AgentRow created = build("ws");
         Instant at = clock.instant().plusNanos(123_456_789);
-        AgentRow next = new AgentRow(created.id(), "ws", 1, created.createdAt(), LifecycleState.STARTING, at, null,
+        AgentRow next = new AgentRow(created.agentId(), "ws", 1, created.createdAt(), LifecycleState.STARTING, at, null,
                 CHAIN, 1, true, false, created.version() + 1);
 
         assertThat(store.compareAndSet(created, next).block(TIMEOUT)).isTrue();
         assertThat(store.compareAndSet(created, next).block(TIMEOUT)).isFalse();
-        assertThat(row(created.id())).isEqualTo(next); // nanosecond timestamps survive the round trip
+        assertThat(row(created.agentId())).isEqualTo(next); // nanosecond timestamps survive the round trip
     }
 
     @Test
@@ -130,9 +130,9 @@ public abstract class AgentStoreContract {
         List<AgentRow> expected = new ArrayList<>();
         for (int i = 0; i < created.size(); i++) {
             AgentRow row = created.get(i);
-            AgentRow base = i % 3 == 0 ? new AgentRow(row.id(), row.workspace(), 1, row.createdAt(), row.state(), null,
+            AgentRow base = i % 3 == 0 ? new AgentRow(row.agentId(), row.workspace(), 1, row.createdAt(), row.state(), null,
                     null, null, 0, true, false, row.version() + 5) : row;
-            AgentRow next = new AgentRow(row.id(), row.workspace(), 1, row.createdAt(), LifecycleState.STARTING,
+            AgentRow next = new AgentRow(row.agentId(), row.workspace(), 1, row.createdAt(), LifecycleState.STARTING,
                     clock.instant(), null, CHAIN, 1, true, false, base.version() + 1);
             writes.add(store.compareAndSet(base, next));
             expected.add(i % 3 == 0 ? row : next);
@@ -142,7 +142,7 @@ public abstract class AgentStoreContract {
 
         for (int i = 0; i < created.size(); i++) {
             assertThat(outcomes.get(i)).as("write %d", i).isEqualTo(i % 3 != 0);
-            assertThat(row(created.get(i).id())).isEqualTo(expected.get(i));
+            assertThat(row(created.get(i).agentId())).isEqualTo(expected.get(i));
         }
     }
 
@@ -155,23 +155,23 @@ public abstract class AgentStoreContract {
             }
         });
         AgentRow first = build("ws");
-        service.apply(first.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())).block(TIMEOUT);
+        service.apply(first.agentId(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())).block(TIMEOUT);
         AgentRow second = build("ws");
 
-        StepVerifier.create(service.watch("ws").filter(row -> row.id().equals(second.id())).take(1))
+        StepVerifier.create(service.watch("ws").filter(row -> row.agentId().equals(second.agentId())).take(1))
                 .expectNextCount(1).expectComplete().verify(TIMEOUT);
         watching.dispose();
         synchronized (seen) {
             // A store may deliver a write more than once (PostgreSQL: locally and by NOTIFY); never less.
-            assertThat(Set.copyOf(seen.stream().map(row -> row.id() + "v" + row.version()).toList()))
-                    .contains(first.id() + "v1", first.id() + "v2", first.id() + "v3", second.id() + "v1");
+            assertThat(Set.copyOf(seen.stream().map(row -> row.agentId() + "v" + row.version()).toList()))
+                    .contains(first.agentId() + "v1", first.agentId() + "v2", first.agentId() + "v3", second.agentId() + "v1");
         }
     }
 
     @Test
     void aWriteWhoseCallerCancelsRunsToItsEndAndIsPublished() {
         AgentRow created = build("ws");
-        AgentRow next = new AgentRow(created.id(), "ws", 1, created.createdAt(), LifecycleState.STARTING,
+        AgentRow next = new AgentRow(created.agentId(), "ws", 1, created.createdAt(), LifecycleState.STARTING,
                 clock.instant(), null, CHAIN, 1, true, false, created.version() + 1);
 
         // Each caller leaves as soon as it has asked: the store has taken the write, which runs to its end.
@@ -185,20 +185,20 @@ public abstract class AgentStoreContract {
         StepVerifier.create(service.watch("ws").filter(row -> row.buildNumber() == 2 && !row.active()).take(1))
                 .expectNextCount(1).expectComplete().verify(TIMEOUT);
 
-        assertThat(row(created.id())).isEqualTo(next.retired());
+        assertThat(row(created.agentId())).isEqualTo(next.retired());
     }
 
     @Test
     void duplicatesWriteNothing() {
         AgentRow created = build("ws");
-        service.apply(created.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())).block(TIMEOUT);
-        long version = row(created.id()).version();
+        service.apply(created.agentId(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())).block(TIMEOUT);
+        long version = row(created.agentId()).version();
 
-        LifecycleAck again = service.apply(created.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant()))
+        LifecycleAck again = service.apply(created.agentId(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant()))
                 .block(TIMEOUT);
 
         assertThat(again.outcome()).isEqualTo(LifecycleAck.Outcome.DUPLICATE);
-        assertThat(row(created.id()).version()).isEqualTo(version);
+        assertThat(row(created.agentId()).version()).isEqualTo(version);
     }
 
     @Test
@@ -206,18 +206,18 @@ public abstract class AgentStoreContract {
         AgentRow old = build("ws");
         build("ws");
 
-        StepVerifier.create(service.apply(old.id(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())))
+        StepVerifier.create(service.apply(old.agentId(), update(CHAIN, 1, LifecycleState.STARTING, clock.instant())))
                 .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(AgentcoreException.class,
                         refusal -> assertThat(refusal.code()).isEqualTo(ErrorCode.FENCED)))
                 .verify(TIMEOUT);
-        assertThat(row(old.id())).isEqualTo(old.retired());
+        assertThat(row(old.agentId())).isEqualTo(old.retired());
     }
 
     @Test
     void concurrentLifecycleWritesToOneRowEndInAConsistentRow() throws Exception {
         AgentRow created = build("ws");
         TreeMap<Long, AgentRow> versions = new TreeMap<>();
-        Disposable watching = store.changes().filter(row -> row.id().equals(created.id())).subscribe(row -> {
+        Disposable watching = store.changes().filter(row -> row.agentId().equals(created.agentId())).subscribe(row -> {
             synchronized (versions) {
                 versions.put(row.version(), row);
             }
@@ -231,7 +231,7 @@ public abstract class AgentStoreContract {
                 LifecycleState[] states = {LifecycleState.STARTING, LifecycleState.READY, LifecycleState.SHUTTING_DOWN};
                 for (int seq = 1; seq <= states.length; seq++) {
                     try {
-                        LifecycleAck ack = service.apply(created.id(), update(chain, seq, states[seq - 1],
+                        LifecycleAck ack = service.apply(created.agentId(), update(chain, seq, states[seq - 1],
                                 clock.instant())).block(TIMEOUT);
                         applied += ack.outcome() == LifecycleAck.Outcome.APPLIED ? 1 : 0;
                     } catch (AgentcoreException refused) {
@@ -247,7 +247,7 @@ public abstract class AgentStoreContract {
             applied += result.get();
         }
 
-        AgentRow last = row(created.id());
+        AgentRow last = row(created.agentId());
         assertThat(applied).isPositive();
         assertThat(last.version()).as("one version per applied write, none lost").isEqualTo(created.version() + applied);
         StepVerifier.create(service.watch("ws").filter(row -> row.version() == last.version()).take(1))
@@ -292,11 +292,11 @@ public abstract class AgentStoreContract {
         assertThat(workspaces.findByIdentityHash(identity).blockOptional(TIMEOUT)).as("looked up by the secret itself")
                 .isEmpty();
         AccessService.SessionGrant grant = access.exchange(identity).block(TIMEOUT);
-        assertThat(grant.agent()).isEqualTo(row.id());
-        assertThat(access.authenticate(grant.sessionToken()).block(TIMEOUT)).isEqualTo(row.id());
+        assertThat(grant.agentId()).isEqualTo(row.agentId());
+        assertThat(access.authenticate(grant.sessionToken()).block(TIMEOUT)).isEqualTo(row.agentId());
         assertThat(workspaces.findSessionToken(grant.sessionToken()).blockOptional(TIMEOUT)).isEmpty();
-        assertThat(workspaces.findSessionToken(AccessService.hash(grant.sessionToken())).block(TIMEOUT).agent())
-                .isEqualTo(row.id());
+        assertThat(workspaces.findSessionToken(AccessService.hash(grant.sessionToken())).block(TIMEOUT).agentId())
+                .isEqualTo(row.agentId());
     }
 
     @Test
@@ -316,9 +316,9 @@ public abstract class AgentStoreContract {
         assertThat(workspaces.findConnectionToken(grant.connectionToken()).blockOptional(TIMEOUT))
                 .as("looked up by the secret itself").isEmpty();
         assertThat(access.authenticateConnection(AccessService.newSecret()).blockOptional(TIMEOUT)).isEmpty();
-        assertThat(access.bind("ws", second.id()).block(TIMEOUT)).isEqualTo(second.id());
+        assertThat(access.bind("ws", second.agentId()).block(TIMEOUT)).isEqualTo(second.agentId());
         for (AgentRow refused : List.of(first, othersRow)) {
-            assertThatThrownBy(() -> access.bind("ws", refused.id()).block(TIMEOUT))
+            assertThatThrownBy(() -> access.bind("ws", refused.agentId()).block(TIMEOUT))
                     .isInstanceOfSatisfying(AgentcoreException.class, error -> {
                         assertThat(error.code()).isEqualTo(ErrorCode.FENCED);
                         assertThat(error.getMessage()).contains("retired or unknown");

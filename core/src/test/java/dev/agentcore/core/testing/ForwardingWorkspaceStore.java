@@ -30,8 +30,8 @@ public class ForwardingWorkspaceStore implements WorkspaceStore {
     }
 
     @Override
-    public Mono<Void> saveSessionToken(String tokenHash, AgentId agent) {
-        return delegate.saveSessionToken(tokenHash, agent);
+    public Mono<Void> saveSessionToken(String tokenHash, AgentId agentId) {
+        return delegate.saveSessionToken(tokenHash, agentId);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.agentcore.core.agent;
+package dev.agentcore.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,12 +10,14 @@ import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleTransition;
 import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.agent.AgentChangePolicy;
+import dev.agentcore.core.agent.Lifecycle;
+import dev.agentcore.core.agent.LifecycleReporter;
 import dev.agentcore.core.agent.ReporterEvent.SessionEnded;
 import dev.agentcore.core.agent.ReporterEvent.UpdateAcknowledged;
+import dev.agentcore.core.agent.ReporterEvent;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.testing.MutableClock;
-import dev.agentcore.core.testing.TestControlPlane;
-import dev.agentcore.core.testing.TestSession;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,7 +30,6 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
-import reactor.core.publisher.Sinks;
 
 /**
  * Seeded random schedules of transitions, disconnects, build boundaries (agent id changes),
@@ -62,7 +63,7 @@ class ReporterScheduleTest {
             new Schedule(seed).run();
         } catch (AssertionError | RuntimeException failure) {
             throw new AssertionError("schedule with seed " + seed + " failed; reproduce with "
-                    + "mvn -pl core test -Dtest=ReporterScheduleTest -Dagentcore.seed=" + seed + "\n"
+                    + "mvn -pl test-kit test -Dtest=ReporterScheduleTest -Dagentcore.seed=" + seed + "\n"
                     + failure.getMessage(), failure);
         }
     }
@@ -70,13 +71,15 @@ class ReporterScheduleTest {
     /** One agent process: its lifecycle and the reporter running it. */
     private static final class AgentProcess {
         final Lifecycle lifecycle;
-        final Sinks.Many<AgentSession> sessions = Sinks.many().unicast().onBackpressureBuffer();
+        final TestConnector connector;
         final Disposable reporting;
 
-        AgentProcess(String incarnation, MutableClock clock, AgentChangePolicy policy, List<ReporterEvent> events) {
+        AgentProcess(String incarnation, MutableClock clock, AgentChangePolicy policy, List<ReporterEvent> events,
+                TestConnector connector) {
+            this.connector = connector;
             lifecycle = Lifecycle.create(clock, new ChainId(incarnation, 0));
             LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).clock(clock).onAgentChange(policy).build();
-            reporting = reporter.report(sessions.asFlux()).subscribe(event -> {
+            reporting = reporter.report(connector.sessions()).subscribe(event -> {
                 events.add(event);
                 if (event instanceof ReporterEvent.ReinitializationRequested) {
                     // The runtime: re-run startup on request (reentrantly, from inside the reporter's pipeline).
@@ -95,7 +98,7 @@ class ReporterScheduleTest {
         final long seed;
         final Random random;
         final MutableClock clock = MutableClock.at("2026-01-01T00:00:00Z");
-        final TestControlPlane controlPlane = new TestControlPlane(clock);
+        final TestControlPlane controlPlane = TestControlPlane.create(clock);
         final AgentChangePolicy policy;
         final List<ReporterEvent> events = new CopyOnWriteArrayList<>();
         final List<AgentRow> writes = new CopyOnWriteArrayList<>();
@@ -111,7 +114,7 @@ class ReporterScheduleTest {
         }
 
         void run() {
-            Disposable recording = controlPlane.store.changes().subscribe(writes::add);
+            Disposable recording = controlPlane.store().changes().subscribe(writes::add);
             controlPlane.startBuild(WORKSPACE);
             agent = newProcess();
             int steps = 20 + random.nextInt(40);
@@ -152,7 +155,7 @@ class ReporterScheduleTest {
         }
 
         AgentProcess newProcess() {
-            return new AgentProcess("incarnation-" + seed + "-" + incarnations++, clock, policy, events);
+            return new AgentProcess("incarnation-" + seed + "-" + incarnations++, clock, policy, events, controlPlane.connector());
         }
 
         void transition() {
@@ -169,7 +172,7 @@ class ReporterScheduleTest {
 
         void connect(boolean faulty) {
             cut();
-            AgentRow active = controlPlane.store.latestRow(WORKSPACE).block(Duration.ofSeconds(5));
+            AgentRow active = controlPlane.store().latestRow(WORKSPACE).block(Duration.ofSeconds(5));
             if (active == null || !active.active()) {
                 active = controlPlane.startBuild(WORKSPACE);
             }
@@ -182,7 +185,7 @@ class ReporterScheduleTest {
             } else {
                 trace.add("connect");
             }
-            agent.sessions.tryEmitNext(session);
+            agent.connector.connect(session);
         }
 
         void cut() {
@@ -203,7 +206,7 @@ class ReporterScheduleTest {
         }
 
         void checkInvariants() {
-            AgentRow active = controlPlane.store.latestRow(WORKSPACE).block(Duration.ofSeconds(5));
+            AgentRow active = controlPlane.store().latestRow(WORKSPACE).block(Duration.ofSeconds(5));
             assertThat(active.active()).as("the workspace has an active row").isTrue();
             List<LifecycleTransition> chain = agent.lifecycle.chain();
             LifecycleState latest = agent.lifecycle.current().state();
@@ -212,7 +215,7 @@ class ReporterScheduleTest {
             assertThat(active.state()).as("active row state vs agent's latest state").isEqualTo(latest);
 
             // The active row holds the agent's whole current chain, each seq once and in order.
-            List<Long> seqsOfChain = controlPlane.appliedTo(active.id()).stream()
+            List<Long> seqsOfChain = controlPlane.appliedTo(active.agentId()).stream()
                     .filter(update -> update.chain().equals(chain.get(0).chain()))
                     .map(LifecycleUpdate::seq).toList();
             List<Long> expected = chain.stream().skip(1).map(LifecycleTransition::seq).toList();
@@ -237,9 +240,9 @@ class ReporterScheduleTest {
             Set<AgentId> retired = new HashSet<>();
             for (AgentRow write : writes) {
                 // A retired row is never written again.
-                assertThat(retired).as("write to a retired row").doesNotContain(write.id());
+                assertThat(retired).as("write to a retired row").doesNotContain(write.agentId());
                 if (!write.active()) {
-                    retired.add(write.id());
+                    retired.add(write.agentId());
                 }
                 // started_at <= ready_at, both at or after the row's creation.
                 if (write.startedAt() != null) {
@@ -254,9 +257,9 @@ class ReporterScheduleTest {
             for (ReporterEvent event : events) {
                 if (event instanceof UpdateAcknowledged acked) {
                     LifecycleAck ack = acked.ack();
-                    boolean present = controlPlane.appliedTo(acked.agent()).stream()
+                    boolean present = controlPlane.appliedTo(acked.agentId()).stream()
                             .anyMatch(u -> u.chain().equals(ack.chain()) && u.seq() == ack.seq());
-                    assertThat(present).as("acknowledged %s#%d on %s is applied", ack.chain(), ack.seq(), acked.agent())
+                    assertThat(present).as("acknowledged %s#%d on %s is applied", ack.chain(), ack.seq(), acked.agentId())
                             .isTrue();
                 }
                 // The control plane never refused an update for any reason but a retired row.

@@ -1,13 +1,15 @@
-package dev.agentcore.core.agent;
+package dev.agentcore.test;
 
 import static dev.agentcore.core.LifecycleState.READY;
 import static dev.agentcore.core.LifecycleState.STARTING;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentcore.core.ChainId;
+import dev.agentcore.core.agent.ClockOffset;
+import dev.agentcore.core.agent.Lifecycle;
+import dev.agentcore.core.agent.LifecycleReporter;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.testing.MutableClock;
-import dev.agentcore.core.testing.TestControlPlane;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,7 +18,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
-import reactor.core.publisher.Sinks;
 
 /**
  * Agents whose clocks disagree with the control plane's: the session's measured offset corrects
@@ -28,8 +29,8 @@ class ClockSkewTest {
 
     /** The control plane's clock: the true time in these tests. */
     private final MutableClock serverClock = MutableClock.at("2026-01-01T10:00:00Z");
-    private final TestControlPlane controlPlane = new TestControlPlane(serverClock);
-    private final Sinks.Many<AgentSession> sessions = Sinks.many().unicast().onBackpressureBuffer();
+    private final TestControlPlane controlPlane = TestControlPlane.create(serverClock);
+    private final TestConnector connector = controlPlane.connector();
     private Disposable reporting;
 
     @AfterEach
@@ -74,8 +75,8 @@ class ClockSkewTest {
         Instant sent = agentClock.instant();
         Instant received = sent.plus(roundTrip);
         Instant serverAtMiddle = serverClock.instant().plus(roundTrip.dividedBy(2));
-        sessions.tryEmitNext(controlPlane.session(row)
-                .withClockOffset(ClockOffset.measured(sent, serverAtMiddle, received))).orThrow();
+        connector.connect(controlPlane.session(row)
+                .withClockOffset(ClockOffset.measured(sent, serverAtMiddle, received)));
     }
 
     /** Runs startup on an agent with {@code skew}: STARTING 1 s after the build, READY 3 s later. */
@@ -89,19 +90,19 @@ class ClockSkewTest {
      */
     private AgentRow startup(SkewedClock agentClock, boolean measured, Runnable beforeReady) {
         Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
-        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
+        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(connector.sessions()).subscribe();
         AgentRow row = controlPlane.startBuild("ws");
         serverClock.advance(Duration.ofSeconds(1));
         if (measured) {
             connect(row, agentClock, Duration.ofMillis(4));
         } else {
-            sessions.tryEmitNext(controlPlane.session(row)).orThrow();
+            connector.connect(controlPlane.session(row));
         }
         lifecycle.transitionTo(STARTING);
         serverClock.advance(Duration.ofSeconds(3));
         beforeReady.run();
         lifecycle.transitionTo(READY);
-        return controlPlane.row(row.id());
+        return controlPlane.row(row.agentId());
     }
 
     @Test
@@ -143,7 +144,7 @@ class ClockSkewTest {
         // large. STARTING happened before the connection and arrives late; READY arrives at once.
         SkewedClock agentClock = new SkewedClock(serverClock, Duration.ofHours(-1));
         Lifecycle lifecycle = Lifecycle.create(agentClock, CHAIN);
-        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(sessions.asFlux()).subscribe();
+        reporting = LifecycleReporter.builder(lifecycle).clock(agentClock).build().report(connector.sessions()).subscribe();
         AgentRow created = controlPlane.startBuild("ws");
         serverClock.advance(Duration.ofSeconds(1));
         lifecycle.transitionTo(STARTING);
@@ -153,11 +154,11 @@ class ClockSkewTest {
         Instant serverRead = serverClock.instant().plusMillis(18);
         Instant received = sent.plusMillis(20);
         serverClock.advance(Duration.ofMillis(20));
-        sessions.tryEmitNext(controlPlane.session(created)
-                .withClockOffset(ClockOffset.measured(sent, serverRead, received))).orThrow();
+        connector.connect(controlPlane.session(created)
+                .withClockOffset(ClockOffset.measured(sent, serverRead, received)));
         serverClock.advance(Duration.ofSeconds(3));
         lifecycle.transitionTo(READY);
-        AgentRow row = controlPlane.row(created.id());
+        AgentRow row = controlPlane.row(created.agentId());
 
         assertThat(Duration.between(row.startedAt(), row.readyAt())).as("startup as the agent measured it")
                 .isEqualTo(Duration.ofMillis(3120));

@@ -1,9 +1,11 @@
-package dev.agentcore.core;
+package dev.agentcore.test;
 
 import static dev.agentcore.core.LifecycleState.READY;
 import static dev.agentcore.core.LifecycleState.STARTING;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentcore.core.LifecycleState;
+import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.agent.AgentSession;
 import dev.agentcore.core.agent.Lifecycle;
 import dev.agentcore.core.agent.LifecycleReporter;
@@ -12,25 +14,23 @@ import dev.agentcore.core.control.InMemoryAgentStore;
 import dev.agentcore.core.control.LifecycleService;
 import dev.agentcore.core.testing.MutableClock;
 import dev.agentcore.core.testing.ReadmeSnippets;
-import dev.agentcore.core.testing.TestControlPlane;
 import java.nio.file.Path;
 import java.time.Clock;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 /** The README's core snippet, compiled and run; the README's block must be exactly these lines. */
 class ReadmeExampleTest {
 
-    private final TestControlPlane fixture = new TestControlPlane(MutableClock.at("2026-01-01T10:00:00Z"));
+    private final TestControlPlane fixture = TestControlPlane.create(MutableClock.at("2026-01-01T10:00:00Z"));
 
     /** Stands in for the transport's connector: any Flux of sessions will do. */
-    private final Sinks.Many<AgentSession> connector = Sinks.many().replay().all();
+    private final TestConnector connector = fixture.connector();
 
     @Test
     void coreSnippetReportsABuildBoundary() {
-        Flux<AgentSession> sessions = connector.asFlux();
+        Flux<AgentSession> sessions = connector.sessions();
         // README-BEGIN core
         Clock clock = Clock.systemUTC();
         LifecycleService controlPlane = LifecycleService.builder(new InMemoryAgentStore()).clock(clock).build();
@@ -50,16 +50,16 @@ class ReadmeExampleTest {
 
         // The snippet's control plane stands alone; report against the fixture's to see the outcome.
         AgentRow rowA = fixture.startBuild("ws");
-        connector.tryEmitNext(fixture.session(rowA)).orThrow();
+        connector.connect(rowA);
         AgentRow rowB = fixture.startBuild("ws");
-        connector.tryEmitNext(fixture.session(rowB)).orThrow();
-        assertThat(fixture.row(rowB.id()).state()).isEqualTo(READY);
-        assertThat(fixture.appliedTo(rowB.id())).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
+        connector.connect(rowB);
+        assertThat(fixture.row(rowB.agentId()).state()).isEqualTo(READY);
+        assertThat(fixture.appliedTo(rowB.agentId())).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
     }
 
     @Test
     void readmeShowsTheSnippetAsCompiled() {
-        ReadmeSnippets.assertReadmeShows(Path.of("src/test/java/dev/agentcore/core/ReadmeExampleTest.java"), "core");
+        ReadmeSnippets.assertReadmeShows(Path.of("src/test/java/dev/agentcore/test/ReadmeExampleTest.java"), "core");
     }
 
     @Test

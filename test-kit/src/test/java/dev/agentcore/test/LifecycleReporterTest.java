@@ -1,4 +1,4 @@
-package dev.agentcore.core.agent;
+package dev.agentcore.test;
 
 import static dev.agentcore.core.LifecycleState.READY;
 import static dev.agentcore.core.LifecycleState.SHUTTING_DOWN;
@@ -8,20 +8,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ChainId;
 import dev.agentcore.core.ErrorCode;
-import dev.agentcore.core.LifecycleAck;
-import dev.agentcore.core.Manifest;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.agent.AgentChangePolicy;
+import dev.agentcore.core.agent.AgentSession;
+import dev.agentcore.core.agent.Lifecycle;
+import dev.agentcore.core.agent.LifecycleReporter;
 import dev.agentcore.core.agent.ReporterEvent.ReinitializationRequested;
 import dev.agentcore.core.agent.ReporterEvent.Resumption;
 import dev.agentcore.core.agent.ReporterEvent.SessionEnded;
 import dev.agentcore.core.agent.ReporterEvent.SessionStarted;
 import dev.agentcore.core.agent.ReporterEvent.UpdateRefused;
 import dev.agentcore.core.agent.ReporterEvent.UpdateSent;
+import dev.agentcore.core.agent.ReporterEvent;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.testing.MutableClock;
-import dev.agentcore.core.testing.TestControlPlane;
-import dev.agentcore.core.testing.TestSession;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -30,10 +31,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
-import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
@@ -43,14 +41,14 @@ class LifecycleReporterTest {
     private static final ChainId CHAIN = new ChainId("incarnation-1", 0);
 
     private final MutableClock clock = MutableClock.at("2026-01-01T10:00:00Z");
-    private final TestControlPlane controlPlane = new TestControlPlane(clock);
-    private final Sinks.Many<AgentSession> sessions = Sinks.many().unicast().onBackpressureBuffer();
+    private final TestControlPlane controlPlane = TestControlPlane.create(clock);
+    private final TestConnector connector = controlPlane.connector();
     private final List<ReporterEvent> events = new CopyOnWriteArrayList<>();
 
     private Lifecycle lifecycle = Lifecycle.create(clock, CHAIN);
 
     private Disposable run(LifecycleReporter reporter) {
-        return reporter.report(sessions.asFlux()).subscribe(events::add);
+        return reporter.report(connector.sessions()).subscribe(events::add);
     }
 
     private Disposable runReplaying() {
@@ -59,7 +57,7 @@ class LifecycleReporterTest {
 
     private TestSession connect(AgentRow row) {
         TestSession session = controlPlane.session(row);
-        sessions.tryEmitNext(session);
+        connector.connect(session);
         return session;
     }
 
@@ -81,9 +79,9 @@ class LifecycleReporterTest {
 
         connect(rowA);
 
-        assertThat(controlPlane.appliedTo(rowA.id()))
+        assertThat(controlPlane.appliedTo(rowA.agentId()))
                 .containsExactly(new LifecycleUpdate(CHAIN, 1, starting, startedAt, false, null));
-        assertThat(controlPlane.row(rowA.id()).startedAt()).isEqualTo(startedAt);
+        assertThat(controlPlane.row(rowA.agentId()).startedAt()).isEqualTo(startedAt);
     }
 
     @Test
@@ -91,7 +89,7 @@ class LifecycleReporterTest {
         AgentRow rowA = controlPlane.startBuild("ws");
         runReplaying();
         readyOn(rowA);
-        AgentRow readyA = controlPlane.row(rowA.id());
+        AgentRow readyA = controlPlane.row(rowA.agentId());
 
         // The VM is suspended; a new build creates row B and retires A; the VM resumes.
         clock.advance(Duration.ofHours(2));
@@ -100,7 +98,7 @@ class LifecycleReporterTest {
         Instant resumedAt = clock.instant();
         connect(rowB);
 
-        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.id());
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.agentId());
         assertThat(onB).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
         assertThat(onB).allMatch(LifecycleUpdate::replay);
         assertThat(onB).extracting(LifecycleUpdate::changedAt)
@@ -108,13 +106,13 @@ class LifecycleReporterTest {
         assertThat(onB).extracting(LifecycleUpdate::originalChangedAt)
                 .containsExactly(readyA.startedAt(), readyA.readyAt());
 
-        AgentRow b = controlPlane.row(rowB.id());
+        AgentRow b = controlPlane.row(rowB.agentId());
         assertThat(b.state()).isEqualTo(READY);
         assertThat(b.startedAt()).isAfter(b.createdAt()).isBefore(b.readyAt());
-        AgentRow a = controlPlane.row(rowA.id());
+        AgentRow a = controlPlane.row(rowA.agentId());
         assertThat(a.active()).isFalse();
         assertThat(a.version()).isEqualTo(readyA.version() + 1); // retired, nothing else
-        assertThat(controlPlane.appliedTo(rowA.id())).hasSize(2);
+        assertThat(controlPlane.appliedTo(rowA.agentId())).hasSize(2);
         assertThat(events).filteredOn(SessionStarted.class::isInstance).map(e -> ((SessionStarted) e).resumption())
                 .containsExactly(Resumption.FIRST, Resumption.REPLAY);
     }
@@ -133,7 +131,7 @@ class LifecycleReporterTest {
         lifecycle.transitionTo(SHUTTING_DOWN);
 
         assertThat(second.updates()).extracting(LifecycleUpdate::seq).containsExactly(3L);
-        assertThat(controlPlane.appliedTo(rowA.id())).extracting(LifecycleUpdate::state)
+        assertThat(controlPlane.appliedTo(rowA.agentId())).extracting(LifecycleUpdate::state)
                 .containsExactly(STARTING, READY, SHUTTING_DOWN);
         assertThat(events).filteredOn(SessionEnded.class::isInstance).hasSize(1);
     }
@@ -148,34 +146,34 @@ class LifecycleReporterTest {
 
         // The replay's second update (READY) breaks the connection before the control plane sees it.
         TestSession broken = controlPlane.session(rowB).failAt(1, false);
-        sessions.tryEmitNext(broken);
-        assertThat(controlPlane.row(rowB.id()).state()).isEqualTo(STARTING);
+        connector.connect(broken);
+        assertThat(controlPlane.row(rowB.agentId()).state()).isEqualTo(STARTING);
 
         clock.advance(Duration.ofSeconds(2));
         TestSession again = connect(rowB);
 
         assertThat(again.updates()).extracting(LifecycleUpdate::state).containsExactly(READY);
         assertThat(again.updates()).allMatch(LifecycleUpdate::replay);
-        AgentRow b = controlPlane.row(rowB.id());
+        AgentRow b = controlPlane.row(rowB.agentId());
         assertThat(b.state()).isEqualTo(READY);
         assertThat(b.startedAt()).isBefore(b.readyAt());
-        assertThat(controlPlane.appliedTo(rowB.id())).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
+        assertThat(controlPlane.appliedTo(rowB.agentId())).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
     }
 
     @Test
     void updateAppliedButNotAcknowledgedIsResentAndTakenAsADuplicate() {
         AgentRow rowA = controlPlane.startBuild("ws");
         runReplaying();
-        sessions.tryEmitNext(controlPlane.session(rowA).failAt(0, true));
+        connector.connect(controlPlane.session(rowA).failAt(0, true));
         lifecycle.transitionTo(STARTING);
-        assertThat(controlPlane.row(rowA.id()).state()).isEqualTo(STARTING);
+        assertThat(controlPlane.row(rowA.agentId()).state()).isEqualTo(STARTING);
 
         TestSession again = connect(rowA);
         lifecycle.transitionTo(READY);
 
         assertThat(again.updates()).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
-        assertThat(controlPlane.appliedTo(rowA.id())).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
-        assertThat(controlPlane.row(rowA.id()).state()).isEqualTo(READY);
+        assertThat(controlPlane.appliedTo(rowA.agentId())).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
+        assertThat(controlPlane.row(rowA.agentId()).state()).isEqualTo(READY);
     }
 
     @Test
@@ -191,11 +189,11 @@ class LifecycleReporterTest {
 
         connect(rowC);
 
-        assertThat(controlPlane.row(rowB.id())).satisfies(b -> {
+        assertThat(controlPlane.row(rowB.agentId())).satisfies(b -> {
             assertThat(b.active()).isFalse();
             assertThat(b.state()).isEqualTo(LifecycleState.CREATED);
         });
-        AgentRow c = controlPlane.row(rowC.id());
+        AgentRow c = controlPlane.row(rowC.agentId());
         assertThat(c.state()).isEqualTo(READY);
         assertThat(c.startedAt()).isAfter(c.createdAt()).isBefore(c.readyAt());
     }
@@ -206,13 +204,13 @@ class LifecycleReporterTest {
         runReplaying();
         readyOn(rowA);
         AgentRow rowB = controlPlane.startBuild("ws");
-        sessions.tryEmitNext(controlPlane.session(rowB).failAt(0, false));
+        connector.connect(controlPlane.session(rowB).failAt(0, false));
         AgentRow rowC = controlPlane.startBuild("ws");
 
         connect(rowC);
 
-        assertThat(controlPlane.appliedTo(rowB.id())).isEmpty();
-        assertThat(controlPlane.appliedTo(rowC.id())).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
+        assertThat(controlPlane.appliedTo(rowB.agentId())).isEmpty();
+        assertThat(controlPlane.appliedTo(rowC.agentId())).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
     }
 
     @Test
@@ -222,15 +220,15 @@ class LifecycleReporterTest {
         readyOn(rowA);
         clock.advance(Duration.ofHours(1));
         AgentRow rowB = controlPlane.startBuild("ws");
-        TestSession held = controlPlane.heldSession(rowB);
-        sessions.tryEmitNext(held);
+        TestSession held = controlPlane.session(rowB).hold();
+        connector.connect(held);
 
         // The replay is in flight (nothing delivered yet) when the agent starts shutting down,
         // in the same millisecond as the replay's first refreshed timestamp.
         lifecycle.transitionTo(SHUTTING_DOWN);
         held.release();
 
-        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.id());
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.agentId());
         assertThat(onB).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY, SHUTTING_DOWN);
         assertThat(onB).extracting(LifecycleUpdate::replay).containsExactly(true, true, false);
         assertThat(onB).extracting(LifecycleUpdate::changedAt).isSortedAccordingTo(Instant::compareTo)
@@ -251,23 +249,23 @@ class LifecycleReporterTest {
         connect(rowB);
         assertThat(events).filteredOn(ReinitializationRequested.class::isInstance)
                 .map(event -> ((ReinitializationRequested) event).request()).singleElement().satisfies(request -> {
-            assertThat(request.previousAgent()).isEqualTo(rowA.id());
-            assertThat(request.manifest().agentId()).isEqualTo(rowB.id());
+            assertThat(request.previousAgentId()).isEqualTo(rowA.agentId());
+            assertThat(request.manifest().agentId()).isEqualTo(rowB.agentId());
         });
-        assertThat(controlPlane.appliedTo(rowB.id())).isEmpty();
+        assertThat(controlPlane.appliedTo(rowB.agentId())).isEmpty();
 
         // The runtime reacts: a new generation walks through startup again.
         lifecycle.reinitialize();
         lifecycle.transitionTo(STARTING);
         lifecycle.transitionTo(READY);
 
-        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.id());
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.agentId());
         assertThat(onB).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
         assertThat(onB).allSatisfy(update -> {
             assertThat(update.chain()).isEqualTo(CHAIN.nextGeneration());
             assertThat(update.replay()).isFalse();
         });
-        assertThat(controlPlane.row(rowB.id()).state()).isEqualTo(READY);
+        assertThat(controlPlane.row(rowB.agentId()).state()).isEqualTo(READY);
         assertThat(events).filteredOn(ReinitializationRequested.class::isInstance).hasSize(1);
     }
 
@@ -276,26 +274,26 @@ class LifecycleReporterTest {
         AgentRow rowA = controlPlane.startBuild("ws");
         Disposable first = runReplaying();
         readyOn(rowA);
-        Instant firstReady = controlPlane.row(rowA.id()).readyAt();
+        Instant firstReady = controlPlane.row(rowA.agentId()).readyAt();
         first.dispose();
 
         // A new process: a new incarnation whose seqs start at 1 again.
         clock.advance(Duration.ofMinutes(1));
         lifecycle = Lifecycle.create(clock, new ChainId("incarnation-2", 0));
-        Sinks.Many<AgentSession> newSessions = Sinks.many().unicast().onBackpressureBuffer();
-        LifecycleReporter.builder(lifecycle).clock(clock).build().report(newSessions.asFlux()).subscribe();
-        newSessions.tryEmitNext(controlPlane.session(rowA));
+        TestConnector newProcess = controlPlane.connector();
+        LifecycleReporter.builder(lifecycle).clock(clock).build().report(newProcess.sessions()).subscribe();
+        newProcess.connect(rowA);
         lifecycle.transitionTo(STARTING);
-        AgentRow starting = controlPlane.row(rowA.id());
+        AgentRow starting = controlPlane.row(rowA.agentId());
         assertThat(starting.state()).isEqualTo(STARTING);
         assertThat(starting.readyAt()).isNull();
 
         clock.advance(Duration.ofSeconds(2));
         lifecycle.transitionTo(READY);
-        AgentRow ready = controlPlane.row(rowA.id());
+        AgentRow ready = controlPlane.row(rowA.agentId());
         assertThat(ready.state()).isEqualTo(READY);
         assertThat(ready.startedAt()).isAfter(firstReady).isBefore(ready.readyAt());
-        assertThat(controlPlane.appliedTo(rowA.id())).hasSize(4);
+        assertThat(controlPlane.appliedTo(rowA.agentId())).hasSize(4);
     }
 
     @RepeatedTest(200)
@@ -313,22 +311,22 @@ class LifecycleReporterTest {
         });
         Thread reconnect = new Thread(() -> {
             await(start);
-            sessions.tryEmitNext(sessionB);
+            connector.connect(sessionB);
         });
         shutdown.start();
         reconnect.start();
         shutdown.join(TimeUnit.SECONDS.toMillis(10));
         reconnect.join(TimeUnit.SECONDS.toMillis(10));
 
-        StepVerifier.create(controlPlane.service.watch("ws").filter(row -> row.state() == SHUTTING_DOWN).take(1))
+        StepVerifier.create(controlPlane.service().watch("ws").filter(row -> row.state() == SHUTTING_DOWN).take(1))
                 .expectNextCount(1)
                 .expectComplete()
                 .verify(Duration.ofSeconds(10));
-        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.id());
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.agentId());
         assertThat(onB).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY, SHUTTING_DOWN);
         assertThat(onB).extracting(LifecycleUpdate::changedAt).isSortedAccordingTo(Instant::compareTo)
                 .doesNotHaveDuplicates();
-        assertThat(controlPlane.appliedTo(rowA.id())).extracting(LifecycleUpdate::state)
+        assertThat(controlPlane.appliedTo(rowA.agentId())).extracting(LifecycleUpdate::state)
                 .doesNotContain(SHUTTING_DOWN);
     }
 
@@ -336,17 +334,16 @@ class LifecycleReporterTest {
     void completesOnceTheSessionsCompleteAndTheLastSessionEnds() {
         AgentRow rowA = controlPlane.startBuild("ws");
         LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).clock(clock).build();
-        Sinks.Many<AgentSession> published = Sinks.many().unicast().onBackpressureBuffer();
         TestSession session = controlPlane.session(rowA);
 
-        StepVerifier.create(reporter.report(published.asFlux().publishOn(Schedulers.parallel())))
-                .then(() -> published.tryEmitNext(session))
+        StepVerifier.create(reporter.report(connector.sessions().publishOn(Schedulers.parallel())))
+                .then(() -> connector.connect(session))
                 .expectNextMatches(event -> event instanceof SessionStarted started
                         && started.resumption() == Resumption.FIRST)
                 .then(() -> lifecycle.transitionTo(STARTING))
                 .expectNextMatches(event -> event instanceof UpdateSent sent && sent.update().state() == STARTING)
                 .expectNextMatches(event -> event instanceof ReporterEvent.UpdateAcknowledged)
-                .then(published::tryEmitComplete)
+                .then(connector::giveUp)
                 .expectNoEvent(Duration.ofMillis(50))
                 .then(session::cut)
                 .expectNextMatches(event -> event instanceof SessionEnded ended && ended.error().isEmpty())
@@ -358,13 +355,13 @@ class LifecycleReporterTest {
     void aSecondProcessOnTheSameRowEndsThisReporterWithSuperseded() {
         AgentRow row = controlPlane.startBuild("ws");
         List<Throwable> failure = new CopyOnWriteArrayList<>();
-        LifecycleReporter.builder(lifecycle).clock(clock).build().report(sessions.asFlux())
+        LifecycleReporter.builder(lifecycle).clock(clock).build().report(connector.sessions())
                 .subscribe(events::add, failure::add);
         connect(row);
         lifecycle.transitionTo(STARTING);
 
         // Another process with the same identity starts its own chain on the row.
-        controlPlane.service.apply(row.id(), new LifecycleUpdate(new ChainId("another-process", 0), 1, STARTING,
+        controlPlane.service().apply(row.agentId(), new LifecycleUpdate(new ChainId("another-process", 0), 1, STARTING,
                 clock.instant(), false, null)).block(Duration.ofSeconds(5));
         lifecycle.transitionTo(READY);
 
@@ -374,29 +371,7 @@ class LifecycleReporterTest {
                 .satisfies(event -> assertThat(((UpdateRefused) event).inARow()).isEqualTo(1));
         // Nothing more is sent: the other process keeps the row.
         connect(row);
-        assertThat(controlPlane.row(row.id()).lastChain()).isEqualTo(new ChainId("another-process", 0));
-    }
-
-    /** A session on {@code row} whose control plane refuses every update with INVALID_TRANSITION. */
-    private static AgentSession refusingSession(AgentRow row) {
-        Manifest manifest = Manifest.of(row.id(), row.workspace(), "test-agent");
-        return new AgentSession() {
-            @Override
-            public Manifest manifest() {
-                return manifest;
-            }
-
-            @Override
-            public Flux<LifecycleAck> lifecycleChannel(Publisher<LifecycleUpdate> updates) {
-                return Flux.from(updates).concatMap(update -> Mono.error(new AgentcoreException(
-                        ErrorCode.INVALID_TRANSITION, "seq " + update.seq() + " refused")));
-            }
-
-            @Override
-            public Mono<Void> onClose() {
-                return Mono.never();
-            }
-        };
+        assertThat(controlPlane.row(row.agentId()).lastChain()).isEqualTo(new ChainId("another-process", 0));
     }
 
     @Test
@@ -405,14 +380,14 @@ class LifecycleReporterTest {
         runReplaying();
         lifecycle.transitionTo(STARTING);
         for (int attempt = 0; attempt < 3; attempt++) {
-            sessions.tryEmitNext(refusingSession(row));
+            connector.connect(controlPlane.session(row).refuseAt(0, ErrorCode.INVALID_TRANSITION));
         }
         assertThat(events).filteredOn(UpdateRefused.class::isInstance).map(event -> ((UpdateRefused) event).inARow())
                 .containsExactly(1, 2, 3);
 
         connect(row); // acknowledged: progress
         lifecycle.transitionTo(READY);
-        sessions.tryEmitNext(refusingSession(row));
+        connector.connect(controlPlane.session(row).refuseAt(0, ErrorCode.INVALID_TRANSITION));
         lifecycle.transitionTo(SHUTTING_DOWN);
 
         assertThat(events).filteredOn(UpdateRefused.class::isInstance).map(event -> ((UpdateRefused) event).inARow())
@@ -425,7 +400,7 @@ class LifecycleReporterTest {
     @Test
     void secondConcurrentRunOfOneReporterIsRefused() {
         LifecycleReporter reporter = LifecycleReporter.builder(lifecycle).clock(clock).build();
-        Disposable running = reporter.report(sessions.asFlux()).subscribe();
+        Disposable running = reporter.report(connector.sessions()).subscribe();
 
         StepVerifier.create(reporter.report(Sinks.many().unicast().<AgentSession>onBackpressureBuffer().asFlux()))
                 .expectErrorSatisfies(error -> assertThat(error)
