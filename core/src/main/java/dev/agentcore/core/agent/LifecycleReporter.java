@@ -73,7 +73,7 @@ public final class LifecycleReporter {
 
     /**
      * Reports the lifecycle over {@code sessions} while subscribed; completes once the sessions
-     * Flux has completed and its last session has ended; fails with the {@link AgentcoreException}
+     * Flux has completed and its last session has ended; fails with the {@link dev.agentcore.core.AgentcoreException}
      * (code SUPERSEDED) when another agent process took the row. One subscription at a time: a second concurrent one fails with
      * {@link IllegalStateException}.
      */

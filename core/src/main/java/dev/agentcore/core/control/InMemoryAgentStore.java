@@ -19,6 +19,10 @@ public final class InMemoryAgentStore implements AgentStore {
     private final Map<String, List<AgentId>> buildsByWorkspace = new HashMap<>();
     private final RowChanges changes = new RowChanges();
 
+    /** An empty store: no workspace, no row. */
+    public InMemoryAgentStore() {
+    }
+
     @Override
     public Mono<AgentRow> findRow(AgentId agentId) {
         Objects.requireNonNull(agentId, "agentId");

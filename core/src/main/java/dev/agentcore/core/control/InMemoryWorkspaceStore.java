@@ -14,6 +14,10 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     private final Map<String, StoredSessionToken> tokens = new ConcurrentHashMap<>();
     private final Map<String, StoredConnectionToken> connectionTokens = new ConcurrentHashMap<>();
 
+    /** An empty store: no workspace, no token. */
+    public InMemoryWorkspaceStore() {
+    }
+
     @Override
     public Mono<Boolean> createWorkspace(Workspace workspace, String identityHash) {
         Objects.requireNonNull(workspace, "workspace");

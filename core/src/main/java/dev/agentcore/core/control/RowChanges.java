@@ -13,6 +13,10 @@ public final class RowChanges {
 
     private final OrderedSink<AgentRow> rows = new OrderedSink<>(Sinks.many().multicast().directBestEffort());
 
+    /** A feed with no rows noted yet. */
+    public RowChanges() {
+    }
+
     /** Notes a committed row; call it while holding whatever orders the store's writes. */
     public void committed(AgentRow row) {
         rows.offer(row);
