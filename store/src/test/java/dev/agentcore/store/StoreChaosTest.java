@@ -45,7 +45,7 @@ class StoreChaosTest {
     Path directory;
 
     /** What the caller of one update saw. */
-    record Acked(AgentId row, ChainId chain, long seq, LifecycleAck.Outcome outcome) {
+    record Acked(AgentId agentId, ChainId chain, long seq, LifecycleAck.Outcome outcome) {
     }
 
     /** One workspace's agent: its chain and next seq, advanced only on an acknowledgement. */
@@ -53,11 +53,11 @@ class StoreChaosTest {
         final String workspace;
         long generation;
         long nextSeq = 1;
-        AgentId row;
+        AgentId agentId;
 
-        Agent(String workspace, AgentId row) {
+        Agent(String workspace, AgentId agentId) {
             this.workspace = workspace;
-            this.row = row;
+            this.agentId = agentId;
         }
 
         ChainId chain() {
@@ -71,8 +71,8 @@ class StoreChaosTest {
             }
         }
 
-        void movedTo(AgentId newRow) {
-            row = newRow;
+        void movedTo(AgentId newAgentId) {
+            agentId = newAgentId;
             generation++;
             nextSeq = 1;
         }
@@ -136,12 +136,12 @@ class StoreChaosTest {
 
     private static Mono<LifecycleAck> update(LifecycleService service, Agent agent, ConcurrentLinkedQueue<Acked> acks) {
         return Mono.defer(() -> {
-            AgentId row = agent.row;
+            AgentId agentId = agent.agentId;
             ChainId chain = agent.chain();
             long seq = agent.nextSeq;
             LifecycleUpdate update = new LifecycleUpdate(chain, seq, CYCLE[(int) seq - 1], Instant.now(), false, null);
-            return service.apply(row, update).doOnNext(ack -> {
-                acks.add(new Acked(row, chain, seq, ack.outcome()));
+            return service.apply(agentId, update).doOnNext(ack -> {
+                acks.add(new Acked(agentId, chain, seq, ack.outcome()));
                 agent.acknowledged();
             });
         });
@@ -190,7 +190,7 @@ class StoreChaosTest {
         // Nothing acknowledged is lost.
         for (Acked ack : acks) {
             assertThat(appliedAt).as("acknowledged (%s) but never written: %s", ack.outcome(), ack)
-                    .containsKey(ack.row() + "/" + ack.chain() + "#" + ack.seq());
+                    .containsKey(ack.agentId() + "/" + ack.chain() + "#" + ack.seq());
         }
         // Nothing half-applied: one active row per workspace, build numbers without gaps, and every row
         // as its last published write.

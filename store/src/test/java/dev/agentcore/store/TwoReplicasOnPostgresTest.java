@@ -62,8 +62,8 @@ class TwoReplicasOnPostgresTest {
         }
     }
 
-    private static void awaitState(AdminClient admin, AgentId row, LifecycleState state) {
-        StepVerifier.create(admin.watch("ws").filter(r -> r.agentId().equals(row) && r.state() == state).take(1))
+    private static void awaitState(AdminClient admin, AgentId agentId, LifecycleState state) {
+        StepVerifier.create(admin.watch("ws").filter(r -> r.agentId().equals(agentId) && r.state() == state).take(1))
                 .expectNextCount(1).expectComplete().verify(TIMEOUT);
     }
 

@@ -75,8 +75,8 @@ class AuthenticationTest {
         return RSocketClients.requestStream(rsocket, Routes.MANIFESTS_V2, new byte[0], ProtoCodec::decodeManifest);
     }
 
-    private static Flux<?> boundLifecycle(RSocket rsocket, AgentId row, byte[] update) {
-        return rsocket.requestChannel(Flux.just(RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(row)),
+    private static Flux<?> boundLifecycle(RSocket rsocket, AgentId agentId, byte[] update) {
+        return rsocket.requestChannel(Flux.just(RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(agentId)),
                         io.rsocket.util.DefaultPayload.create(update)))
                 .map(payload -> RSocketClients.decode(payload, ProtoCodec::decodeAck))
                 .onErrorMap(WireErrors::fromWire);

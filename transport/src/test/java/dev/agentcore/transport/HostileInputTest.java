@@ -101,14 +101,14 @@ class HostileInputTest {
 
     /**
      * A v2 connection that turns a v1 lifecycle channel's opening payload into a v2 one bound to
-     * {@code row}, so that every case of the corpus runs on protocol v2 as well.
+     * {@code agentId}, so that every case of the corpus runs on protocol v2 as well.
      */
     private static final class BoundToRow extends io.rsocket.util.RSocketProxy {
-        private final dev.agentcore.core.AgentId row;
+        private final dev.agentcore.core.AgentId agentId;
 
-        BoundToRow(RSocket connection, dev.agentcore.core.AgentId row) {
+        BoundToRow(RSocket connection, dev.agentcore.core.AgentId agentId) {
             super(connection);
-            this.row = row;
+            this.agentId = agentId;
         }
 
         @Override
@@ -118,7 +118,7 @@ class HostileInputTest {
                 if (indexed.getT1() == 0 && payload.hasMetadata()
                         && Routes.LIFECYCLE.equals(WireMetadata.route(payload.metadata()))) {
                     payload.release();
-                    return RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(row));
+                    return RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(agentId));
                 }
                 return payload;
             }));

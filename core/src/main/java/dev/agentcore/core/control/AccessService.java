@@ -56,6 +56,8 @@ public final class AccessService {
     public AccessService(AgentStore rows, WorkspaceStore workspaces) {
         this.rows = Objects.requireNonNull(rows, "rows");
         this.workspaces = Objects.requireNonNull(workspaces, "workspaces");
+        // Secrets are drawn on event loops: seed the generator here, where blocking is allowed.
+        Randomness.seedNow();
     }
 
     /** Creates a workspace; emits its instance identity, a secret shown only this once. */

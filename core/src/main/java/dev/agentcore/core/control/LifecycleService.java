@@ -7,6 +7,7 @@ import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleAck.Outcome;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.internal.Randomness;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -63,6 +64,9 @@ public final class LifecycleService {
         this.clock = builder.clock;
         this.meters = builder.meters;
         this.allowedSkew = builder.allowedSkew;
+        // A build's new AgentId is drawn wherever startBuild runs (an event loop, for the control
+        // plane): seed the generator here, where blocking is allowed.
+        Randomness.seedNow();
     }
 
     /** Starts configuring a service over {@code store}: UTC system clock, no allowed skew. */

@@ -17,6 +17,15 @@ public final class Randomness {
     private Randomness() {
     }
 
+    /**
+     * Seeds now, on the calling thread, if that was not done yet. Seeding reads the operating
+     * system's entropy through a blocking file read: the services call this when they are built,
+     * so that it never happens on the first event loop that asks for a secret or an id.
+     */
+    public static void seedNow() {
+        // Nothing to do: calling a static method loads this class, which seeds DRBG.
+    }
+
     /** {@code count} random bytes. */
     public static byte[] bytes(int count) {
         byte[] bytes = new byte[count];

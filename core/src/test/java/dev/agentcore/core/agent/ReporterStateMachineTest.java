@@ -65,12 +65,12 @@ class ReporterStateMachineTest {
         return machine.on(new Stepped<>(List.copyOf(chain)));
     }
 
-    private List<Effect<String>> connect(String session, AgentId row) {
-        return connect(session, row, ClockOffset.UNKNOWN);
+    private List<Effect<String>> connect(String session, AgentId agentId) {
+        return connect(session, agentId, ClockOffset.UNKNOWN);
     }
 
-    private List<Effect<String>> connect(String session, AgentId row, ClockOffset offset) {
-        return machine.on(new Connected<>(session, Manifest.of(row, "ws", "agent"), offset));
+    private List<Effect<String>> connect(String session, AgentId agentId, ClockOffset offset) {
+        return machine.on(new Connected<>(session, Manifest.of(agentId, "ws", "agent"), offset));
     }
 
     private List<Effect<String>> ack(String session, long seq) {

@@ -53,8 +53,8 @@ class LifecycleServiceTest {
         return service.startBuild("ws").block(TIMEOUT);
     }
 
-    private AgentRow row(AgentId id) {
-        return store.findRow(id).block(TIMEOUT);
+    private AgentRow row(AgentId agentId) {
+        return store.findRow(agentId).block(TIMEOUT);
     }
 
     private static LifecycleUpdate update(ChainId chain, long seq, LifecycleState state, Instant at) {
@@ -65,8 +65,8 @@ class LifecycleServiceTest {
         return service.apply(row.agentId(), update).block(TIMEOUT);
     }
 
-    private void expectRefusal(AgentId row, LifecycleUpdate update, ErrorCode code, String message) {
-        StepVerifier.create(service.apply(row, update))
+    private void expectRefusal(AgentId agentId, LifecycleUpdate update, ErrorCode code, String message) {
+        StepVerifier.create(service.apply(agentId, update))
                 .expectErrorSatisfies(error -> assertThat(error)
                         .isInstanceOfSatisfying(AgentcoreException.class, e -> assertThat(e.code()).isEqualTo(code))
                         .hasMessageContaining(message))
@@ -105,8 +105,8 @@ class LifecycleServiceTest {
     private LifecycleService serviceOnAStalePicture(Map<AgentId, AgentRow> picture) {
         AgentStore lagging = new ForwardingAgentStore(store) {
             @Override
-            public Mono<AgentRow> recentRow(AgentId id) {
-                return Mono.justOrEmpty(picture.get(id));
+            public Mono<AgentRow> recentRow(AgentId agentId) {
+                return Mono.justOrEmpty(picture.get(agentId));
             }
         };
         return LifecycleService.builder(lagging).clock(clock).build();

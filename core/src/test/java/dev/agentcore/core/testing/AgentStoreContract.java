@@ -73,8 +73,8 @@ public abstract class AgentStoreContract {
         return service.startBuild(workspace).block(TIMEOUT);
     }
 
-    private AgentRow row(AgentId id) {
-        return store.findRow(id).block(TIMEOUT);
+    private AgentRow row(AgentId agentId) {
+        return store.findRow(agentId).block(TIMEOUT);
     }
 
     private static LifecycleUpdate update(ChainId chain, long seq, LifecycleState state, Instant at) {

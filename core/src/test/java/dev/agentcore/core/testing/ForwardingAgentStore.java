@@ -17,13 +17,13 @@ public class ForwardingAgentStore implements AgentStore {
     }
 
     @Override
-    public Mono<AgentRow> findRow(AgentId id) {
-        return delegate.findRow(id);
+    public Mono<AgentRow> findRow(AgentId agentId) {
+        return delegate.findRow(agentId);
     }
 
     @Override
-    public Mono<AgentRow> recentRow(AgentId id) {
-        return delegate.recentRow(id);
+    public Mono<AgentRow> recentRow(AgentId agentId) {
+        return delegate.recentRow(agentId);
     }
 
     @Override
