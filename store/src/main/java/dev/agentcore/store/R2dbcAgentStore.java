@@ -84,6 +84,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     enum Dialect { H2, POSTGRESQL }
 
     private final ConnectionPool pool;
+    /** The row writer's connection, one batch at a time: see the constructor. */
+    private final ConnectionPool writerPool;
     /** Opens the LISTEN connection on PostgreSQL (the pool's own factory, unless a test wraps that one). */
     private final ConnectionFactory listening;
     private final Dialect dialect;
@@ -106,17 +108,11 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         this.dialect = dialect;
         this.scheduler = dialect == Dialect.H2 ? Schedulers.boundedElastic() : Schedulers.immediate();
         ConnectionFactory pooled = dialect == Dialect.H2 ? new OffloadedConnectionFactory(unpooled, scheduler) : unpooled;
-        ConnectionPoolConfiguration.Builder configuration = ConnectionPoolConfiguration.builder(pooled)
-                .initialSize(1)
-                .maxSize(maxConnections)
-                .maxAcquireTime(Duration.ofSeconds(30));
-        if (dialect == Dialect.H2) {
-            // H2 sessions stay open: there is no server to spare, and closing one blocks.
-            configuration.maxIdleTime(Duration.ofMillis(-1));
-        } else {
-            configuration.maxIdleTime(Duration.ofMinutes(5));
-        }
-        this.pool = new ConnectionPool(configuration.build());
+        this.pool = pool(pooled, dialect, maxConnections);
+        // The writer's one connection is its own: acknowledged updates never queue behind the reads
+        // and token writes of a crowd of agents exchanging their identities (10,000 at once starved
+        // it to a commit every few seconds when they shared one pool).
+        this.writerPool = pool(pooled, dialect, 1);
         this.writer = new RowWriter(new Batches(), this::publish, MAX_BATCH, MAX_QUEUED);
         // One LISTEN connection per store, opened while somebody watches, shared by all watchers.
         this.remoteChanges = dialect == Dialect.POSTGRESQL ? listen().publish().refCount() : Flux.empty();
@@ -165,16 +161,37 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return Mono.defer(() -> migrated(new R2dbcAgentStore(unpooled, listening, dialect, dialect == Dialect.H2 ? 4 : 10)));
     }
 
-    /** How many pooled connections are taken right now (0 when the store is idle). */
+    private static ConnectionPool pool(ConnectionFactory pooled, Dialect dialect, int maxConnections) {
+        ConnectionPoolConfiguration.Builder configuration = ConnectionPoolConfiguration.builder(pooled)
+                .initialSize(1)
+                .maxSize(maxConnections)
+                .maxAcquireTime(Duration.ofSeconds(30));
+        if (dialect == Dialect.H2) {
+            // H2 sessions stay open: there is no server to spare, and closing one blocks.
+            configuration.maxIdleTime(Duration.ofMillis(-1));
+        } else {
+            configuration.maxIdleTime(Duration.ofMinutes(5));
+        }
+        return new ConnectionPool(configuration.build());
+    }
+
+    /** How many pooled connections are taken right now, the writer's included (0 when the store is idle). */
     int connectionsInUse() {
+        return taken(pool) + taken(writerPool);
+    }
+
+    private static int taken(ConnectionPool pool) {
         return pool.getMetrics().map(metrics -> metrics.acquiredSize()).orElse(0);
     }
 
-    /** The pool and the writer as they are now, for a test's failure message. */
+    /** The pools and the writer as they are now, for a test's failure message. */
     String state() {
-        return pool.getMetrics().map(metrics -> "pool: " + metrics.acquiredSize() + " taken, " + metrics.idleSize()
-                + " idle, " + metrics.pendingAcquireSize() + " waiting").orElse("pool: no metrics")
-                + "; writer: " + writer.stats();
+        return describe("pool", pool) + "; " + describe("writer's pool", writerPool) + "; writer: " + writer.stats();
+    }
+
+    private static String describe(String name, ConnectionPool pool) {
+        return pool.getMetrics().map(metrics -> name + ": " + metrics.acquiredSize() + " taken, " + metrics.idleSize()
+                + " idle, " + metrics.pendingAcquireSize() + " waiting").orElse(name + ": no metrics");
     }
 
     private static Mono<R2dbcAgentStore> migrated(R2dbcAgentStore store) {
@@ -306,7 +323,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         public Mono<boolean[]> compareAndSets(List<RowWriter.CompareAndSet> batch) {
             if (dialect == Dialect.POSTGRESQL) {
                 // One statement: its own transaction, one round trip, the NOTIFY committed with it.
-                return Flux.usingWhen(pool.create(), connection -> compareAndSetsInOneStatement(connection, batch),
+                return Flux.usingWhen(writerPool.create(), connection -> compareAndSetsInOneStatement(connection, batch),
                                 Connection::close)
                         .collect(Collectors.toSet())
                         .map(written -> {
@@ -322,12 +339,12 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             // batch is written row by row, which tells which compare-and-set wrote.
             boolean[] allWritten = new boolean[batch.size()];
             Arrays.fill(allWritten, true);
-            return committed(connection -> execute(connection, "MERGE INTO agent_rows r USING (VALUES "
+            return committed(writerPool, connection -> execute(connection, "MERGE INTO agent_rows r USING (VALUES "
                             + batchValues(batch, null) + ") AS i(" + BATCH_COLUMNS + ") ON r.id = i.id AND "
                             + "r.row_version = i.expected WHEN MATCHED THEN UPDATE SET " + BATCH_ASSIGNMENTS,
                     batchParameters(batch, null))
                     .flatMap(updated -> updated == batch.size() ? Mono.just(allWritten) : Mono.error(NotAllAtExpected.INSTANCE)))
-                    .onErrorResume(NotAllAtExpected.class, rolledBack -> committed(connection -> Flux.fromIterable(batch)
+                    .onErrorResume(NotAllAtExpected.class, rolledBack -> committed(writerPool, connection -> Flux.fromIterable(batch)
                             .concatMap(write -> update(connection, write.expected(), write.next()))
                             .collectList()
                             .map(written -> {
@@ -341,7 +358,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
         @Override
         public Mono<List<List<AgentRow>>> builds(List<RowWriter.BuildWrite> batch) {
-            return committed(connection -> Flux.fromIterable(batch).concatMap(write -> (write instanceof
+            return committed(writerPool, connection -> Flux.fromIterable(batch).concatMap(write -> (write instanceof
                             RowWriter.StartBuild start
                             ? startBuildIn(connection, start.workspace(), start.createdAt())
                             : retireActive(connection, write.workspace(), Long.MAX_VALUE)).collectList()).collectList())
@@ -599,7 +616,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * taken is committed, then the pool closes; completes once every connection is closed.
      */
     public Mono<Void> close() {
-        return writer.close().then(pool.disposeLater());
+        return writer.close().then(pool.disposeLater()).then(writerPool.disposeLater());
     }
 
     /** What this store's writer has committed since it opened: batches, writes and batch sizes. */
@@ -630,7 +647,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
     /** Runs {@code work} in a transaction to its end, whatever the caller does; emits once committed. */
     private <T> Flux<T> inTransaction(Function<Connection, ? extends Publisher<T>> work) {
-        return toTheEnd(committed(connection -> Flux.from(work.apply(connection)).collectList())
+        return toTheEnd(committed(pool, connection -> Flux.from(work.apply(connection)).collectList())
                 .flatMapIterable(all -> all));
     }
 
@@ -645,8 +662,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * (and, on H2, been forced to disk); rolls back on error. Only the writer and the shielded
      * paths above call it, so it is never cancelled half-way.
      */
-    private <T> Mono<T> committed(Function<Connection, Mono<T>> work) {
-        return Mono.usingWhen(pool.create(),
+    private <T> Mono<T> committed(ConnectionPool from, Function<Connection, Mono<T>> work) {
+        return Mono.usingWhen(from.create(),
                         connection -> Mono.from(connection.beginTransaction())
                                 .then(work.apply(connection))
                                 .flatMap(value -> Mono.from(connection.commitTransaction())
