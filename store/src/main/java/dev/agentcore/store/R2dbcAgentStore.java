@@ -366,6 +366,32 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                     // and its whole batch is tried again.
                     .retryWhen(Retry.max(BUILD_ATTEMPTS).filter(R2dbcDataIntegrityViolationException.class::isInstance));
         }
+        @Override
+        public Mono<Void> tokens(List<RowWriter.SaveToken> batch) {
+            return committed(writerPool, connection -> Flux.concat(
+                            insertTokens(connection, "session_tokens", "agent_id", batch, RowWriter.TokenKind.SESSION),
+                            insertTokens(connection, "connection_tokens", "workspace", batch, RowWriter.TokenKind.CONNECTION))
+                    .then(Mono.just(Boolean.TRUE)))
+                    .then();
+        }
+    }
+
+    /** One INSERT of every token of {@code kind} in the batch; nothing when there is none. */
+    private Mono<Long> insertTokens(Connection connection, String table, String ownerColumn,
+            List<RowWriter.SaveToken> batch, RowWriter.TokenKind kind) {
+        List<RowWriter.SaveToken> tokens = batch.stream().filter(token -> token.kind() == kind).toList();
+        if (tokens.isEmpty()) {
+            return Mono.empty();
+        }
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" (token_hash, ")
+                .append(ownerColumn).append(") VALUES ");
+        Object[] values = new Object[tokens.size() * 2];
+        for (int i = 0; i < tokens.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("($").append(2 * i + 1).append(", $").append(2 * i + 2).append(')');
+            values[2 * i] = tokens.get(i).tokenHash();
+            values[2 * i + 1] = tokens.get(i).owner();
+        }
+        return execute(connection, sql.toString(), values);
     }
 
     /**
@@ -581,9 +607,10 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
     @Override
     public Mono<Void> saveSessionToken(String tokenHash, AgentId agentId) {
-        return withConnection(connection -> execute(connection,
-                "INSERT INTO session_tokens (token_hash, agent_id) VALUES ($1, $2)", tokenHash, agentId.value()))
-                .then();
+        Objects.requireNonNull(tokenHash, "tokenHash");
+        Objects.requireNonNull(agentId, "agentId");
+        // Through the writer: a crowd of agents exchanging at once shares a commit per batch.
+        return writer.submit(new RowWriter.SaveToken(RowWriter.TokenKind.SESSION, tokenHash, agentId.value())).then();
     }
 
     @Override
@@ -596,9 +623,10 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
     @Override
     public Mono<Void> saveConnectionToken(String tokenHash, String workspace) {
-        return withConnection(connection -> execute(connection,
-                "INSERT INTO connection_tokens (token_hash, workspace) VALUES ($1, $2)", tokenHash, workspace))
-                .then();
+        Objects.requireNonNull(tokenHash, "tokenHash");
+        Objects.requireNonNull(workspace, "workspace");
+        // Through the writer: a crowd of agents exchanging at once shares a commit per batch.
+        return writer.submit(new RowWriter.SaveToken(RowWriter.TokenKind.CONNECTION, tokenHash, workspace)).then();
     }
 
     @Override

@@ -24,7 +24,9 @@ import reactor.core.publisher.Sinks;
  * The store's one writer. Callers hand it writes; it queues them (bounded: a full queue answers
  * RESOURCE_EXHAUSTED) and commits them one batch at a time, in one transaction each: the waiting
  * compare-and-sets, up to {@code maxBatch} and one per row; or the waiting builds (start or
- * stop), up to {@code maxBatch} and one per workspace.
+ * stop), up to {@code maxBatch} and one per workspace; or the waiting credentials (the tokens an
+ * identity exchange hands out), up to {@code maxBatch}: a crowd of agents exchanging at once
+ * costs one commit per batch, not one per agent.
  *
  * <p>A write the writer has taken runs to its end whatever happens to its caller: a caller that
  * cancels only stops waiting. Every committed write is published (in commit order) before its
@@ -34,7 +36,7 @@ import reactor.core.publisher.Sinks;
 final class RowWriter {
 
     /** A write request. */
-    sealed interface Write permits CompareAndSet, BuildWrite {
+    sealed interface Write permits CompareAndSet, BuildWrite, SaveToken {
     }
 
     /** Write {@code next} if the row is still at {@code expected}'s version. */
@@ -54,6 +56,18 @@ final class RowWriter {
     record StopBuild(String workspace) implements BuildWrite {
     }
 
+    /** Which credential a {@link SaveToken} records. */
+    enum TokenKind {
+        /** A session token (protocol v1), owned by one agent row. */
+        SESSION,
+        /** A connection token (protocol v2), owned by one workspace. */
+        CONNECTION
+    }
+
+    /** Record a credential by its hash, owned by {@code owner} (the row's id, or the workspace's name). */
+    record SaveToken(TokenKind kind, String tokenHash, String owner) implements Write {
+    }
+
     /** How a store commits what the writer hands it. */
     interface Batches {
         /** Commits these compare-and-sets (of distinct rows) in one transaction; emits, per write, whether it wrote. */
@@ -64,6 +78,9 @@ final class RowWriter {
          * it wrote, the new row (start) or the retired one (stop) last.
          */
         Mono<List<List<AgentRow>>> builds(List<BuildWrite> batch);
+
+        /** Records these credentials (of distinct hashes) in one transaction; completes once committed. */
+        Mono<Void> tokens(List<SaveToken> batch);
     }
 
     private record Pending(Write write, Sinks.One<Object> outcome) {
@@ -173,7 +190,8 @@ final class RowWriter {
             }
             boolean sameKind = batch.isEmpty() || batch.get(0).write.getClass() == next.write.getClass()
                     || (batch.get(0).write instanceof BuildWrite && next.write instanceof BuildWrite);
-            Object key = next.write instanceof CompareAndSet write ? write.expected().agentId() : ((BuildWrite) next.write).workspace();
+            Object key = next.write instanceof CompareAndSet write ? write.expected().agentId()
+                    : next.write instanceof SaveToken token ? token.tokenHash() : ((BuildWrite) next.write).workspace();
             if (!sameKind || !keys.add(key)) {
                 carried = next; // two writes of one row (or workspace) never share a batch
                 break;
@@ -201,6 +219,14 @@ final class RowWriter {
                 }
                 return rows;
             });
+        } else if (batch.get(0).write instanceof SaveToken) {
+            List<SaveToken> writes = batch.stream().map(pending -> (SaveToken) pending.write).toList();
+            committed = batches.tokens(writes).then(Mono.fromSupplier(() -> {
+                for (Pending pending : batch) {
+                    emit(pending, Boolean.TRUE);
+                }
+                return List.<AgentRow>of();
+            }));
         } else {
             List<BuildWrite> writes = batch.stream().map(pending -> (BuildWrite) pending.write).toList();
             committed = batches.builds(writes).map(rowsPerBuild -> {

@@ -27,6 +27,7 @@ class RowWriterTest {
         final List<List<RowWriter.CompareAndSet>> batches = new CopyOnWriteArrayList<>();
         final List<Sinks.One<boolean[]>> commits = new CopyOnWriteArrayList<>();
         final List<List<RowWriter.BuildWrite>> builds = new CopyOnWriteArrayList<>();
+        final List<List<RowWriter.SaveToken>> tokens = new CopyOnWriteArrayList<>();
 
         @Override
         public Mono<boolean[]> compareAndSets(List<RowWriter.CompareAndSet> batch) {
@@ -40,6 +41,12 @@ class RowWriterTest {
         public Mono<List<List<AgentRow>>> builds(List<RowWriter.BuildWrite> batch) {
             builds.add(batch);
             return Mono.just(batch.stream().map(write -> List.<AgentRow>of()).toList());
+        }
+
+        @Override
+        public Mono<Void> tokens(List<RowWriter.SaveToken> batch) {
+            tokens.add(batch);
+            return Mono.empty();
         }
 
         void commit(int batch, boolean... written) {
@@ -90,6 +97,31 @@ class RowWriterTest {
         assertThat(writer.stats().batches()).isEqualTo(4);
         assertThat(writer.stats().batchSizeAt(0.5)).isEqualTo(1);
         assertThat(writer.stats().batchSizeAt(1.0)).isEqualTo(3);
+    }
+
+    @Test
+    void credentialsWaitingTogetherShareOneCommitApartFromRowWrites() {
+        RowWriter writer = writer(10, 100);
+        Mono<Object> held = writer.submit(write("x")).cache(); // holds the writer while the rest queue up
+        held.subscribe();
+        List<Mono<Object>> saved = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            RowWriter.TokenKind kind = i % 2 == 0 ? RowWriter.TokenKind.CONNECTION : RowWriter.TokenKind.SESSION;
+            saved.add(writer.submit(new RowWriter.SaveToken(kind, "hash-" + i, "owner-" + i)).cache());
+            saved.get(i).subscribe();
+        }
+        Mono<Object> after = writer.submit(write("y")).cache();
+        after.subscribe();
+
+        batches.commit(0, true);
+
+        assertThat(batches.tokens).as("five exchanges, one commit").singleElement()
+                .satisfies(batch -> assertThat(batch).extracting(RowWriter.SaveToken::tokenHash)
+                        .containsExactly("hash-0", "hash-1", "hash-2", "hash-3", "hash-4"));
+        assertThat(saved).extracting(outcome -> outcome.block(TIMEOUT)).containsOnly(true);
+        assertThat(batches.batches).as("the row write after them is a batch of its own").hasSize(2);
+        batches.commit(1, true);
+        assertThat(after.block(TIMEOUT)).isEqualTo(true);
     }
 
     @Test
