@@ -1,12 +1,13 @@
 package dev.agentcore.store;
 
-import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.control.AgentRow;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
@@ -22,11 +23,13 @@ import reactor.core.publisher.Sinks;
 
 /**
  * The store's one writer. Callers hand it writes; it queues them (bounded: a full queue answers
- * RESOURCE_EXHAUSTED) and commits them one batch at a time, in one transaction each: the waiting
- * compare-and-sets, up to {@code maxBatch} and one per row; or the waiting builds (start or
- * stop), up to {@code maxBatch} and one per workspace; or the waiting credentials (the tokens an
- * identity exchange hands out), up to {@code maxBatch}: a crowd of agents exchanging at once
- * costs one commit per batch, not one per agent.
+ * RESOURCE_EXHAUSTED) and commits them one batch at a time, in one transaction each. A batch holds
+ * writes of one kind, up to {@code maxBatch} and one per workspace (or credential): the waiting
+ * compare-and-sets, or the waiting builds (start or stop), or the waiting credentials (the tokens
+ * an identity exchange hands out). It gathers them across the queue, so writes of other kinds in
+ * between do not cut it short, but no write passes an older one of its workspace: a crowd of
+ * agents costs one commit per batch, not one per agent, and each workspace sees its writes in the
+ * order they came.
  *
  * <p>A write the writer has taken runs to its end whatever happens to its caller: a caller that
  * cancels only stops waiting. Every committed write is published (in commit order) before its
@@ -101,8 +104,14 @@ final class RowWriter {
     private final AtomicLongArray batchSizes;
     private volatile boolean closing;
     private final Sinks.Empty<Void> closed = Sinks.empty();
-    /** A compare-and-set that did not fit the last batch (its row was in it already): first in the next. */
-    private Pending carried;
+    /**
+     * Writes taken from {@code queue} and not yet batched, oldest first: those a batch passed over
+     * (another kind, or a workspace the batch or an older waiting write touches) and those read
+     * ahead. Touched only while {@code busy}.
+     */
+    private final ArrayDeque<Pending> passedOver = new ArrayDeque<>();
+    /** How many waiting writes a batch looks through: bounds the work of forming one. */
+    private final int window;
 
     RowWriter(Batches batches, Consumer<List<AgentRow>> publish, int maxBatch, int maxQueued) {
         this.batches = batches;
@@ -110,6 +119,7 @@ final class RowWriter {
         this.maxBatch = maxBatch;
         this.maxQueued = maxQueued;
         this.batchSizes = new AtomicLongArray(maxBatch + 1);
+        this.window = 4 * maxBatch;
     }
 
     /** Queues a write; the Mono emits its outcome once committed (a Boolean, an AgentRow, or {@link #NOTHING}). */
@@ -156,9 +166,7 @@ final class RowWriter {
     /** Starts the next batch unless one is running. Only the thread that sets {@code busy} takes from the queue. */
     private void drain() {
         while (busy.compareAndSet(false, true)) {
-            List<Pending> batch = nextBatch();
-            if (!batch.isEmpty()) {
-                run(batch);
+            if (runNextBatch()) {
                 return;
             }
             busy.set(false);
@@ -176,30 +184,72 @@ final class RowWriter {
     }
 
     /**
-     * The next writes in queue order, all of one kind, while each names a row (compare-and-set) or
-     * a workspace (build) that the batch does not hold yet. Called only while {@code busy}.
+     * Starts the next batch, if any write waits; called only while {@code busy}. When it answers
+     * false nothing waits in {@code passedOver} either, so {@code busy} may be released: whenever
+     * the writer is not busy, every waiting write is in {@code queue}.
+     */
+    private boolean runNextBatch() {
+        List<Pending> batch = nextBatch();
+        if (batch.isEmpty()) {
+            return false;
+        }
+        run(batch);
+        return true;
+    }
+
+    /**
+     * The next batch: the oldest waiting write, then every later write of its kind, within a window
+     * of the queue, that touches no workspace (or credential) the batch touches already or that an
+     * older write left waiting touches. Builds and the replays they cause arrive interleaved; taking
+     * only a run of one kind made batches of two. A write never passes an older one of its
+     * workspace, so each workspace's writes still commit in the order taken. Called only while
+     * {@code busy}.
      */
     private List<Pending> nextBatch() {
-        List<Pending> batch = new ArrayList<>();
-        Set<Object> keys = new HashSet<>();
-        while (batch.size() < maxBatch) {
-            Pending next = carried != null ? carried : queue.poll();
-            carried = null;
+        while (passedOver.size() < window) {
+            Pending next = queue.poll();
             if (next == null) {
                 break;
             }
-            boolean sameKind = batch.isEmpty() || batch.get(0).write.getClass() == next.write.getClass()
-                    || (batch.get(0).write instanceof BuildWrite && next.write instanceof BuildWrite);
-            Object key = next.write instanceof CompareAndSet write ? write.expected().agentId()
-                    : next.write instanceof SaveToken token ? token.tokenHash() : ((BuildWrite) next.write).workspace();
-            if (!sameKind || !keys.add(key)) {
-                carried = next; // two writes of one row (or workspace) never share a batch
-                break;
+            passedOver.add(next);
+        }
+        List<Pending> batch = new ArrayList<>();
+        Set<Key> touched = new HashSet<>();
+        Set<Key> waiting = new HashSet<>();
+        int kind = -1;
+        for (Iterator<Pending> it = passedOver.iterator(); it.hasNext() && batch.size() < maxBatch; ) {
+            Pending next = it.next();
+            Key key = keyOf(next.write);
+            if (kind == -1) {
+                kind = kindOf(next.write);
             }
-            batch.add(next);
+            if (kindOf(next.write) == kind && !waiting.contains(key) && touched.add(key)) {
+                batch.add(next);
+                it.remove();
+            } else {
+                waiting.add(key); // nothing later of this workspace (or credential) may pass it
+            }
         }
         queued.addAndGet(-batch.size());
         return batch;
+    }
+
+    /** What a write touches: compare-and-sets and builds their workspace (one active row each), a credential its hash. */
+    private record Key(boolean credential, String name) {
+    }
+
+    private static Key keyOf(Write write) {
+        if (write instanceof CompareAndSet cas) {
+            return new Key(false, cas.expected().workspace());
+        }
+        if (write instanceof BuildWrite build) {
+            return new Key(false, build.workspace());
+        }
+        return new Key(true, ((SaveToken) write).tokenHash());
+    }
+
+    private static int kindOf(Write write) {
+        return write instanceof CompareAndSet ? 0 : write instanceof BuildWrite ? 1 : 2;
     }
 
     private void run(List<Pending> batch) {
@@ -253,8 +303,10 @@ final class RowWriter {
                 emitError(pending, error);
             }
         }
-        busy.set(false);
-        drain();
+        if (!runNextBatch()) {
+            busy.set(false);
+            drain();
+        }
     }
 
     private static void emit(Pending pending, Object outcome) {

@@ -73,7 +73,7 @@ class RowWriterTest {
     }
 
     @Test
-    void waitingWritesAreCommittedTogetherOnePerRowInTheOrderTaken() {
+    void waitingWritesAreCommittedTogetherOnePerRowAndASecondWriteOfARowWaitsForTheFirst() {
         RowWriter writer = writer(3, 100);
         List<Mono<Object>> outcomes = new ArrayList<>();
         for (String row : List.of("a", "b", "b", "c", "d", "e")) {
@@ -83,19 +83,17 @@ class RowWriterTest {
 
         assertThat(batches.batches).hasSize(1); // the first write alone: the writer was idle
         batches.commit(0, true);
-        // Then every waiting write, up to 3 and one per row: b, then b again starts the next batch.
-        assertThat(batches.batches.get(1)).extracting(w -> w.expected().agentId().value()).containsExactly("b");
-        batches.commit(1, true);
-        assertThat(batches.batches.get(2)).extracting(w -> w.expected().agentId().value()).containsExactly("b", "c", "d");
-        batches.commit(2, false, true, true);
-        assertThat(batches.batches.get(3)).extracting(w -> w.expected().agentId().value()).containsExactly("e");
-        batches.commit(3, true);
+        // Then every waiting write, up to 3 and one per row: the second b waits for the next batch.
+        assertThat(batches.batches.get(1)).extracting(w -> w.expected().agentId().value()).containsExactly("b", "c", "d");
+        batches.commit(1, true, true, true);
+        assertThat(batches.batches.get(2)).extracting(w -> w.expected().agentId().value()).containsExactly("b", "e");
+        batches.commit(2, false, true);
 
         assertThat(outcomes).extracting(outcome -> outcome.block(TIMEOUT))
                 .containsExactly(true, true, false, true, true, true);
         assertThat(published).extracting(row -> row.agentId().value()).containsExactly("a", "b", "c", "d", "e");
-        assertThat(writer.stats().batches()).isEqualTo(4);
-        assertThat(writer.stats().batchSizeAt(0.5)).isEqualTo(1);
+        assertThat(writer.stats().batches()).isEqualTo(3);
+        assertThat(writer.stats().batchSizeAt(0.5)).isEqualTo(2);
         assertThat(writer.stats().batchSizeAt(1.0)).isEqualTo(3);
     }
 
@@ -125,7 +123,7 @@ class RowWriterTest {
     }
 
     @Test
-    void waitingBuildsAreCommittedTogetherOnePerWorkspaceAndApartFromCompareAndSets() {
+    void waitingBuildsAreCommittedTogetherOnePerWorkspaceAcrossTheCompareAndSetsBetweenThem() {
         RowWriter writer = writer(10, 100);
         Mono<Object> held = writer.submit(write("x")).cache(); // holds the writer while the rest queue up
         held.subscribe();
@@ -136,11 +134,37 @@ class RowWriterTest {
 
         batches.commit(0, true);
 
+        // Builds as they came, a second build of "a" after the first; the compare-and-set in between
+        // does not cut the batch short.
         assertThat(batches.builds).extracting(batch -> batch.stream().map(RowWriter.BuildWrite::workspace).toList())
-                .containsExactly(List.of("a", "b"), List.of("a"));
+                .containsExactly(List.of("a", "b", "c"), List.of("a"));
         assertThat(batches.batches.get(1)).extracting(w -> w.expected().agentId().value()).containsExactly("y");
-        batches.commit(1, true);
-        assertThat(batches.builds.get(2)).extracting(RowWriter.BuildWrite::workspace).containsExactly("c");
+    }
+
+    @Test
+    void noWritePassesAnOlderWriteOfItsWorkspace() {
+        RowWriter writer = writer(10, 100);
+        Mono<Object> held = writer.submit(write("x")).cache(); // holds the writer while the rest queue up
+        held.subscribe();
+        List<Mono<Object>> outcomes = new ArrayList<>();
+        // A build of "a", then a replay onto ws-w's row, then a build of ws-w (which retires that row),
+        // then a write of ws-v's row, then a build of ws-v.
+        for (RowWriter.Write write : List.of(new RowWriter.StartBuild("a", Instant.EPOCH), write("w"),
+                new RowWriter.StartBuild("ws-w", Instant.EPOCH), write("v"), new RowWriter.StartBuild("ws-v", Instant.EPOCH))) {
+            outcomes.add(writer.submit(write).cache());
+            outcomes.get(outcomes.size() - 1).subscribe();
+        }
+
+        batches.commit(0, true);
+        // The oldest write is a build: only "a" goes, as the builds of ws-w and ws-v would pass their rows' writes.
+        assertThat(batches.builds).singleElement()
+                .satisfies(batch -> assertThat(batch).extracting(RowWriter.BuildWrite::workspace).containsExactly("a"));
+        // Then both row writes, before the builds that retire their rows.
+        assertThat(batches.batches.get(1)).extracting(w -> w.expected().agentId().value()).containsExactly("w", "v");
+        assertThat(batches.builds).hasSize(1);
+        batches.commit(1, true, true);
+        assertThat(batches.builds.get(1)).extracting(RowWriter.BuildWrite::workspace).containsExactly("ws-w", "ws-v");
+        assertThat(outcomes).allSatisfy(outcome -> assertThat(outcome.block(TIMEOUT)).isNotNull());
     }
 
     @Test
