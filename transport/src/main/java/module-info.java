@@ -17,6 +17,8 @@ module dev.agentcore.transport {
     requires io.netty.transport;
     requires com.google.protobuf;
     requires org.slf4j;
+    // The failed-exchange limiter's bounded table of sources.
+    requires com.github.benmanes.caffeine;
     // The server reads its process's open file descriptors to refuse connections before running out.
     requires java.management;
     requires jdk.management;

@@ -139,7 +139,7 @@ final class AgentRoutes {
      * soon as a build retires the row, and with SUPERSEDED when another process's chain takes it.
      */
     private Flux<Payload> lifecycleChannel(AgentId agentId, Flux<Payload> payloads, boolean bound) {
-        UpdateRateLimit rateLimit = new UpdateRateLimit(settings.clock(), settings.updatesPerSecond(),
+        UpdateRateLimit rateLimit = new UpdateRateLimit(settings.nanoTime(), settings.updatesPerSecond(),
                 settings.updateBurst());
         AtomicBoolean opened = new AtomicBoolean();
         AtomicBoolean fenced = new AtomicBoolean();

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.LinkedHashMap;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import reactor.core.publisher.Flux;
 import java.util.function.BiFunction;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,7 +82,7 @@ public final class ControlPlaneServer {
     private ControlPlaneServer(Builder builder) {
         this.lifecycle = builder.lifecycle;
         this.access = builder.access;
-        this.settings = new ServerSettings(builder.clock, builder.maxPayloadBytes, builder.updatesPerSecond,
+        this.settings = new ServerSettings(builder.clock, builder.nanoTime, builder.maxPayloadBytes, builder.updatesPerSecond,
                 builder.updateBurst, builder.adminChannelRoutes);
         this.exchangeFailuresPerSecond = builder.exchangeFailuresPerSecond;
         this.exchangeFailureBurst = builder.exchangeFailureBurst;
@@ -132,7 +133,7 @@ public final class ControlPlaneServer {
             NettyGate tcpGate = new NettyGate(gate, "tcp", true);
             NettyGate wsGate = new NettyGate(gate, "ws", false);
             RowFences fences = new RowFences(lifecycle);
-            ExchangeGuard guard = new ExchangeGuard(settings.clock(), exchangeFailuresPerSecond, exchangeFailureBurst);
+            ExchangeGuard guard = new ExchangeGuard(settings.nanoTime(), exchangeFailuresPerSecond, exchangeFailureBurst);
             SetupAuthenticator authenticator = new SetupAuthenticator(access, adminTokenHash, gate);
             RouteTable routes = new AdminRoutes(access, lifecycle, settings).addTo(
                     new AgentRoutes(access, lifecycle, fences, guard, gate, settings).addTo(RouteTable.builder())).build();
@@ -182,6 +183,7 @@ public final class ControlPlaneServer {
         private final LifecycleService lifecycle;
         private final AccessService access;
         private Clock clock = Clock.systemUTC();
+        private LongSupplier nanoTime = System::nanoTime;
         private InetSocketAddress tcp;
         private InetSocketAddress websocket;
         private String adminToken;
@@ -375,9 +377,15 @@ public final class ControlPlaneServer {
             return this;
         }
 
-        /** The clock for rate limits; the UTC system clock by default. */
+        /** The clock for the times the server reports (a manifest's server time); the UTC system clock by default. Rate limits never read it. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The monotonic time source of the rate limits, in nanoseconds; {@code System::nanoTime} unless a test sets one. */
+        Builder nanoTime(LongSupplier nanoTime) {
+            this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
             return this;
         }
 
