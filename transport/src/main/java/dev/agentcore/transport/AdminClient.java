@@ -1,5 +1,7 @@
 package dev.agentcore.transport;
 
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.transport.proto.v1.CreateWorkspaceResponse;
@@ -29,37 +31,51 @@ public final class AdminClient implements Disposable, AutoCloseable {
                 .map(AdminClient::new);
     }
 
+    /** What a refused SETUP means to an admin client: the token it was given is the wrong one. */
+    private static Throwable explained(Throwable error) {
+        if (error instanceof AgentcoreException refusal && refusal.code() == ErrorCode.UNAUTHENTICATED) {
+            return new AgentcoreException(ErrorCode.UNAUTHENTICATED, "the control plane refused the admin token: "
+                    + "it is not the token the control plane was started with (its --admin-token)");
+        }
+        return error;
+    }
+
     /** Creates a workspace; emits its instance identity, a secret shown only this once. */
     public Mono<String> createWorkspace(Workspace workspace) {
         return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_CREATE,
                 ProtoCodec.encodeCreateWorkspace(workspace),
                 data -> ProtoCodec.parse(CreateWorkspaceResponse::parseFrom, data, "CreateWorkspaceResponse")
-                        .getInstanceIdentity());
+                        .getInstanceIdentity()).onErrorMap(AdminClient::explained);
     }
 
     /** Starts a build: a new row at CREATED; the previous one is retired. */
     public Mono<AgentRow> startBuild(String workspace) {
-        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_START, request(workspace, 0), ProtoCodec::decodeRow);
+        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_START, request(workspace, 0), ProtoCodec::decodeRow)
+                .onErrorMap(AdminClient::explained);
     }
 
     /** Stops the workspace's build: its active row is retired. Emits the row. */
     public Mono<AgentRow> stopBuild(String workspace) {
-        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_STOP, request(workspace, 0), ProtoCodec::decodeRow);
+        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_STOP, request(workspace, 0), ProtoCodec::decodeRow)
+                .onErrorMap(AdminClient::explained);
     }
 
     /** The workspace's rows, latest build first, at most {@code limit}. */
     public Flux<AgentRow> rows(String workspace, int limit) {
-        return RSocketClients.requestStream(rsocket, Routes.ROWS, request(workspace, limit), ProtoCodec::decodeRow);
+        return RSocketClients.requestStream(rsocket, Routes.ROWS, request(workspace, limit), ProtoCodec::decodeRow)
+                .onErrorMap(AdminClient::explained);
     }
 
     /** The workspace's latest row, then every later change; never completes on its own. */
     public Flux<AgentRow> watch(String workspace) {
-        return RSocketClients.requestStream(rsocket, Routes.WATCH, request(workspace, 0), ProtoCodec::decodeRow);
+        return RSocketClients.requestStream(rsocket, Routes.WATCH, request(workspace, 0), ProtoCodec::decodeRow)
+                .onErrorMap(AdminClient::explained);
     }
 
     /** Every row change of every workspace from now on (no initial rows); never completes on its own. */
     public Flux<AgentRow> changes() {
-        return RSocketClients.requestStream(rsocket, Routes.CHANGES, new byte[0], ProtoCodec::decodeRow);
+        return RSocketClients.requestStream(rsocket, Routes.CHANGES, new byte[0], ProtoCodec::decodeRow)
+                .onErrorMap(AdminClient::explained);
     }
 
     /**
@@ -70,7 +86,8 @@ public final class AdminClient implements Disposable, AutoCloseable {
     public Flux<Payload> channel(String route, Publisher<Payload> payloads) {
         Flux<Payload> outbound = Flux.concat(Mono.fromSupplier(() -> RSocketClients.routed(route, new byte[0])),
                 Flux.from(payloads));
-        return rsocket.requestChannel(outbound).onErrorMap(WireErrors::fromWire);
+        return rsocket.requestChannel(outbound).onErrorMap(WireErrors::fromWire)
+                .onErrorMap(AdminClient::explained);
     }
 
     private static byte[] request(String workspace, int limit) {

@@ -15,6 +15,10 @@ import reactor.core.publisher.Mono;
  */
 final class SetupAuthenticator {
 
+    static final String UNKNOWN_TOKEN = "the bearer token is not this control plane's admin token, nor a "
+            + "credential it handed out that is still valid: an admin client needs the token the control plane was "
+            + "started with; an agent exchanges its instance identity again";
+
     private final AccessService access;
     private final String adminTokenHash;
     private final ConnectionGate gate;
@@ -34,13 +38,15 @@ final class SetupAuthenticator {
                 gate.refused(ConnectionGate.Refusal.KEEPALIVE);
                 return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT, keepAliveProblem));
             }
-            if (!WireMetadata.COMPOSITE.equals(setup.metadataMimeType())) {
+            if (!sameMediaType(WireMetadata.COMPOSITE, setup.metadataMimeType())) {
                 return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "metadata MIME type must be "
-                        + WireMetadata.COMPOSITE + ", was " + setup.metadataMimeType()));
+                        + WireMetadata.COMPOSITE + " (composite metadata; parameters after ';' are ignored), was '"
+                        + setup.metadataMimeType() + "'"));
             }
-            if (!Routes.DATA_MIME_TYPE.equals(setup.dataMimeType())) {
+            if (!sameMediaType(Routes.DATA_MIME_TYPE, setup.dataMimeType())) {
                 return Mono.error(new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "data MIME type must be "
-                        + Routes.DATA_MIME_TYPE + ", was " + setup.dataMimeType()));
+                        + Routes.DATA_MIME_TYPE + " (protobuf messages of agentcore's schema; parameters after ';' "
+                        + "are ignored), was '" + setup.dataMimeType() + "'"));
             }
             Optional<String> token = WireMetadata.bearerToken(setup.metadata());
             if (token.isEmpty()) {
@@ -52,7 +58,25 @@ final class SetupAuthenticator {
             }
             // A connection token (protocol v2) first: a session token (v1) costs a second lookup.
             return access.authenticateConnection(token.get()).<Principal>map(Principal.Workspace::new)
-                    .switchIfEmpty(Mono.defer(() -> access.authenticate(token.get()).map(Principal.Agent::new)));
+                    .switchIfEmpty(Mono.defer(() -> access.authenticate(token.get()).map(Principal.Agent::new)))
+                    // Whoever sent it, say what was checked: an admin client learns its token is wrong,
+                    // an agent that it must exchange its identity again (it acts on the code alone).
+                    .onErrorMap(error -> error instanceof AgentcoreException refusal
+                                    && refusal.code() == ErrorCode.UNAUTHENTICATED,
+                            error -> new AgentcoreException(ErrorCode.UNAUTHENTICATED, UNKNOWN_TOKEN));
         });
+    }
+
+    /**
+     * Whether {@code presented} names the media type {@code expected}: type and subtype compared
+     * without regard to case (RFC 6838), parameters ({@code ; charset=...}, {@code ; proto=...}) ignored.
+     */
+    static boolean sameMediaType(String expected, String presented) {
+        if (presented == null) {
+            return false;
+        }
+        int parameters = presented.indexOf(';');
+        String type = (parameters < 0 ? presented : presented.substring(0, parameters)).strip();
+        return type.equalsIgnoreCase(expected);
     }
 }

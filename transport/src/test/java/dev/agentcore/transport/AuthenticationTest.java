@@ -260,9 +260,26 @@ class AuthenticationTest {
                 .expectErrorSatisfies(error -> assertThat(error)
                         .isInstanceOf(RejectedSetupException.class)
                         .hasMessageStartingWith("UNAUTHENTICATED: ")
+                        .hasMessageContaining("not this control plane's admin token")
                         .hasMessageNotContaining("not-a-token-anybody-issued"))
                 .verify(TIMEOUT);
         rsocket.dispose();
+    }
+
+    @Test
+    void anAdminClientWithTheWrongTokenIsToldItsAdminTokenIsWrong() {
+        AdminClient admin = AdminClient.connect(fixture.address(ControlPlaneAddress.Transport.TCP), "wrong-admin-token")
+                .block(TIMEOUT);
+
+        StepVerifier.create(admin.startBuild("ws"))
+                .expectErrorSatisfies(error -> assertThat(error)
+                        .isInstanceOfSatisfying(AgentcoreException.class,
+                                refusal -> assertThat(refusal.code()).isEqualTo(ErrorCode.UNAUTHENTICATED))
+                        .hasMessageContaining("refused the admin token")
+                        .hasMessageNotContaining("session token")
+                        .hasMessageNotContaining("wrong-admin-token"))
+                .verify(TIMEOUT);
+        admin.dispose();
     }
 
     @Test

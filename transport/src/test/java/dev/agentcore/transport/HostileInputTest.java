@@ -421,6 +421,40 @@ class HostileInputTest {
         assertNobodyElseHarmed(badRow.version());
     }
 
+    @Test
+    void aSetupIsRefusedWithTheMimeTypeItShouldHaveSent() {
+        RSocket rsocket = RSocketConnector.create().metadataMimeType(WireMetadata.COMPOSITE).dataMimeType("application/json")
+                .connect(TcpClientTransport.create("127.0.0.1", fixture.tcp().port())).block(TIMEOUT);
+
+        StepVerifier.create(rsocket.requestResponse(RSocketClients.routed(Routes.MANIFEST, NOTHING)))
+                .expectErrorSatisfies(error -> assertThat(error)
+                        .isInstanceOf(io.rsocket.exceptions.RejectedSetupException.class)
+                        .hasMessageContaining("data MIME type must be application/x-protobuf")
+                        .hasMessageContaining("was 'application/json'"))
+                .verify(TIMEOUT);
+        rsocket.dispose();
+    }
+
+    @Test
+    void mimeTypesWithParametersOrAnotherCaseAreAccepted() {
+        for (String[] types : new String[][] {
+                {WireMetadata.COMPOSITE, "application/x-protobuf; proto=dev.agentcore.v1.LifecycleUpdate"},
+                {WireMetadata.COMPOSITE.toUpperCase(java.util.Locale.ROOT) + ";v=1", "Application/X-Protobuf"}}) {
+            RSocket rsocket = RSocketConnector.create().metadataMimeType(types[0]).dataMimeType(types[1])
+                    .connect(TcpClientTransport.create("127.0.0.1", fixture.tcp().port())).block(TIMEOUT);
+
+            // An anonymous connection: the exchange route answers (a refusal of the identity, not of the SETUP).
+            StepVerifier.create(RSocketClients.requestResponse(rsocket, Routes.EXCHANGE,
+                            ExchangeRequest.newBuilder().setInstanceIdentity("not-an-identity").build().toByteArray(),
+                            data -> data))
+                    .expectErrorSatisfies(error -> assertThat(error).as(String.join(" and ", types))
+                            .isInstanceOfSatisfying(AgentcoreException.class,
+                                    refusal -> assertThat(refusal.code()).isEqualTo(ErrorCode.UNAUTHENTICATED)))
+                    .verify(TIMEOUT);
+            rsocket.dispose();
+        }
+    }
+
     /**
      * Sized by its frame count, not by a deadline: with Netty's paranoid leak detection it takes
      * about two minutes alone, and past the suite's three-minute safety net when the machine is
