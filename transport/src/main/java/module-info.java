@@ -15,6 +15,7 @@ module dev.agentcore.transport {
     requires io.netty.buffer;
     requires io.netty.common;
     requires io.netty.transport;
+    requires io.netty.handler;
     requires com.google.protobuf;
     requires org.slf4j;
     // The failed-exchange limiter's bounded table of sources.

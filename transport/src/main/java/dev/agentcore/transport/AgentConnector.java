@@ -436,7 +436,13 @@ public final class AgentConnector {
             return this;
         }
 
+        /** Builds the connector; an address's TLS files that cannot be used are an IllegalArgumentException here, not a retry loop later. */
         public AgentConnector build() {
+            for (ControlPlaneAddress address : addresses) {
+                if (address.tls() != null) {
+                    address.tls().sslContext();
+                }
+            }
             return new AgentConnector(this);
         }
     }

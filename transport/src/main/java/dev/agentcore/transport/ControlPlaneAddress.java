@@ -9,13 +9,15 @@ import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
- * Where a control plane listens: RSocket over TCP or WebSocket, host and port.
+ * Where a control plane listens and how to reach it: RSocket over TCP or WebSocket, host and
+ * port, in plaintext or over TLS.
  *
  * @param transport TCP or WEBSOCKET
- * @param host a host name or address
+ * @param host a host name or address (an IPv6 address without brackets)
  * @param port 1 to 65535
+ * @param tls how to check the control plane's certificate; null for plaintext
  */
-public record ControlPlaneAddress(Transport transport, String host, int port) {
+public record ControlPlaneAddress(Transport transport, String host, int port, ClientTls tls) {
 
     /** How RSocket frames travel. */
     public enum Transport { TCP, WEBSOCKET }
@@ -23,9 +25,20 @@ public record ControlPlaneAddress(Transport transport, String host, int port) {
     public ControlPlaneAddress {
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(host, "host");
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException("host: empty");
+        }
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port: 1 to 65535, was " + port);
         }
+    }
+
+    /** A plaintext address. */
+    public ControlPlaneAddress(Transport transport, String host, int port) {
+        this(transport, host, port, null);
     }
 
     public static ControlPlaneAddress tcp(String host, int port) {
@@ -44,38 +57,64 @@ public record ControlPlaneAddress(Transport transport, String host, int port) {
         return websocket(address.getHostString(), address.getPort());
     }
 
-    /** Parses {@code HOST:PORT} (TCP), {@code tcp://HOST:PORT} or {@code ws://HOST:PORT}. */
+    /** The same place, reached over TLS with these settings. */
+    public ControlPlaneAddress withTls(ClientTls tls) {
+        return new ControlPlaneAddress(transport, host, port, Objects.requireNonNull(tls, "tls"));
+    }
+
+    /**
+     * Parses {@code HOST:PORT} or {@code tcp://HOST:PORT} (TCP), {@code ws://HOST:PORT} (WebSocket),
+     * {@code tls://HOST:PORT} (TCP over TLS) or {@code wss://HOST:PORT} (WebSocket over TLS); an IPv6
+     * host in brackets ({@code [::1]:7878}). TLS addresses trust the JVM's trust store until
+     * {@link #withTls} says otherwise.
+     */
     public static ControlPlaneAddress parse(String text) {
         Objects.requireNonNull(text, "text");
         Transport transport = Transport.TCP;
+        ClientTls tls = null;
         String rest = text;
-        if (text.startsWith("ws://")) {
-            transport = Transport.WEBSOCKET;
-            rest = text.substring(5);
-        } else if (text.startsWith("tcp://")) {
-            rest = text.substring(6);
+        for (String[] scheme : SCHEMES) {
+            if (text.startsWith(scheme[0])) {
+                rest = text.substring(scheme[0].length());
+                transport = scheme[1].equals("ws") ? Transport.WEBSOCKET : Transport.TCP;
+                tls = scheme[2].equals("tls") ? ClientTls.SYSTEM_TRUST : null;
+                break;
+            }
         }
         int colon = rest.lastIndexOf(':');
-        if (colon <= 0 || colon == rest.length() - 1) {
-            throw new IllegalArgumentException("expected HOST:PORT, tcp://HOST:PORT or ws://HOST:PORT, was '" + text + "'");
+        String host = colon <= 0 ? "" : rest.substring(0, colon);
+        boolean bracketed = host.startsWith("[") && host.endsWith("]") && host.length() > 2;
+        if (colon <= 0 || colon == rest.length() - 1 || (host.contains(":") && !bracketed)
+                || (host.contains("[") && !bracketed)) {
+            throw new IllegalArgumentException("expected HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT, tls://HOST:PORT or "
+                    + "wss://HOST:PORT (an IPv6 host in brackets: [::1]:7878), was '" + text + "'");
         }
         try {
-            return new ControlPlaneAddress(transport, rest.substring(0, colon), Integer.parseInt(rest.substring(colon + 1)));
+            return new ControlPlaneAddress(transport, host, Integer.parseInt(rest.substring(colon + 1)), tls);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("port is not a number in '" + text + "'");
         }
     }
 
+    /** Scheme, transport, security. */
+    private static final String[][] SCHEMES = {
+            {"tcp://", "tcp", "plain"}, {"ws://", "ws", "plain"}, {"tls://", "tcp", "tls"}, {"wss://", "ws", "tls"}};
+
     ClientTransport clientTransport() {
         // Never pooled: reactor-netty's shared pool holds at most 500 connections per address and
         // queues the rest silently, so the 501st agent in one JVM would wait forever.
-        return transport == Transport.TCP
-                ? TcpClientTransport.create(TcpClient.newConnection().host(host).port(port))
-                : WebsocketClientTransport.create(HttpClient.newConnection().host(host).port(port), "/");
+        if (transport == Transport.TCP) {
+            TcpClient client = TcpClient.newConnection().host(host).port(port);
+            return TcpClientTransport.create(tls == null ? client : client.secure(spec -> spec.sslContext(tls.sslContext())));
+        }
+        HttpClient client = HttpClient.newConnection().host(host).port(port);
+        return WebsocketClientTransport.create(tls == null ? client
+                : client.secure(spec -> spec.sslContext(tls.sslContext())), "/");
     }
 
     @Override
     public String toString() {
-        return (transport == Transport.TCP ? "tcp://" : "ws://") + host + ":" + port;
+        String scheme = transport == Transport.TCP ? (tls == null ? "tcp://" : "tls://") : (tls == null ? "ws://" : "wss://");
+        return scheme + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 }

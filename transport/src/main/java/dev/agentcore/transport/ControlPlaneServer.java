@@ -34,6 +34,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import io.netty.handler.ssl.SslContext;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.tcp.TcpServer;
 import org.slf4j.Logger;
@@ -75,6 +76,8 @@ public final class ControlPlaneServer {
     private final String adminTokenHash;
     private final InetSocketAddress tcp;
     private final InetSocketAddress websocket;
+    /** Netty's TLS context for both listeners, read from the files when the server was built; null: plaintext. */
+    private final SslContext tls;
     private final ConnectionLimits limits;
     private final Scheduler scheduler;
     private final MeterRegistry meters;
@@ -89,6 +92,7 @@ public final class ControlPlaneServer {
         this.adminTokenHash = builder.adminToken == null ? null : AccessService.hash(builder.adminToken);
         this.tcp = builder.tcp;
         this.websocket = builder.websocket;
+        this.tls = builder.tls == null ? null : builder.tls.sslContext();
         this.limits = new ConnectionLimits(builder.maxConnections, builder.maxUnauthenticated,
                 builder.maxUnauthenticatedPerAddress, builder.setupTimeout, builder.minKeepAliveInterval,
                 builder.maxKeepAliveInterval, builder.maxKeepAliveLifetime, builder.anonymousExchanges,
@@ -155,13 +159,18 @@ public final class ControlPlaneServer {
             };
             // A frame far past the payload limit is cut at the transport, ending only that connection.
             int maxFrame = Math.max(settings.maxPayloadBytes() * 4, 256 * 1024);
+            warnIfPlaintextBeyondLoopback(tcp, "tcp");
+            warnIfPlaintextBeyondLoopback(websocket, "websocket");
+            TcpServer tcpServer = tcp == null ? null
+                    : TcpServer.create().host(tcp.getHostString()).port(tcp.getPort()).doOnChannelInit(tcpGate);
             Mono<Optional<CloseableChannel>> tcpChannel = tcp == null ? Mono.just(Optional.empty())
-                    : TcpServerTransport.create(TcpServer.create().host(tcp.getHostString()).port(tcp.getPort())
-                                    .doOnChannelInit(tcpGate), maxFrame)
+                    : TcpServerTransport.create(tls == null ? tcpServer : tcpServer.secure(spec -> spec.sslContext(tls)),
+                                    maxFrame)
                             .start(acceptor.apply(tcpGate, maxFrame)).map(Optional::of);
+            HttpServer httpServer = websocket == null ? null
+                    : HttpServer.create().host(websocket.getHostString()).port(websocket.getPort()).doOnChannelInit(wsGate);
             WebsocketServerTransport ws = websocket == null ? null
-                    : WebsocketServerTransport.create(HttpServer.create().host(websocket.getHostString())
-                            .port(websocket.getPort()).doOnChannelInit(wsGate));
+                    : WebsocketServerTransport.create(tls == null ? httpServer : httpServer.secure(spec -> spec.sslContext(tls)));
             Mono<Optional<CloseableChannel>> wsChannel = ws == null ? Mono.just(Optional.empty())
                     : ws.start(acceptor.apply(wsGate, ws.maxFrameLength())).map(Optional::of);
             return Mono.zip(tcpChannel, wsChannel)
@@ -169,6 +178,28 @@ public final class ControlPlaneServer {
                             connections, fences))
                     .doOnError(error -> fences.dispose());
         });
+    }
+
+    /** Bearer tokens and identities would cross the network readable by anyone on the path. */
+    private void warnIfPlaintextBeyondLoopback(InetSocketAddress listener, String what) {
+        if (listener != null && tls == null && !isLoopback(listener.getHostString())) {
+            log.warn("the {} listener on {}:{} is not loopback and has no TLS: tokens and instance identities cross "
+                    + "the network in cleartext; configure TLS (ServerTls, or --tls-cert and --tls-key)",
+                    what, listener.getHostString(), listener.getPort());
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        try {
+            // Only literal addresses are looked at: a name is never resolved here.
+            return host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')
+                    && InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     /** The process's open-file limit where the JVM can tell it; 0 where it cannot. */
@@ -186,6 +217,7 @@ public final class ControlPlaneServer {
         private LongSupplier nanoTime = System::nanoTime;
         private InetSocketAddress tcp;
         private InetSocketAddress websocket;
+        private ServerTls tls;
         private String adminToken;
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
         private int updatesPerSecond = 50;
@@ -222,6 +254,12 @@ public final class ControlPlaneServer {
         /** Listens for RSocket over WebSocket; port 0 picks a free port. */
         public Builder websocket(String host, int port) {
             this.websocket = address(host, port, "websocket");
+            return this;
+        }
+
+        /** TLS on every listener (both TCP and WebSocket); the files are read by {@link #build()}. */
+        public Builder tls(ServerTls tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
             return this;
         }
 

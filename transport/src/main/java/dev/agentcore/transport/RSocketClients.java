@@ -43,7 +43,14 @@ final class RSocketClients {
         if (bearerToken != null) {
             connector.setupPayload(DefaultPayload.create(EMPTY, WireMetadata.encode(null, bearerToken)));
         }
-        return connector.connect(address::clientTransport).onErrorMap(WireErrors::fromWire);
+        if (address.tls() == null) {
+            return connector.connect(address::clientTransport).onErrorMap(WireErrors::fromWire);
+        }
+        // TLS reads its PEM files (again on each connection, so renewed files are picked up): never
+        // on the event loop or timer thread a reconnect runs on.
+        return Mono.fromCallable(address::clientTransport).subscribeOn(Schedulers.boundedElastic())
+                .flatMap(connector::connect)
+                .onErrorMap(WireErrors::fromWire);
     }
 
     static Payload routed(String route, byte[] data) {
