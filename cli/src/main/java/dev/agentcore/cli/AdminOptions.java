@@ -2,10 +2,9 @@ package dev.agentcore.cli;
 
 import dev.agentcore.transport.AdminClient;
 import dev.agentcore.transport.ControlPlaneAddress;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How admin commands reach the control plane: its address and the admin token. */
@@ -14,30 +13,26 @@ final class AdminOptions {
     static final String DEFAULT_CONTROL_PLANE = "127.0.0.1:7878";
 
     @Option(names = "--control-plane", paramLabel = "HOST:PORT", defaultValue = DEFAULT_CONTROL_PLANE,
-            description = "The control plane: HOST:PORT (TCP) or ws://HOST:PORT. Default: ${DEFAULT-VALUE}.")
+            description = "The control plane: HOST:PORT (TCP), ws://HOST:PORT, or over TLS tls://HOST:PORT or "
+                    + "wss://HOST:PORT; an IPv6 host in brackets ([::1]:7878). Default: ${DEFAULT-VALUE}.")
     String controlPlane;
+
+    @Mixin
+    ClientTlsOptions tls = new ClientTlsOptions();
 
     @Option(names = "--admin-token-file", paramLabel = "FILE", defaultValue = "agentcore-data/admin.token",
             description = "File holding the admin token (the control plane writes it on first start). "
-                    + "AGENTCORE_ADMIN_TOKEN, when set, wins. Default: ${DEFAULT-VALUE}.")
+                    + Secrets.ADMIN_TOKEN + ", when set, wins. Default: ${DEFAULT-VALUE}.")
     Path adminTokenFile;
 
     String adminToken() {
-        String fromEnvironment = System.getenv("AGENTCORE_ADMIN_TOKEN");
-        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-            return fromEnvironment.strip();
-        }
-        try {
-            return Files.readString(adminTokenFile).strip();
-        } catch (IOException e) {
-            throw new CommandFailure("cannot read the admin token from " + ErrorMessages.unreadable(adminTokenFile, e)
-                    + ": pass --admin-token-file or set AGENTCORE_ADMIN_TOKEN");
-        }
+        return Secrets.fromProcess().fromEnvironment(Secrets.ADMIN_TOKEN).orElseGet(() -> Secrets.fromFile(adminTokenFile,
+                "admin token", "pass --admin-token-file or set " + Secrets.ADMIN_TOKEN));
     }
 
     ControlPlaneAddress address() {
         try {
-            return ControlPlaneAddress.parse(controlPlane);
+            return tls.applyTo(ControlPlaneAddress.parse(controlPlane));
         } catch (IllegalArgumentException e) {
             throw new CommandFailure("--control-plane: " + e.getMessage(), ExitCodes.USAGE);
         }

@@ -4,12 +4,11 @@ import dev.agentcore.core.Manifest;
 import dev.agentcore.core.agent.AgentChangePolicy;
 import dev.agentcore.transport.AgentConnector;
 import dev.agentcore.transport.ControlPlaneAddress;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import reactor.core.Exceptions;
 
@@ -21,11 +20,16 @@ final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--control-plane", paramLabel = "HOST:PORT", defaultValue = AdminOptions.DEFAULT_CONTROL_PLANE,
             split = ",", description = "The control plane, or several replicas separated by commas: HOST:PORT "
-            + "(TCP) or ws://HOST:PORT. Default: ${DEFAULT-VALUE}.")
+            + "(TCP), ws://HOST:PORT, or over TLS tls://HOST:PORT or wss://HOST:PORT; an IPv6 host in brackets "
+            + "([::1]:7878). Default: ${DEFAULT-VALUE}.")
     String[] controlPlanes;
 
-    @Option(names = "--identity-file", paramLabel = "FILE", required = true,
-            description = "File holding the workspace's instance identity (from `workspace create`).")
+    @Mixin
+    ClientTlsOptions tls = new ClientTlsOptions();
+
+    @Option(names = "--identity-file", paramLabel = "FILE",
+            description = "File holding the workspace's instance identity (from `workspace create`). Without it, "
+                    + Secrets.IDENTITY + " holds the identity.")
     Path identityFile;
 
     @Option(names = "--on-agent-change", paramLabel = "replay|reinitialize", defaultValue = "replay",
@@ -33,28 +37,35 @@ final class AgentCommand implements Callable<Integer> {
                     + "startup. Default: ${DEFAULT-VALUE}.")
     AgentChangePolicy policy;
 
+    /** The instance identity: --identity-file, else the environment; a usage error without either. */
+    private String identity(Secrets secrets) {
+        if (identityFile != null) {
+            return Secrets.fromFile(identityFile, "instance identity",
+                    "`agentcore workspace create NAME --identity-file FILE` writes one");
+        }
+        return secrets.fromEnvironment(Secrets.IDENTITY).orElseThrow(() -> new CommandFailure(
+                "no instance identity: pass --identity-file FILE or set " + Secrets.IDENTITY, ExitCodes.USAGE));
+    }
+
     @Override
     public Integer call() throws Exception {
-        String identity;
-        try {
-            identity = Files.readString(identityFile).strip();
-        } catch (IOException e) {
-            throw new CommandFailure("cannot read the instance identity from " + ErrorMessages.unreadable(identityFile, e));
-        }
-        if (identity.isEmpty()) {
-            throw new CommandFailure("cannot read the instance identity from " + ErrorMessages.oneLine(identityFile.toString())
-                    + ": the file is empty; `agentcore workspace create NAME --identity-file FILE` writes one");
-        }
+        String identity = identity(Secrets.fromProcess());
         AgentConnector.Builder connector;
         try {
-            connector = AgentConnector.builder(ControlPlaneAddress.parse(controlPlanes[0]), identity);
+            connector = AgentConnector.builder(tls.applyTo(ControlPlaneAddress.parse(controlPlanes[0])), identity);
             for (int i = 1; i < controlPlanes.length; i++) {
-                connector.alternateAddresses(ControlPlaneAddress.parse(controlPlanes[i]));
+                connector.alternateAddresses(tls.applyTo(ControlPlaneAddress.parse(controlPlanes[i])));
             }
         } catch (IllegalArgumentException e) {
             throw new CommandFailure("--control-plane: " + e.getMessage(), ExitCodes.USAGE);
         }
-        AgentRuntime runtime = new AgentRuntime(connector.build(), policy, false);
+        AgentConnector built;
+        try {
+            built = connector.build();
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailure(e.getMessage()); // TLS files that cannot be used, named
+        }
+        AgentRuntime runtime = new AgentRuntime(built, policy, false);
         Thread main = Thread.currentThread();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             main.interrupt();

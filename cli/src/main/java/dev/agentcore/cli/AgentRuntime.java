@@ -21,6 +21,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -156,7 +157,7 @@ final class AgentRuntime implements AutoCloseable {
     void shutdown(Duration ackTimeout) {
         Process startup = running.get();
         if (startup != null) {
-            startup.destroyForcibly();
+            endWithDescendants(startup);
         }
         if (stopped.get() != null) {
             // Nothing can be reported any more; and a superseded process's row is another's, whose
@@ -211,7 +212,7 @@ final class AgentRuntime implements AutoCloseable {
                         .start();
                 running.set(process);
                 if (!process.waitFor(script.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                    process.destroyForcibly();
+                    endWithDescendants(process);
                     log.warn("script '{}' ran past its timeout of {}", script.command(), script.timeout());
                     return timedOut;
                 }
@@ -230,6 +231,16 @@ final class AgentRuntime implements AutoCloseable {
             }
         }
         return ok;
+    }
+
+    /**
+     * Ends a script and every process it started. The descendants are listed before anything is
+     * killed: a killed shell's children are handed to init and are no longer its descendants. A
+     * process that detached itself on purpose (a daemon that called setsid) is beyond this.
+     */
+    static void endWithDescendants(Process script) {
+        List<ProcessHandle> tree = Stream.concat(Stream.of(script.toHandle()), script.descendants()).toList();
+        tree.forEach(ProcessHandle::destroyForcibly);
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.agentcore.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code agentcore} command line: a reference control plane, an agent, and the tools around them. */
 @Command(name = "agentcore", mixinStandardHelpOptions = true, versionProvider = Version.class,
@@ -22,6 +24,11 @@ import picocli.CommandLine.Command;
                 "  9  agent: another agent process took the workspace's row (one identity, two processes)"})
 public final class AgentcoreCommand implements Callable<Integer> {
 
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text", scope = ScopeType.INHERIT,
+            description = "Log lines on stderr as text, or as one JSON object per line (Logback's JsonEncoder). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    LogFormat logFormat;
+
     @Override
     public Integer call() {
         CommandLine.usage(this, System.out);
@@ -32,11 +39,32 @@ public final class AgentcoreCommand implements Callable<Integer> {
         System.exit(run(args));
     }
 
+    /** The --log-format given, on the top command or a subcommand (the option is inherited). */
+    private static LogFormat logFormatOf(CommandLine.ParseResult parsed) {
+        LogFormat format = LogFormat.TEXT;
+        for (CommandLine.ParseResult level = parsed; level != null; level = level.subcommand()) {
+            if (level.hasMatchedOption("--log-format")) {
+                format = level.matchedOptionValue("--log-format", LogFormat.TEXT);
+            }
+        }
+        return format;
+    }
+
     /** Runs the command line and returns its exit code (tests call this instead of main). */
     static int run(String... args) {
         CommandLine commandLine = new CommandLine(new AgentcoreCommand())
                 .registerConverter(java.time.Duration.class, new DurationConverter())
                 .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionStrategy(parsed -> {
+                    // Before the command runs, so that its first line is in the format asked for.
+                    try {
+                        logFormatOf(parsed).apply();
+                    } catch (CommandFailure failure) {
+                        parsed.commandSpec().commandLine().getErr().println("agentcore: " + failure.getMessage());
+                        return failure.exitCode;
+                    }
+                    return new CommandLine.RunLast().execute(parsed);
+                })
                 .setExecutionExceptionHandler((error, command, parsed) -> {
                     command.getErr().println("agentcore: " + ErrorMessages.describe(error));
                     for (Throwable cause = error; cause != null; cause = cause.getCause()) {

@@ -9,12 +9,14 @@ import dev.agentcore.core.control.WorkspaceStore;
 import dev.agentcore.store.R2dbcAgentStore;
 import dev.agentcore.transport.ControlPlaneServer;
 import dev.agentcore.transport.ControlPlaneServer.RunningControlPlane;
+import dev.agentcore.transport.ServerTls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -27,7 +29,9 @@ import reactor.core.publisher.Hooks;
 
 @Command(name = "control-plane", mixinStandardHelpOptions = true,
         description = {"Runs the reference control plane until SIGINT or SIGTERM.",
-                "On first start it writes an admin token to <data dir>/admin.token (mode 600)."})
+                "On first start it writes an admin token to <data dir>/admin.token (mode 600), unless "
+                        + Secrets.ADMIN_TOKEN + " gives one.",
+                "Secrets from the environment: " + Secrets.STORE_URL + " (the store URL), " + Secrets.ADMIN_TOKEN + "."})
 final class ControlPlaneCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(ControlPlaneCommand.class);
@@ -39,15 +43,34 @@ final class ControlPlaneCommand implements Callable<Integer> {
     @Option(names = "--ws-listen", paramLabel = "HOST:PORT", description = "Also RSocket over WebSocket.")
     String websocketListen;
 
-    @Option(names = "--store", paramLabel = "URL", defaultValue = "h2",
+    @Option(names = "--store", paramLabel = "URL",
             description = {"Where rows live: h2 (the embedded H2 file in the data dir, the default), mem (in memory, "
-                    + "forgotten on exit), or an R2DBC URL such as r2dbc:postgresql://user:password@host:5432/db "
-                    + "(several replicas may share one PostgreSQL)."})
+                    + "forgotten on exit), or an R2DBC URL such as r2dbc:postgresql://user@host:5432/db "
+                    + "(several replicas may share one PostgreSQL). A URL with a password belongs in "
+                    + Secrets.STORE_URL + " or --store-file, not here: a command line is visible to every user "
+                    + "of the host."})
     String store;
+
+    @Option(names = "--store-file", paramLabel = "FILE",
+            description = "File holding the store URL (instead of --store or " + Secrets.STORE_URL + ").")
+    Path storeFile;
 
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "agentcore-data",
             description = "The H2 file and the admin token. Default: ${DEFAULT-VALUE}.")
     Path dataDir;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate chain for TLS on every listener (with --tls-key); clients then use "
+                    + "tls:// and wss:// addresses.")
+    Path tlsCertificate;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PKCS#8 PEM private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+            description = "Mutual TLS: PEM certificates that issue the client certificates accepted; a client "
+                    + "without one is refused during the handshake.")
+    Path tlsClientIssuers;
 
     @Option(names = "--update-rate", paramLabel = "PER_SECOND", defaultValue = "50",
             description = "Lifecycle updates one session may send per second, sustained. Default: ${DEFAULT-VALUE}.")
@@ -85,8 +108,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
                 log.warn("an error arrived after its stream had ended", error);
             }
         });
+        String store = storeUrl(Secrets.fromProcess());
         Files.createDirectories(dataDir);
-        String adminToken = adminToken(dataDir.resolve("admin.token"));
+        String adminToken = adminToken(Secrets.fromProcess(), dataDir.resolve("admin.token"));
         AgentStore rows;
         WorkspaceStore workspaces;
         R2dbcAgentStore durable = null;
@@ -94,9 +118,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
             rows = new InMemoryAgentStore();
             workspaces = new InMemoryWorkspaceStore();
         } else {
-            durable = "h2".equals(store)
-                    ? R2dbcAgentStore.openH2File(dataDir).block(Duration.ofSeconds(60))
-                    : R2dbcAgentStore.open(store).block(Duration.ofSeconds(60));
+            try {
+                durable = "h2".equals(store)
+                        ? R2dbcAgentStore.openH2File(dataDir).block(Duration.ofSeconds(60))
+                        : R2dbcAgentStore.open(store).block(Duration.ofSeconds(60));
+            } catch (RuntimeException e) {
+                // A driver's message may quote the URL it was given, password and all.
+                throw new CommandFailure("cannot open the store " + Secrets.redacted(store) + ": "
+                        + Secrets.scrubbed(ErrorMessages.describe(e), store));
+            }
             rows = durable;
             workspaces = durable;
         }
@@ -107,18 +137,28 @@ final class ControlPlaneCommand implements Callable<Integer> {
             builder.adminChannelRoute(BenchEcho.ROUTE, BenchEcho::serve);
         }
         limits.applyTo(builder);
+        ServerTls tls = tls();
+        if (tls != null) {
+            builder.tls(tls);
+        }
         String[] tcp = hostPort(listen, "--listen");
         builder.tcp(tcp[0], Integer.parseInt(tcp[1]));
         if (websocketListen != null) {
             String[] ws = hostPort(websocketListen, "--ws-listen");
             builder.websocket(ws[0], Integer.parseInt(ws[1]));
         }
-        RunningControlPlane running = builder.build().start().block(Duration.ofSeconds(30));
-        System.out.println("agentcore control plane listening on tcp://" + running.tcpAddress().getHostString() + ":"
-                + running.tcpAddress().getPort());
+        ControlPlaneServer server;
+        try {
+            server = builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailure(e.getMessage()); // TLS files that cannot be used, named
+        }
+        RunningControlPlane running = server.start().block(Duration.ofSeconds(30));
+        System.out.println("agentcore control plane listening on " + (tls == null ? "tcp://" : "tls://")
+                + hostForAddress(running.tcpAddress().getHostString()) + ":" + running.tcpAddress().getPort());
         if (websocketListen != null) {
-            System.out.println("agentcore control plane listening on ws://"
-                    + running.websocketAddress().getHostString() + ":" + running.websocketAddress().getPort());
+            System.out.println("agentcore control plane listening on " + (tls == null ? "ws://" : "wss://")
+                    + hostForAddress(running.websocketAddress().getHostString()) + ":" + running.websocketAddress().getPort());
         }
         System.out.flush();
         if (benchWriteStats && durable != null) {
@@ -145,7 +185,51 @@ final class ControlPlaneCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static String adminToken(Path file) throws IOException {
+    /** TLS from --tls-cert, --tls-key and --tls-client-ca; null without them. */
+    private ServerTls tls() {
+        if ((tlsCertificate == null) != (tlsKey == null)) {
+            throw new CommandFailure("--tls-cert and --tls-key go together", ExitCodes.USAGE);
+        }
+        if (tlsCertificate == null) {
+            if (tlsClientIssuers != null) {
+                throw new CommandFailure("--tls-client-ca needs --tls-cert and --tls-key", ExitCodes.USAGE);
+            }
+            return null;
+        }
+        ServerTls tls = ServerTls.of(tlsCertificate, tlsKey);
+        return tlsClientIssuers == null ? tls : tls.requiringClientCertificates(tlsClientIssuers);
+    }
+
+    /** An IPv6 host in brackets, as addresses are written. */
+    static String hostForAddress(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    /** The store URL: --store, else --store-file, else the environment, else h2. */
+    private String storeUrl(Secrets secrets) {
+        if (store != null && storeFile != null) {
+            throw new CommandFailure("--store and --store-file both name the store: give one", ExitCodes.USAGE);
+        }
+        if (store != null) {
+            if (Secrets.holdsPassword(store)) {
+                log.warn("--store holds a password, which every user of this host can read in the process list: "
+                        + "put the URL in {} or a file given with --store-file", Secrets.STORE_URL);
+            }
+            return store;
+        }
+        if (storeFile != null) {
+            return Secrets.fromFile(storeFile, "store URL", "");
+        }
+        return secrets.fromEnvironment(Secrets.STORE_URL).orElse("h2");
+    }
+
+    /** The admin token: from the environment when set (nothing is written), else the data dir's file, made on first start. */
+    private static String adminToken(Secrets secrets, Path file) throws IOException {
+        Optional<String> fromEnvironment = secrets.fromEnvironment(Secrets.ADMIN_TOKEN);
+        if (fromEnvironment.isPresent()) {
+            log.info("admin token: from {}", Secrets.ADMIN_TOKEN);
+            return fromEnvironment.get();
+        }
         if (Files.exists(file)) {
             log.info("admin token: {}", file.toAbsolutePath());
             return Files.readString(file).strip();
@@ -157,11 +241,16 @@ final class ControlPlaneCommand implements Callable<Integer> {
         return token;
     }
 
+    /** HOST:PORT, an IPv6 host in brackets ([::1]:7878), split in host (without brackets) and port. */
     static String[] hostPort(String text, String option) {
         int colon = text.lastIndexOf(':');
-        if (colon <= 0 || colon == text.length() - 1 || !text.substring(colon + 1).chars().allMatch(Character::isDigit)) {
-            throw new CommandFailure(option + ": expected HOST:PORT, was '" + text + "'", ExitCodes.USAGE);
+        String host = colon <= 0 ? "" : text.substring(0, colon);
+        boolean bracketed = host.startsWith("[") && host.endsWith("]") && host.length() > 2;
+        if (colon <= 0 || colon == text.length() - 1 || !text.substring(colon + 1).chars().allMatch(Character::isDigit)
+                || (host.contains(":") && !bracketed)) {
+            throw new CommandFailure(option + ": expected HOST:PORT (an IPv6 host in brackets: [::1]:7878), was '"
+                    + text + "'", ExitCodes.USAGE);
         }
-        return new String[] {text.substring(0, colon), text.substring(colon + 1)};
+        return new String[] {bracketed ? host.substring(1, host.length() - 1) : host, text.substring(colon + 1)};
     }
 }

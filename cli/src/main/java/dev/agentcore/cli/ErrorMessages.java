@@ -68,13 +68,35 @@ final class ErrorMessages {
         if (cause instanceof ConnectException) {
             return "cannot connect: " + cause.getMessage();
         }
+        if (cause instanceof javax.net.ssl.SSLHandshakeException handshake) {
+            return tlsRefusal(handshake.getMessage());
+        }
         if (cause instanceof ClosedChannelException) {
-            return "the control plane closed the connection";
+            return "the control plane closed the connection (a TLS control plane closes a plaintext client's: "
+                    + "use a tls:// or wss:// address)";
         }
         if (cause instanceof TimeoutException) {
             return "no answer in time: " + cause.getMessage();
         }
         return null;
+    }
+
+    /** A failed TLS handshake, in words: which side would not trust the other, and what to do. */
+    private static String tlsRefusal(String message) {
+        String said = message == null ? "" : message;
+        if (said.contains("PKIX path") || said.contains("unable to find valid certification path")) {
+            return "the TLS handshake failed: the control plane's certificate is not trusted; pass --tls-ca with it "
+                    + "or with the CA that issued it";
+        }
+        if (said.contains("No subject alternative") || said.contains("No name matching")) {
+            return "the TLS handshake failed: the control plane's certificate is not for the host in the address ("
+                    + said + ")";
+        }
+        if (said.contains("bad_certificate") || said.contains("certificate_required")) {
+            return "the TLS handshake failed: the control plane wants a client certificate it trusts (mutual TLS): "
+                    + "pass --tls-cert and --tls-key";
+        }
+        return "the TLS handshake failed: " + said;
     }
 
     /** Why a file could not be read, in words (the JDK's messages often only repeat the path). */

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -74,6 +75,17 @@ abstract class CommandLineProcesses {
         return start(name, List.of(), args);
     }
 
+    /** Starts {@code agentcore args...} with these environment variables added, output to NAME.out and NAME.err. */
+    Process start(String name, Map<String, String> environment, String... args) throws IOException {
+        ProcessBuilder builder = command(args)
+                .redirectOutput(directory.resolve(name + ".out").toFile())
+                .redirectError(directory.resolve(name + ".err").toFile());
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        processes.add(process);
+        return process;
+    }
+
     /** Starts {@code agentcore args...} through {@code launcher} (for example faketime), output to NAME.out and NAME.err. */
     Process start(String name, List<String> launcher, String... args) throws IOException {
         Process process = command(launcher, args)
@@ -85,9 +97,16 @@ abstract class CommandLineProcesses {
     }
 
     Result run(String... args) throws IOException, InterruptedException {
+        return run(Map.of(), args);
+    }
+
+    /** Runs {@code agentcore args...} with these environment variables added. */
+    Result run(Map<String, String> environment, String... args) throws IOException, InterruptedException {
         Path out = Files.createTempFile(directory, "run", ".out");
         Path err = Files.createTempFile(directory, "run", ".err");
-        Process process = command(args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder builder = command(args);
+        builder.environment().putAll(environment);
+        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         processes.add(process);
         assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("agentcore %s finished", List.of(args))
                 .isTrue();
@@ -125,6 +144,25 @@ abstract class CommandLineProcesses {
         port = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
         assertThat(Files.getPosixFilePermissions(directory.resolve("data/admin.token")))
                 .extracting(Object::toString).containsExactlyInAnyOrder("OWNER_READ", "OWNER_WRITE");
+    }
+
+    /** The first address a control plane started with {@link #start} printed to NAME.out ({@code tcp://HOST:PORT}, ...). */
+    String listeningAddress(String outputFile) {
+        Pattern listening = Pattern.compile("listening on (\\S+)");
+        Path output = directory.resolve(outputFile);
+        return reactor.core.publisher.Flux.interval(Duration.ofMillis(50))
+                .map(tick -> listening.matcher(readOrEmpty(output)))
+                .filter(Matcher::find)
+                .map(matcher -> matcher.group(1))
+                .blockFirst(TIMEOUT);
+    }
+
+    static String readOrEmpty(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** Creates the workspace and its first build, and starts an agent process for it. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.transport.AdminClient;
 import dev.agentcore.transport.ControlPlaneAddress;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 /**
@@ -108,6 +111,71 @@ class EndToEndTest extends CommandLineProcesses {
         assertThat(idle.exitCode()).isEqualTo(ExitCodes.WAIT_TIMEOUT);
         assertThat(admin("build", "stop", "idle").exitCode()).isZero();
         assertThat(admin("wait", "idle", "--timeout", "60s").exitCode()).isEqualTo(ExitCodes.SHUTTING_DOWN);
+    }
+
+    /** A startup script that leaves a long-lived child behind, which writes its pid to a file. */
+    private static final String FORKS_A_CHILD = "sleep 300 & echo $! > child-of-%s.pid; wait";
+
+    @Test
+    void aStartupScriptPastItsTimeoutEndsWithTheProcessesItStarted() throws Exception {
+        startControlPlane();
+        startAgent("slow", "--startup-script", FORKS_A_CHILD.formatted("slow"), "--startup-timeout", "1s");
+
+        Result slow = admin("wait", "slow", "--timeout", "60s");
+        assertThat(slow.exitCode()).as(slow.stdout() + slow.stderr()).isEqualTo(ExitCodes.START_TIMEOUT);
+        assertEnds(childPid("slow"));
+    }
+
+    @Test
+    void sigtermDuringAStartupScriptEndsTheProcessesItStarted() throws Exception {
+        startControlPlane();
+        Process agent = startAgent("dev", "--startup-script", FORKS_A_CHILD.formatted("dev"), "--startup-timeout", "10m");
+        long child = childPid("dev");
+
+        agent.destroy(); // SIGTERM
+
+        assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertEnds(child);
+    }
+
+    /** The pid the script wrote, once it has written it. */
+    private long childPid(String workspace) {
+        Path file = directory.resolve("child-of-" + workspace + ".pid");
+        return Flux.interval(Duration.ofMillis(20))
+                .map(tick -> readOrEmpty(file))
+                .filter(text -> text.endsWith("\n"))
+                .map(text -> Long.parseLong(text.strip()))
+                .blockFirst(TIMEOUT);
+    }
+
+    /** Waits until the process is gone, or a zombie nobody reaped (here init may not reap): it runs no more. */
+    private static void assertEnds(long pid) {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        Boolean ended = Flux.interval(Duration.ofMillis(20))
+                .map(tick -> {
+                    String text = readOrEmpty(stat);
+                    return text.isEmpty() || text.substring(text.lastIndexOf(')') + 2).startsWith("Z");
+                })
+                .filter(gone -> gone)
+                .timeout(TIMEOUT, Mono.just(false))
+                .blockFirst();
+        assertThat(ended).as("the script's child %d has ended", pid).isTrue();
+    }
+
+    @Test
+    void jsonLogsAreOneObjectPerLineWithLevelAndMessage() throws Exception {
+        Process controlPlane = start("control-plane", "control-plane", "--log-format", "json", "--listen", "127.0.0.1:0",
+                "--data-dir", "data");
+        listeningAddress("control-plane.out");
+        controlPlane.destroy();
+        assertThat(controlPlane.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+        List<String> lines = Files.readAllLines(directory.resolve("control-plane.err")).stream()
+                .filter(line -> !line.isBlank()).toList();
+        assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith("{").endsWith("}"));
+        assertThat(lines).anySatisfy(line -> assertThat(line).contains("\"level\":\"INFO\"")
+                .contains("\"formattedMessage\":\"wrote a new admin token to "));
+        assertThat(run("status", "x", "--log-format", "yaml").exitCode()).isEqualTo(ExitCodes.USAGE);
     }
 
     @Test
