@@ -17,6 +17,8 @@ module dev.agentcore.transport {
     requires io.netty.transport;
     requires io.netty.handler;
     requires com.google.protobuf;
+    // WireJson only: optional at run time.
+    requires static com.google.protobuf.util;
     requires org.slf4j;
     // The failed-exchange limiter's bounded table of sources.
     requires com.github.benmanes.caffeine;

@@ -3,7 +3,7 @@ package dev.agentcore.cli;
 /** The documented exit codes of the {@code agentcore} command. */
 final class ExitCodes {
 
-    /** Success; for {@code wait}: the row is READY. */
+    /** Success; for {@code wait}: the row is READY (STARTING for a workspace whose startup does not block logins). */
     static final int OK = 0;
     /** An error: the control plane unreachable or refusing, a missing file, and the like. */
     static final int ERROR = 1;

@@ -1,12 +1,13 @@
 package dev.agentcore.cli;
 
 import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.transport.WireJson;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** Rows for people (one line each) and for scripts (JSON). */
+/** Rows for people (one line each) and for scripts (the JSON of the schema). */
 final class RowFormat {
 
     private RowFormat() {
@@ -27,16 +28,9 @@ final class RowFormat {
         return line.append("  row ").append(row.agentId()).toString();
     }
 
+    /** The row as the schema's {@code AgentRow} message, in JSON (WireJson). */
     static String json(AgentRow row) {
-        return "{\"agent_id\":" + quote(row.agentId().value())
-                + ",\"workspace\":" + quote(row.workspace())
-                + ",\"build_number\":" + row.buildNumber()
-                + ",\"state\":" + quote(row.state().name())
-                + ",\"active\":" + row.active()
-                + ",\"created_at\":" + instant(row.createdAt())
-                + ",\"started_at\":" + instant(row.startedAt())
-                + ",\"ready_at\":" + instant(row.readyAt())
-                + ",\"version\":" + row.version() + "}";
+        return WireJson.row(row);
     }
 
     static String json(List<AgentRow> rows) {

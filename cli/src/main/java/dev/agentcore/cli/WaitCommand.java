@@ -15,9 +15,12 @@ import picocli.CommandLine.Parameters;
 import reactor.core.publisher.Mono;
 
 @Command(name = "wait", mixinStandardHelpOptions = true,
-        description = {"Waits, as an ssh front end with blocking startup would, until the workspace's current "
-                + "row is READY. Follows new builds. Shows progress on stderr.",
-                "Exit: 0 READY, 3 START_ERROR, 4 START_TIMEOUT, 5 shutting down, off or stopped, 6 --timeout passed."})
+        description = {"Waits as a client (an ssh front end, an IDE) would before it logs in. For a workspace whose "
+                + "startup blocks logins (workspace create --blocking), until its current row is READY; for any "
+                + "other, until its agent has connected and begun startup (STARTING), which goes on after wait "
+                + "returns. Follows new builds. Shows progress on stderr.",
+                "Exit: 0 READY (or, not blocking, STARTING), 3 START_ERROR, 4 START_TIMEOUT, 5 shutting down, off or "
+                        + "stopped, 6 --timeout passed."})
 final class WaitCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "NAME", description = "The workspace.")
@@ -37,6 +40,7 @@ final class WaitCommand implements Callable<Integer> {
         long start = System.nanoTime();
         AtomicReference<AgentRow> current = new AtomicReference<>();
         try (AdminClient client = admin.connect()) {
+            boolean blocking = WorkspaceCommand.blocking(client.workspace(name).block(Duration.ofSeconds(30)));
             Integer code = client.watch(name)
                     .filter(row -> current.get() == null || row.buildNumber() >= current.get().buildNumber())
                     .concatMap(row -> {
@@ -52,7 +56,7 @@ final class WaitCommand implements Callable<Integer> {
                             return client.rows(name, 1).next().flatMap(latest -> latest.agentId().equals(row.agentId())
                                     ? Mono.just(ExitCodes.SHUTTING_DOWN) : Mono.empty());
                         }
-                        return Mono.justOrEmpty(outcome(row.state()));
+                        return Mono.justOrEmpty(outcome(row.state(), blocking));
                     })
                     .next()
                     .timeout(timeout)
@@ -63,7 +67,10 @@ final class WaitCommand implements Callable<Integer> {
             }
             AgentRow last = current.get();
             System.out.println(switch (code) {
-                case ExitCodes.OK -> name + ": build " + last.buildNumber() + " is READY";
+                case ExitCodes.OK -> last.state() == LifecycleState.READY
+                        ? name + ": build " + last.buildNumber() + " is READY"
+                        : name + ": build " + last.buildNumber() + " is " + last.state() + "; its startup does not "
+                                + "block logins, so clients may go ahead while it goes on";
                 case ExitCodes.WAIT_TIMEOUT -> name + ": still " + (last == null ? "without a build" : last.state())
                         + " after " + timeout;
                 default -> name + ": build " + last.buildNumber() + " is " + last.state()
@@ -73,13 +80,15 @@ final class WaitCommand implements Callable<Integer> {
         }
     }
 
-    private static Integer outcome(LifecycleState state) {
+    /** The exit code this state settles, or null to keep waiting. A non-blocking startup settles at STARTING. */
+    private static Integer outcome(LifecycleState state, boolean blocking) {
         return switch (state) {
             case READY -> ExitCodes.OK;
+            case STARTING -> blocking ? null : ExitCodes.OK;
             case START_ERROR -> ExitCodes.START_ERROR;
             case START_TIMEOUT -> ExitCodes.START_TIMEOUT;
             case SHUTTING_DOWN, OFF, SHUTDOWN_TIMEOUT, SHUTDOWN_ERROR -> ExitCodes.SHUTTING_DOWN;
-            case CREATED, STARTING -> null;
+            case CREATED -> null;
         };
     }
 }

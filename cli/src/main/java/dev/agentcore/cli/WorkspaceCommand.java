@@ -3,6 +3,8 @@ package dev.agentcore.cli;
 import dev.agentcore.core.Script;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.transport.AdminClient;
+import dev.agentcore.transport.WireJson;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -17,7 +19,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "workspace", mixinStandardHelpOptions = true, description = "Manages workspaces.",
-        subcommands = WorkspaceCommand.Create.class)
+        subcommands = {WorkspaceCommand.Create.class, WorkspaceCommand.ListAll.class, WorkspaceCommand.Delete.class,
+                WorkspaceCommand.RotateIdentity.class})
 final class WorkspaceCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
@@ -67,23 +70,122 @@ final class WorkspaceCommand {
             try (AdminClient client = admin.connect()) {
                 identity = client.createWorkspace(workspace).block(Duration.ofSeconds(30));
             }
-            if (identityFile != null) {
-                Files.deleteIfExists(identityFile);
-                Files.createFile(identityFile,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(identityFile, identity + "\n", StandardOpenOption.TRUNCATE_EXISTING);
-            }
-            if (json) {
-                System.out.println("{\"workspace\":" + RowFormat.quote(name) + ",\"instance_identity\":"
-                        + RowFormat.quote(identity) + "}");
-            } else {
-                System.out.println("workspace " + name + " created");
-                System.out.println("instance identity: " + identity);
-                if (identityFile != null) {
-                    System.out.println("written to " + identityFile + " (mode 600)");
-                }
-            }
+            showIdentity(name, identity, identityFile, json, "created");
             return ExitCodes.OK;
         }
+    }
+
+    /** Prints a new identity (a secret, shown only this once) and writes it to the file if asked, mode 600. */
+    static void showIdentity(String name, String identity, Path identityFile, boolean json, String what) throws IOException {
+        if (identityFile != null) {
+            Files.deleteIfExists(identityFile);
+            Files.createFile(identityFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(identityFile, identity + "\n", StandardOpenOption.TRUNCATE_EXISTING);
+        }
+        if (json) {
+            System.out.println("{\"workspace\":" + RowFormat.quote(name) + ",\"instance_identity\":"
+                    + RowFormat.quote(identity) + "}");
+        } else {
+            System.out.println("workspace " + name + " " + what);
+            System.out.println("instance identity: " + identity);
+            if (identityFile != null) {
+                System.out.println("written to " + identityFile + " (mode 600)");
+            }
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = {"Deletes a workspace: its active row is retired (its agent's channels end with FENCED), its "
+                    + "identity and every credential handed out for it are refused from then on, and its connections "
+                    + "to the control plane are closed. Its rows stay, as history."})
+    static final class Delete implements Callable<Integer> {
+
+        @Parameters(paramLabel = "NAME", description = "The workspace.")
+        String name;
+
+        @Mixin
+        AdminOptions admin;
+
+        @Override
+        public Integer call() {
+            try (AdminClient client = admin.connect()) {
+                client.deleteWorkspace(name).block(Duration.ofSeconds(30));
+            }
+            System.out.println("workspace " + name + " deleted");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "rotate-identity", mixinStandardHelpOptions = true,
+            description = {"Gives a workspace a new instance identity, shown once: the old one is refused from then on, "
+                    + "every credential handed out with it too, and the workspace's connections are closed (its agent "
+                    + "needs the new identity to come back)."})
+    static final class RotateIdentity implements Callable<Integer> {
+
+        @Parameters(paramLabel = "NAME", description = "The workspace.")
+        String name;
+
+        @Option(names = "--identity-file", paramLabel = "FILE", description = "Also write the identity to FILE (mode 600).")
+        Path identityFile;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Mixin
+        AdminOptions admin;
+
+        @Override
+        public Integer call() throws IOException {
+            String identity;
+            try (AdminClient client = admin.connect()) {
+                identity = client.rotateIdentity(name).block(Duration.ofSeconds(30));
+            }
+            showIdentity(name, identity, identityFile, json, "has a new identity");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "Lists the workspaces by name: agent name, scripts, whether startup blocks logins.")
+    static final class ListAll implements Callable<Integer> {
+
+        @Option(names = "--json", description = "Print a JSON array of WorkspaceDescription messages (the schema's "
+                + "JSON: workspace, agent_name, startup_scripts, shutdown_scripts, blocking).")
+        boolean json;
+
+        @Mixin
+        AdminOptions admin;
+
+        @Override
+        public Integer call() {
+            try (AdminClient client = admin.connect()) {
+                List<Workspace> all = client.workspaces().collectList().block(Duration.ofSeconds(60));
+                if (json) {
+                    System.out.println(all.stream().map(WorkspaceCommand::json)
+                            .collect(java.util.stream.Collectors.joining(",", "[", "]")));
+                } else if (all.isEmpty()) {
+                    System.out.println("no workspaces");
+                } else {
+                    all.forEach(workspace -> System.out.println(text(workspace)));
+                }
+                return ExitCodes.OK;
+            }
+        }
+    }
+
+    /** Whether clients wait for the agent's startup before they log in: any startup script says so. */
+    static boolean blocking(Workspace workspace) {
+        return workspace.startupScripts().stream().anyMatch(Script::blocksLogin);
+    }
+
+    static String text(Workspace workspace) {
+        return String.format("%-24s agent %-24s %d startup, %d shutdown script(s)%s", workspace.name(),
+                workspace.agentName(), workspace.startupScripts().size(), workspace.shutdownScripts().size(),
+                blocking(workspace) ? ", startup blocks logins" : "");
+    }
+
+    /** The workspace as the schema's {@code WorkspaceDescription} message, in JSON (WireJson). */
+    static String json(Workspace workspace) {
+        return WireJson.workspace(workspace);
     }
 }

@@ -165,11 +165,17 @@ abstract class CommandLineProcesses {
         }
     }
 
-    /** Creates the workspace and its first build, and starts an agent process for it. */
+    /**
+     * Creates the workspace (its startup blocking logins, so that {@code wait} waits for READY) and
+     * its first build, and starts an agent process for it.
+     */
     Process startAgent(String workspace, String... startupOptions) throws IOException, InterruptedException {
         List<String> create = new ArrayList<>(List.of("workspace", "create", workspace, "--identity-file",
                 workspace + ".identity"));
         create.addAll(List.of(startupOptions));
+        if (!create.contains("--blocking")) {
+            create.add("--blocking");
+        }
         assertThat(admin(create.toArray(String[]::new)).exitCode()).isZero();
         assertThat(admin("build", "start", workspace).exitCode()).isZero();
         return start("agent-" + workspace, "agent", "--control-plane", "127.0.0.1:" + port,

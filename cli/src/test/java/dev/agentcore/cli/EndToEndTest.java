@@ -163,6 +163,100 @@ class EndToEndTest extends CommandLineProcesses {
     }
 
     @Test
+    void waitReturnsAtStartingForANonBlockingWorkspaceAndAtReadyForABlockingOne() throws Exception {
+        startControlPlane();
+        startAgent("blocky", "--startup-script", "sleep 300"); // --blocking, as startAgent makes them
+        assertThat(admin("workspace", "create", "open", "--identity-file", "open.identity",
+                "--startup-script", "sleep 300").exitCode()).isZero();
+        assertThat(admin("build", "start", "open").exitCode()).isZero();
+        start("agent-open", "agent", "--control-plane", "127.0.0.1:" + port, "--identity-file", "open.identity");
+
+        Result open = admin("wait", "open", "--timeout", "60s");
+        assertThat(open.exitCode()).as(open.stdout() + open.stderr()).isZero();
+        assertThat(open.stdout()).contains("open: build 1 is STARTING; its startup does not block logins");
+        Result blocky = admin("wait", "blocky", "--timeout", "3s");
+        assertThat(blocky.exitCode()).as(blocky.stdout() + blocky.stderr()).isEqualTo(ExitCodes.WAIT_TIMEOUT);
+        assertThat(blocky.stdout()).contains("blocky: still STARTING after PT3S");
+    }
+
+    @Test
+    void workspaceListAndWatchShowWhatTheControlPlaneHas() throws Exception {
+        startControlPlane();
+        assertThat(admin("workspace", "list").stdout()).contains("no workspaces");
+        assertThat(admin("workspace", "create", "b-ws", "--startup-script", "true", "--blocking").exitCode()).isZero();
+        assertThat(admin("workspace", "create", "a-ws", "--shutdown-script", "true").exitCode()).isZero();
+        assertThat(admin("build", "start", "b-ws").exitCode()).isZero();
+
+        List<String> lines = admin("workspace", "list").stdout().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).startsWith("a-ws").contains("0 startup, 1 shutdown").doesNotContain("blocks logins");
+        assertThat(lines.get(1)).startsWith("b-ws").contains("1 startup, 0 shutdown script(s), startup blocks logins");
+        String json = admin("workspace", "list", "--json").stdout().strip();
+        // The schema's JSON (WorkspaceDescription): field names as in the .proto, a Duration as "300s".
+        assertThat(json).startsWith("[{\"workspace\":\"a-ws\"").endsWith("}]")
+                .contains("{\"workspace\":\"b-ws\",\"agent_name\":\"b-ws-agent\",\"startup_scripts\":"
+                        + "[{\"command\":\"true\",\"timeout\":\"300s\",\"blocks_login\":true}],"
+                        + "\"shutdown_scripts\":[],\"blocking\":true}");
+
+        List<String> token = List.of("--control-plane", "127.0.0.1:" + port, "--admin-token-file", "data/admin.token");
+        start("watch-b", java.util.stream.Stream.concat(java.util.stream.Stream.of("watch", "b-ws"), token.stream())
+                .toArray(String[]::new));
+        start("watch-all", java.util.stream.Stream.concat(java.util.stream.Stream.of("watch", "--json"), token.stream())
+                .toArray(String[]::new));
+        awaitLine("watch-b.out", "b-ws  build 1  CREATED"); // the latest row first
+        // `watch` without a name sees changes from its start on: start builds until one shows.
+        Flux.interval(Duration.ofMillis(200))
+                .concatMap(tick -> Mono.fromCallable(() -> admin("build", "start", "a-ws")))
+                .takeUntil(result -> readOrEmpty(directory.resolve("watch-all.out")).contains("\"workspace\":\"a-ws\""))
+                .blockLast(TIMEOUT);
+
+        String all = readOrEmpty(directory.resolve("watch-all.out"));
+        assertThat(all.lines().filter(line -> !line.isBlank()))
+                .allSatisfy(line -> assertThat(line).startsWith("{\"agent_id\":").endsWith("}"));
+        assertThat(admin("build", "start", "b-ws").exitCode()).isZero();
+        awaitLine("watch-b.out", "b-ws  build 2  CREATED");
+    }
+
+    @Test
+    void aNewIdentityLocksTheAgentOutAndDeletingTheWorkspaceRetiresItsRow() throws Exception {
+        startControlPlane();
+        Process agent = startAgent("dev", "--startup-script", "true");
+        assertThat(admin("wait", "dev", "--timeout", "60s").exitCode()).isZero();
+
+        Result rotated = admin("workspace", "rotate-identity", "dev", "--json", "--identity-file", "new.identity");
+
+        assertThat(rotated.exitCode()).as(rotated.stderr()).isZero();
+        String renewed = field(rotated.stdout(), "instance_identity");
+        assertThat(Files.readString(directory.resolve("new.identity")).strip()).isEqualTo(renewed);
+        assertThat(renewed).isNotEqualTo(Files.readString(directory.resolve("dev.identity")).strip());
+        // Its connection closed, the old identity refused again and again: the agent gives up with its code.
+        assertThat(agent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the agent with the old identity stops")
+                .isTrue();
+        assertThat(agent.exitValue()).isEqualTo(ExitCodes.IDENTITY_REFUSED);
+
+        Process renewedAgent = start("agent-renewed", "agent", "--control-plane", "127.0.0.1:" + port,
+                "--identity-file", "new.identity");
+        assertThat(admin("build", "start", "dev").exitCode()).isZero();
+        assertThat(admin("wait", "dev", "--timeout", "60s").exitCode()).isZero();
+
+        Result deleted = admin("workspace", "delete", "dev");
+        assertThat(deleted.exitCode()).as(deleted.stderr()).isZero();
+        assertThat(deleted.stdout()).contains("workspace dev deleted");
+        assertThat(admin("workspace", "list").stdout()).contains("no workspaces");
+        assertThat(renewedAgent.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the agent of a deleted workspace stops")
+                .isTrue();
+        Result again = admin("workspace", "delete", "dev");
+        assertThat(again.exitCode()).isEqualTo(ExitCodes.ERROR);
+        assertThat(again.stderr()).contains("no workspace named dev");
+    }
+
+    private void awaitLine(String file, String expected) {
+        Flux.interval(Duration.ofMillis(50))
+                .filter(tick -> readOrEmpty(directory.resolve(file)).contains(expected))
+                .blockFirst(TIMEOUT);
+    }
+
+    @Test
     void jsonLogsAreOneObjectPerLineWithLevelAndMessage() throws Exception {
         Process controlPlane = start("control-plane", "control-plane", "--log-format", "json", "--listen", "127.0.0.1:0",
                 "--data-dir", "data");
@@ -253,7 +347,7 @@ class EndToEndTest extends CommandLineProcesses {
         startControlPlane();
         Path runs = directory.resolve("startup-runs");
         assertThat(admin("workspace", "create", "dev", "--identity-file", "dev.identity",
-                "--startup-script", "echo ran >> " + runs).exitCode()).isZero();
+                "--startup-script", "echo ran >> " + runs, "--blocking").exitCode()).isZero();
         assertThat(admin("build", "start", "dev").exitCode()).isZero();
         Process agent = start("agent-dev", "agent", "--control-plane", "127.0.0.1:" + port,
                 "--identity-file", "dev.identity", "--on-agent-change", "reinitialize");
@@ -341,7 +435,7 @@ class EndToEndTest extends CommandLineProcesses {
         assertThat(Path.of("/usr/bin/faketime")).as("Debian's faketime (.ci/run installs it)").exists();
         startControlPlane();
         assertThat(admin("workspace", "create", "dev", "--identity-file", "dev.identity",
-                "--startup-script", "sleep 1").exitCode()).isZero();
+                "--startup-script", "sleep 1", "--blocking").exitCode()).isZero();
         assertThat(admin("build", "start", "dev").exitCode()).isZero();
 
         Process agent = start("agent-dev", List.of("faketime", "-f", "-1h"), "agent",

@@ -134,7 +134,7 @@ class LockOutTest extends CommandLineProcesses {
     private Timings agentThroughABuildBoundary(String workspace) throws Exception {
         long begin = System.nanoTime();
         Result create = admin("workspace", "create", workspace, "--identity-file", workspace + ".identity",
-                "--startup-script", "true");
+                "--startup-script", "true", "--blocking");
         double created = seconds(begin);
         assertThat(create.exitCode()).as(create.stderr()).isZero();
         begin = System.nanoTime();

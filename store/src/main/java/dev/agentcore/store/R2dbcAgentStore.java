@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -367,6 +368,16 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                     .retryWhen(Retry.max(BUILD_ATTEMPTS).filter(R2dbcDataIntegrityViolationException.class::isInstance));
         }
         @Override
+        public Mono<Void> forgetCredentials(List<RowWriter.ForgetCredentials> batch) {
+            return committed(writerPool, connection -> Flux.fromIterable(batch).concatMap(forget -> execute(connection,
+                                    "DELETE FROM connection_tokens WHERE workspace = $1", forget.workspace())
+                            .thenMany(Flux.fromIterable(forget.rows()).concatMap(row -> execute(connection,
+                                    "DELETE FROM session_tokens WHERE agent_id = $1", row.value()))))
+                    .then(Mono.just(Boolean.TRUE)))
+                    .then();
+        }
+
+        @Override
         public Mono<Void> tokens(List<RowWriter.SaveToken> batch) {
             return committed(writerPool, connection -> Flux.concat(
                             insertTokens(connection, "session_tokens", "agent_id", batch, RowWriter.TokenKind.SESSION),
@@ -558,6 +569,32 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 .onErrorResume(R2dbcDataIntegrityViolationException.class, duplicate -> Mono.just(false));
     }
 
+    @Override
+    public Mono<Boolean> replaceIdentity(String name, String identityHash) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(identityHash, "identityHash");
+        return inTransaction(connection -> execute(connection, "UPDATE workspaces SET identity_hash = $1 WHERE name = $2",
+                identityHash, name))
+                .next()
+                .map(updated -> updated > 0);
+    }
+
+    @Override
+    public Mono<Boolean> deleteWorkspace(String name) {
+        Objects.requireNonNull(name, "name");
+        return inTransaction(connection -> execute(connection, "DELETE FROM workspace_scripts WHERE workspace = $1", name)
+                .then(execute(connection, "DELETE FROM workspaces WHERE name = $1", name)))
+                .next()
+                .map(deleted -> deleted > 0);
+    }
+
+    @Override
+    public Mono<Void> forgetCredentials(String workspace, java.util.Collection<AgentId> rows) {
+        Objects.requireNonNull(workspace, "workspace");
+        // Through the writer, which writes every credential: one writer for the token tables.
+        return writer.submit(new RowWriter.ForgetCredentials(workspace, List.copyOf(rows))).then();
+    }
+
     private Flux<Long> scriptInserts(Connection connection, String workspace, String phase, List<Script> scripts) {
         return Flux.range(0, scripts.size()).concatMap(index -> {
             Script script = scripts.get(index);
@@ -579,6 +616,37 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     }
 
     @Override
+    public Flux<Workspace> listWorkspaces() {
+        // Two reads on one connection, each consumed whole before the next: the names, then every script.
+        return withConnection(connection -> query(connection, "SELECT name, agent_name FROM workspaces ORDER BY name",
+                        readable -> new String[] {readable.get("name", String.class), readable.get("agent_name", String.class)})
+                .collectList()
+                .flatMapMany(names -> query(connection,
+                        "SELECT * FROM workspace_scripts ORDER BY workspace, phase, script_index",
+                        readable -> new Object[] {readable.get("workspace", String.class), readable.get("phase", String.class),
+                                script(readable)})
+                        .collectList()
+                        .flatMapIterable(scripts -> {
+                            Map<String, List<List<Script>>> byWorkspace = new HashMap<>();
+                            for (Object[] row : scripts) {
+                                List<List<Script>> phases = byWorkspace.computeIfAbsent((String) row[0],
+                                        ignored -> List.of(new ArrayList<>(), new ArrayList<>()));
+                                phases.get("start".equals(row[1]) ? 0 : 1).add((Script) row[2]);
+                            }
+                            List<List<Script>> none = List.of(List.of(), List.of());
+                            return names.stream().map(name -> {
+                                List<List<Script>> phases = byWorkspace.getOrDefault(name[0], none);
+                                return new Workspace(name[0], name[1], phases.get(0), phases.get(1));
+                            }).toList();
+                        })));
+    }
+
+    private static Script script(io.r2dbc.spi.Readable readable) {
+        return new Script(readable.get("command", String.class), Duration.ofMillis(number(readable, "timeout_millis")),
+                Boolean.TRUE.equals(readable.get("blocks_login", Boolean.class)));
+    }
+
+    @Override
     public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
         return withConnection(connection -> query(connection,
                 "SELECT name FROM workspaces WHERE identity_hash = $1", readable -> readable.get("name", String.class),
@@ -590,10 +658,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     /** The workspace's startup scripts (index 0) and shutdown scripts (index 1), in order. */
     private Mono<List<List<Script>>> scripts(Connection connection, String workspace) {
         return query(connection, "SELECT * FROM workspace_scripts WHERE workspace = $1 ORDER BY phase, script_index",
-                readable -> new Object[] {readable.get("phase", String.class), new Script(
-                        readable.get("command", String.class),
-                        Duration.ofMillis(number(readable, "timeout_millis")),
-                        Boolean.TRUE.equals(readable.get("blocks_login", Boolean.class)))}, workspace)
+                readable -> new Object[] {readable.get("phase", String.class), script(readable)}, workspace)
                 .collectList()
                 .map(all -> {
                     List<Script> start = new ArrayList<>();

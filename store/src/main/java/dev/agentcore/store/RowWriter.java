@@ -1,5 +1,6 @@
 package dev.agentcore.store;
 
+import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.control.AgentRow;
@@ -26,7 +27,7 @@ import reactor.core.publisher.Sinks;
  * RESOURCE_EXHAUSTED) and commits them one batch at a time, in one transaction each. A batch holds
  * writes of one kind, up to {@code maxBatch} and one per workspace (or credential): the waiting
  * compare-and-sets, or the waiting builds (start or stop), or the waiting credentials (the tokens
- * an identity exchange hands out). It gathers them across the queue, so writes of other kinds in
+ * an identity exchange hands out), or the waiting forgettings of a workspace's credentials. It gathers them across the queue, so writes of other kinds in
  * between do not cut it short, but no write passes an older one of its workspace: a crowd of
  * agents costs one commit per batch, not one per agent, and each workspace sees its writes in the
  * order they came.
@@ -39,7 +40,7 @@ import reactor.core.publisher.Sinks;
 final class RowWriter {
 
     /** A write request. */
-    sealed interface Write permits CompareAndSet, BuildWrite, SaveToken {
+    sealed interface Write permits CompareAndSet, BuildWrite, SaveToken, ForgetCredentials {
     }
 
     /** Write {@code next} if the row is still at {@code expected}'s version. */
@@ -71,6 +72,10 @@ final class RowWriter {
     record SaveToken(TokenKind kind, String tokenHash, String owner) implements Write {
     }
 
+    /** Forget every credential of the workspace: its connection tokens and its rows' session tokens. */
+    record ForgetCredentials(String workspace, List<AgentId> rows) implements Write {
+    }
+
     /** How a store commits what the writer hands it. */
     interface Batches {
         /** Commits these compare-and-sets (of distinct rows) in one transaction; emits, per write, whether it wrote. */
@@ -84,6 +89,9 @@ final class RowWriter {
 
         /** Records these credentials (of distinct hashes) in one transaction; completes once committed. */
         Mono<Void> tokens(List<SaveToken> batch);
+
+        /** Forgets these workspaces' credentials (distinct workspaces) in one transaction; completes once committed. */
+        Mono<Void> forgetCredentials(List<ForgetCredentials> batch);
     }
 
     private record Pending(Write write, Sinks.One<Object> outcome) {
@@ -245,11 +253,14 @@ final class RowWriter {
         if (write instanceof BuildWrite build) {
             return new Key(false, build.workspace());
         }
+        if (write instanceof ForgetCredentials forget) {
+            return new Key(false, forget.workspace());
+        }
         return new Key(true, ((SaveToken) write).tokenHash());
     }
 
     private static int kindOf(Write write) {
-        return write instanceof CompareAndSet ? 0 : write instanceof BuildWrite ? 1 : 2;
+        return write instanceof CompareAndSet ? 0 : write instanceof BuildWrite ? 1 : write instanceof SaveToken ? 2 : 3;
     }
 
     private void run(List<Pending> batch) {
@@ -269,6 +280,14 @@ final class RowWriter {
                 }
                 return rows;
             });
+        } else if (batch.get(0).write instanceof ForgetCredentials) {
+            List<ForgetCredentials> writes = batch.stream().map(pending -> (ForgetCredentials) pending.write).toList();
+            committed = batches.forgetCredentials(writes).then(Mono.fromSupplier(() -> {
+                for (Pending pending : batch) {
+                    emit(pending, Boolean.TRUE);
+                }
+                return List.<AgentRow>of();
+            }));
         } else if (batch.get(0).write instanceof SaveToken) {
             List<SaveToken> writes = batch.stream().map(pending -> (SaveToken) pending.write).toList();
             committed = batches.tokens(writes).then(Mono.fromSupplier(() -> {

@@ -49,6 +49,11 @@ class RowWriterTest {
             return Mono.empty();
         }
 
+        @Override
+        public Mono<Void> forgetCredentials(List<RowWriter.ForgetCredentials> batch) {
+            return Mono.empty();
+        }
+
         void commit(int batch, boolean... written) {
             assertThat(commits.get(batch).tryEmitValue(written).isSuccess()).isTrue();
         }

@@ -48,6 +48,40 @@ public final class AdminClient implements Disposable, AutoCloseable {
                         .getInstanceIdentity()).onErrorMap(AdminClient::explained);
     }
 
+    /** The workspace with this name (never its instance identity); INVALID_ARGUMENT if there is none. */
+    public Mono<Workspace> workspace(String name) {
+        return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_GET, request(name, 0), ProtoCodec::decodeWorkspace)
+                .onErrorMap(AdminClient::explained);
+    }
+
+    /** Every workspace, by name. */
+    public Flux<Workspace> workspaces() {
+        return RSocketClients.requestStream(rsocket, Routes.WORKSPACES_LIST, new byte[0], ProtoCodec::decodeWorkspace)
+                .onErrorMap(AdminClient::explained);
+    }
+
+    /**
+     * Deletes the workspace: its active row is retired (its agent's channels end with FENCED), its
+     * identity and every credential handed out for it are refused from then on, and its connections
+     * to this control plane are closed. Its rows stay, as history.
+     */
+    public Mono<Void> deleteWorkspace(String name) {
+        return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_DELETE, request(name, 0), data -> Boolean.TRUE)
+                .then()
+                .onErrorMap(AdminClient::explained);
+    }
+
+    /**
+     * Gives the workspace a new instance identity and emits it (a secret, shown only this once): the
+     * old one is refused from then on, and its connections to this control plane are closed.
+     */
+    public Mono<String> rotateIdentity(String name) {
+        return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_ROTATE_IDENTITY, request(name, 0),
+                        data -> ProtoCodec.parse(CreateWorkspaceResponse::parseFrom, data, "CreateWorkspaceResponse")
+                                .getInstanceIdentity())
+                .onErrorMap(AdminClient::explained);
+    }
+
     /** Starts a build: a new row at CREATED; the previous one is retired. */
     public Mono<AgentRow> startBuild(String workspace) {
         return RSocketClients.requestResponse(rsocket, Routes.BUILDS_START, request(workspace, 0), ProtoCodec::decodeRow)

@@ -15,7 +15,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The admin's routes, for the admin token only: workspaces, builds, rows, watch and changes,
+ * The admin's routes, for the admin token only: workspaces (create, get, list, delete, a new identity), builds,
+ * rows, watch and changes,
  * through the services; and the request-channel routes an embedding program added.
  */
 final class AdminRoutes {
@@ -34,6 +35,14 @@ final class AdminRoutes {
 
     RouteTable.Builder addTo(RouteTable.Builder table) {
         table.response(Routes.WORKSPACES_CREATE, admin(this::createWorkspace))
+                .response(Routes.WORKSPACES_GET, admin(data -> access.workspace(workspaceOf(data).getWorkspace())
+                        .map(workspace -> payload(ProtoCodec.encodeWorkspace(workspace)))))
+                .response(Routes.WORKSPACES_DELETE, admin(this::deleteWorkspace))
+                .response(Routes.WORKSPACES_ROTATE_IDENTITY, admin(this::rotateIdentity))
+                .stream(Routes.WORKSPACES_LIST, (caller, data) -> {
+                    Principal.requireAdmin(caller.principal());
+                    return access.workspaces().map(workspace -> payload(ProtoCodec.encodeWorkspace(workspace)));
+                })
                 .response(Routes.BUILDS_START, admin(this::startBuild))
                 .response(Routes.BUILDS_STOP, admin(this::stopBuild))
                 .stream(Routes.ROWS, (caller, data) -> {
@@ -66,6 +75,23 @@ final class AdminRoutes {
         var workspace = ProtoCodec.decodeCreateWorkspace(data);
         return access.createWorkspace(workspace).map(identity -> payload(CreateWorkspaceResponse.newBuilder()
                 .setWorkspace(workspace.name())
+                .setInstanceIdentity(identity)
+                .build().toByteArray()));
+    }
+
+    /** Retires the active row first (its channels end with FENCED), then forgets the workspace and its credentials. */
+    private Mono<Payload> deleteWorkspace(ByteBuffer data) {
+        String workspace = workspaceOf(data).getWorkspace();
+        return access.workspace(workspace)
+                .then(lifecycle.stopBuild(workspace))
+                .then(access.deleteWorkspace(workspace))
+                .thenReturn(payload(new byte[0]));
+    }
+
+    private Mono<Payload> rotateIdentity(ByteBuffer data) {
+        String workspace = workspaceOf(data).getWorkspace();
+        return access.rotateIdentity(workspace).map(identity -> payload(CreateWorkspaceResponse.newBuilder()
+                .setWorkspace(workspace)
                 .setInstanceIdentity(identity)
                 .build().toByteArray()));
     }

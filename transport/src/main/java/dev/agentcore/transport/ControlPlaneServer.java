@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Map;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Optional;
 import java.util.function.Function;
@@ -32,6 +33,7 @@ import java.util.function.BiFunction;
 import java.util.concurrent.ConcurrentHashMap;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.core.Disposables;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import io.netty.handler.ssl.SslContext;
@@ -173,11 +175,41 @@ public final class ControlPlaneServer {
                     : WebsocketServerTransport.create(tls == null ? httpServer : httpServer.secure(spec -> spec.sslContext(tls)));
             Mono<Optional<CloseableChannel>> wsChannel = ws == null ? Mono.just(Optional.empty())
                     : ws.start(acceptor.apply(wsGate, ws.maxFrameLength())).map(Optional::of);
+            Disposable watches = Disposables.composite(fences, closeRevoked(connections));
             return Mono.zip(tcpChannel, wsChannel)
                     .map(bound -> new RunningControlPlane(bound.getT1().orElse(null), bound.getT2().orElse(null),
-                            connections, fences))
-                    .doOnError(error -> fences.dispose());
+                            connections, watches))
+                    .doOnError(error -> watches.dispose());
         });
+    }
+
+    /**
+     * Closes the connections of a workspace whose credentials were revoked here (a new identity, or
+     * deleted): a v2 connection authenticated for it, and a v1 connection of one of its rows.
+     */
+    private Disposable closeRevoked(Map<ConnectionHandler, RSocket> connections) {
+        return access.revocations()
+                .concatMap(workspace -> Flux.fromIterable(List.copyOf(connections.entrySet()))
+                        .filterWhen(connection -> belongsTo(connection.getKey().principal(), workspace))
+                        .doOnNext(connection -> connection.getValue().dispose())
+                        .count()
+                        .doOnNext(closed -> log.info("closed {} connection(s) of workspace {}: its credentials were revoked",
+                                closed, workspace))
+                        .onErrorResume(error -> {
+                            log.warn("could not close the connections of workspace {}: {}", workspace, error.toString());
+                            return Mono.empty();
+                        }))
+                .subscribe();
+    }
+
+    private Mono<Boolean> belongsTo(Principal principal, String workspace) {
+        if (principal instanceof Principal.Workspace connected) {
+            return Mono.just(connected.name().equals(workspace));
+        }
+        if (principal instanceof Principal.Agent agent) {
+            return lifecycle.row(agent.agentId()).map(row -> row.workspace().equals(workspace)).defaultIfEmpty(false);
+        }
+        return Mono.just(false);
     }
 
     /** Bearer tokens and identities would cross the network readable by anyone on the path. */

@@ -266,6 +266,10 @@ final class ProtoCodec {
     // ---- rows and workspaces ------------------------------------------------------------------------
 
     static byte[] encodeRow(AgentRow row) {
+        return rowMessage(row).toByteArray();
+    }
+
+    static dev.agentcore.transport.proto.v1.AgentRow rowMessage(AgentRow row) {
         dev.agentcore.transport.proto.v1.AgentRow.Builder message = dev.agentcore.transport.proto.v1.AgentRow.newBuilder()
                 .setAgentId(row.agentId().value())
                 .setWorkspace(row.workspace())
@@ -284,7 +288,7 @@ final class ProtoCodec {
         if (row.lastChain() != null) {
             message.setLastChain(chain(row.lastChain()));
         }
-        return message.build().toByteArray();
+        return message.build();
     }
 
     static AgentRow decodeRow(ByteBuffer data) {
@@ -312,6 +316,30 @@ final class ProtoCodec {
         try {
             String agentName = message.getAgentName().isEmpty() ? message.getWorkspace() + "-agent" : message.getAgentName();
             return new Workspace(message.getWorkspace(), agentName, scripts(message.getStartupScriptsList()),
+                    scripts(message.getShutdownScriptsList()));
+        } catch (IllegalArgumentException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid workspace: " + e.getMessage());
+        }
+    }
+
+    static byte[] encodeWorkspace(Workspace workspace) {
+        return workspaceMessage(workspace).toByteArray();
+    }
+
+    static dev.agentcore.transport.proto.v1.WorkspaceDescription workspaceMessage(Workspace workspace) {
+        return dev.agentcore.transport.proto.v1.WorkspaceDescription.newBuilder()
+                .setWorkspace(workspace.name())
+                .setAgentName(workspace.agentName())
+                .addAllStartupScripts(workspace.startupScripts().stream().map(ProtoCodec::script).toList())
+                .addAllShutdownScripts(workspace.shutdownScripts().stream().map(ProtoCodec::script).toList())
+                .setBlocking(workspace.startupScripts().stream().anyMatch(Script::blocksLogin))
+                .build();
+    }
+
+    static Workspace decodeWorkspace(ByteBuffer data) {
+        var message = parse(dev.agentcore.transport.proto.v1.WorkspaceDescription::parseFrom, data, "WorkspaceDescription");
+        try {
+            return new Workspace(message.getWorkspace(), message.getAgentName(), scripts(message.getStartupScriptsList()),
                     scripts(message.getShutdownScriptsList()));
         } catch (IllegalArgumentException e) {
             throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid workspace: " + e.getMessage());

@@ -14,7 +14,9 @@ package dev.agentcore.transport;
  *   <tr><td>{@value #EXCHANGE}</td><td>request-response</td><td>none needed</td></tr>
  *   <tr><td>{@value #MANIFEST}</td><td>request-response</td><td>session token</td></tr>
  *   <tr><td>{@value #LIFECYCLE}</td><td>request-channel</td><td>session token</td></tr>
- *   <tr><td>{@value #WORKSPACES_CREATE}</td><td>request-response</td><td>admin token</td></tr>
+ *   <tr><td>{@value #WORKSPACES_CREATE}, {@value #WORKSPACES_GET}, {@value #WORKSPACES_DELETE},
+ *       {@value #WORKSPACES_ROTATE_IDENTITY}</td><td>request-response</td><td>admin token</td></tr>
+ *   <tr><td>{@value #WORKSPACES_LIST}</td><td>request-stream</td><td>admin token</td></tr>
  *   <tr><td>{@value #BUILDS_START}, {@value #BUILDS_STOP}</td><td>request-response</td><td>admin token</td></tr>
  *   <tr><td>{@value #ROWS}, {@value #WATCH}, {@value #CHANGES}</td><td>request-stream</td><td>admin token</td></tr>
  * </table>
@@ -31,6 +33,10 @@ public final class Routes {
     public static final String MANIFEST = "agent.v1.manifest";
     public static final String LIFECYCLE = "agent.v1.lifecycle";
     public static final String WORKSPACES_CREATE = "control.v1.workspaces.create";
+    public static final String WORKSPACES_GET = "control.v1.workspaces.get";
+    public static final String WORKSPACES_LIST = "control.v1.workspaces.list";
+    public static final String WORKSPACES_DELETE = "control.v1.workspaces.delete";
+    public static final String WORKSPACES_ROTATE_IDENTITY = "control.v1.workspaces.rotate_identity";
     public static final String BUILDS_START = "control.v1.builds.start";
     public static final String BUILDS_STOP = "control.v1.builds.stop";
     public static final String ROWS = "control.v1.rows";

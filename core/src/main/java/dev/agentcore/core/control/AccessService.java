@@ -8,10 +8,13 @@ import dev.agentcore.core.internal.Randomness;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Objects;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * Credentials on the control plane: creates workspaces with an instance identity, exchanges an
@@ -52,6 +55,8 @@ public final class AccessService {
 
     private final AgentStore rows;
     private final WorkspaceStore workspaces;
+    /** Workspaces whose credentials this service revoked, for the server to close their connections. */
+    private final Sinks.Many<String> revoked = Sinks.many().multicast().directBestEffort();
 
     public AccessService(AgentStore rows, WorkspaceStore workspaces) {
         this.rows = Objects.requireNonNull(rows, "rows");
@@ -72,10 +77,62 @@ public final class AccessService {
         });
     }
 
-    /** The workspace with this name, or INVALID_ARGUMENT if there is none. */
+    /** Every workspace, by name. */
+    public Flux<Workspace> workspaces() {
+        return workspaces.listWorkspaces();
+    }
+
+    /** The workspace with this name; INVALID_ARGUMENT if there is none. */
     public Mono<Workspace> workspace(String name) {
         return workspaces.findWorkspace(name).switchIfEmpty(Mono.error(() -> new AgentcoreException(
                 ErrorCode.INVALID_ARGUMENT, "no workspace named " + name + ": create it first")));
+    }
+
+    /**
+     * Gives the workspace a new instance identity and emits it (a secret, shown only this once): the
+     * old identity is refused from then on, and every credential handed out with it stops
+     * authenticating. INVALID_ARGUMENT if there is no such workspace.
+     */
+    public Mono<String> rotateIdentity(String name) {
+        Objects.requireNonNull(name, "name");
+        return Mono.defer(() -> {
+            String identity = newSecret();
+            return workspaces.replaceIdentity(name, hash(identity))
+                    .flatMap(replaced -> replaced ? revoke(name).thenReturn(identity) : Mono.error(noSuchWorkspace(name)));
+        });
+    }
+
+    /**
+     * Deletes the workspace: its identity is refused from then on and every credential handed out
+     * for it stops authenticating; its rows stay, as history. Retire its active row first
+     * ({@link LifecycleService#stopBuild}) so that its agent's channels end. INVALID_ARGUMENT if there
+     * is no such workspace.
+     */
+    public Mono<Void> deleteWorkspace(String name) {
+        Objects.requireNonNull(name, "name");
+        return workspaces.deleteWorkspace(name)
+                .flatMap(deleted -> deleted ? revoke(name) : Mono.error(noSuchWorkspace(name)));
+    }
+
+    /**
+     * The workspaces whose credentials this service revoked (a new identity, or deleted), from now
+     * on: a server closes their connections. Each subscriber sees what happens while it listens.
+     */
+    public Flux<String> revocations() {
+        return revoked.asFlux();
+    }
+
+    private Mono<Void> revoke(String workspace) {
+        return rows.rows(workspace, Integer.MAX_VALUE).map(AgentRow::agentId).collectList()
+                .flatMap(agentIds -> workspaces.forgetCredentials(workspace, agentIds))
+                .then(Mono.<Void>fromRunnable(() ->
+                        // Two revocations at once: the later waits its turn (a moment); nobody
+                        // listening (no server): dropped, which is fine, as the credentials are gone.
+                        revoked.emitNext(workspace, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)))));
+    }
+
+    private static AgentcoreException noSuchWorkspace(String name) {
+        return new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "no workspace named " + name);
     }
 
     /**
@@ -92,6 +149,7 @@ public final class AccessService {
                         .flatMap(row -> {
                             String token = newSecret();
                             return workspaces.saveSessionToken(hash(token), row.agentId())
+                                    .then(stillIdentifies(instanceIdentity, workspace))
                                     .thenReturn(new SessionGrant(token, row.agentId()));
                         }));
     }
@@ -106,8 +164,19 @@ public final class AccessService {
         return workspaceOf(instanceIdentity).flatMap(workspace -> {
             String token = newSecret();
             return workspaces.saveConnectionToken(hash(token), workspace)
+                    .then(stillIdentifies(instanceIdentity, workspace))
                     .thenReturn(new ConnectionGrant(token, workspace));
         });
+    }
+
+    /**
+     * Checked after a token is saved: an identity replaced (or a workspace deleted) while the exchange
+     * ran must not hand out a token the revocation's cleanup missed. A token saved that way is never
+     * shown to anyone, so it authenticates nobody.
+     */
+    private Mono<Void> stillIdentifies(String instanceIdentity, String workspace) {
+        return workspaceOf(instanceIdentity).flatMap(current -> current.equals(workspace) ? Mono.<Void>empty()
+                : Mono.error(new AgentcoreException(ErrorCode.UNAUTHENTICATED, "unknown instance identity")));
     }
 
     /** The name of the workspace whose instance identity this is; UNAUTHENTICATED if none. */

@@ -4,6 +4,7 @@ import dev.agentcore.core.AgentId;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** A {@link WorkspaceStore} in memory: for tests and demos. */
@@ -38,6 +39,12 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     }
 
     @Override
+    public Flux<Workspace> listWorkspaces() {
+        return Flux.defer(() -> Flux.fromStream(byName.values().stream().map(StoredWorkspace::workspace)
+                .sorted(java.util.Comparator.comparing(Workspace::name))));
+    }
+
+    @Override
     public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
         return Mono.fromSupplier(() -> byIdentityHash.get(identityHash));
     }
@@ -60,5 +67,43 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     @Override
     public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
         return Mono.fromSupplier(() -> connectionTokens.get(tokenHash));
+    }
+
+    @Override
+    public Mono<Boolean> replaceIdentity(String name, String identityHash) {
+        Objects.requireNonNull(identityHash, "identityHash");
+        return Mono.fromSupplier(() -> {
+            StoredWorkspace old = byName.get(name);
+            if (old == null) {
+                return false;
+            }
+            StoredWorkspace replaced = new StoredWorkspace(old.workspace(), identityHash);
+            byIdentityHash.put(identityHash, replaced);
+            byName.put(name, replaced);
+            byIdentityHash.remove(old.identityHash());
+            return true;
+        });
+    }
+
+    @Override
+    public Mono<Boolean> deleteWorkspace(String name) {
+        return Mono.fromSupplier(() -> {
+            StoredWorkspace removed = byName.remove(name);
+            if (removed == null) {
+                return false;
+            }
+            byIdentityHash.remove(removed.identityHash());
+            return true;
+        });
+    }
+
+    @Override
+    public Mono<Void> forgetCredentials(String workspace, java.util.Collection<AgentId> rows) {
+        Objects.requireNonNull(workspace, "workspace");
+        java.util.Set<AgentId> forgotten = java.util.Set.copyOf(rows);
+        return Mono.fromRunnable(() -> {
+            connectionTokens.values().removeIf(token -> token.workspace().equals(workspace));
+            tokens.values().removeIf(token -> forgotten.contains(token.agentId()));
+        });
     }
 }

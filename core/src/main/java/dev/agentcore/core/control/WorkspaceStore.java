@@ -1,6 +1,7 @@
 package dev.agentcore.core.control;
 
 import dev.agentcore.core.AgentId;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -27,6 +28,9 @@ public interface WorkspaceStore {
     /** The workspace with this name; empty if none. */
     Mono<Workspace> findWorkspace(String name);
 
+    /** Every workspace, by name in ascending order. */
+    Flux<Workspace> listWorkspaces();
+
     /** The workspace whose instance identity has this hash; empty if none. */
     Mono<StoredWorkspace> findByIdentityHash(String identityHash);
 
@@ -41,4 +45,16 @@ public interface WorkspaceStore {
 
     /** The connection token with this hash; empty if none. */
     Mono<StoredConnectionToken> findConnectionToken(String tokenHash);
+
+    /** Gives the workspace a new instance identity, by its hash; emits false if there is no such workspace. */
+    Mono<Boolean> replaceIdentity(String name, String identityHash);
+
+    /** Deletes the workspace and its scripts (its rows stay, as history); emits false if there was none. */
+    Mono<Boolean> deleteWorkspace(String name);
+
+    /**
+     * Forgets every credential handed out for the workspace: its connection tokens, and the session
+     * tokens of these rows (its rows). Once it completes, none of them authenticates any more.
+     */
+    Mono<Void> forgetCredentials(String workspace, java.util.Collection<AgentId> rows);
 }

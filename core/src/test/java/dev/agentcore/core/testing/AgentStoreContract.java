@@ -278,6 +278,22 @@ public abstract class AgentStoreContract {
     }
 
     @Test
+    void workspacesAreListedByNameWithTheirScripts() {
+        Workspace second = new Workspace("ws-b", "b-agent",
+                List.of(new Script("echo b", Duration.ofSeconds(3), true)), List.of());
+        Workspace first = new Workspace("ws-a", "a-agent",
+                List.of(new Script("echo a1", Duration.ofSeconds(1), false), new Script("echo a2", Duration.ofSeconds(2), true)),
+                List.of(new Script("echo stop", Duration.ofSeconds(5), false)));
+        Workspace bare = Workspace.named("ws-c");
+        assertThat(workspaces.listWorkspaces().collectList().block(TIMEOUT)).isEmpty();
+        for (Workspace workspace : List.of(second, bare, first)) {
+            assertThat(workspaces.createWorkspace(workspace, "hash-" + workspace.name()).block(TIMEOUT)).isTrue();
+        }
+
+        assertThat(workspaces.listWorkspaces().collectList().block(TIMEOUT)).containsExactly(first, second, bare);
+    }
+
+    @Test
     void workspacesKeepTheirScriptsAndCredentialsOnlyAsHashes() {
         AccessService access = new AccessService(store, workspaces);
         Workspace workspace = new Workspace("ws", "dev-agent",
@@ -297,6 +313,55 @@ public abstract class AgentStoreContract {
         assertThat(workspaces.findSessionToken(grant.sessionToken()).blockOptional(TIMEOUT)).isEmpty();
         assertThat(workspaces.findSessionToken(AccessService.hash(grant.sessionToken())).block(TIMEOUT).agentId())
                 .isEqualTo(row.agentId());
+    }
+
+    @Test
+    void aNewIdentityRefusesTheOldOneAndEveryCredentialHandedOutWithIt() {
+        AccessService access = new AccessService(store, workspaces);
+        String old = access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
+        String othersIdentity = access.createWorkspace(Workspace.named("other")).block(TIMEOUT);
+        build("ws");
+        build("other");
+        AccessService.SessionGrant session = access.exchange(old).block(TIMEOUT);
+        AccessService.ConnectionGrant connection = access.exchangeForConnection(old).block(TIMEOUT);
+        AccessService.ConnectionGrant others = access.exchangeForConnection(othersIdentity).block(TIMEOUT);
+        build("ws"); // a session token of an older row is forgotten too
+
+        String renewed = access.rotateIdentity("ws").block(TIMEOUT);
+
+        assertThat(renewed).isNotEqualTo(old);
+        assertRefused(() -> access.exchangeForConnection(old).block(TIMEOUT), ErrorCode.UNAUTHENTICATED);
+        assertRefused(() -> access.authenticate(session.sessionToken()).block(TIMEOUT), ErrorCode.UNAUTHENTICATED);
+        assertThat(access.authenticateConnection(connection.connectionToken()).blockOptional(TIMEOUT)).isEmpty();
+        assertThat(access.exchangeForConnection(renewed).block(TIMEOUT).workspace()).isEqualTo("ws");
+        assertThat(access.authenticateConnection(others.connectionToken()).block(TIMEOUT)).as("another workspace's")
+                .isEqualTo("other");
+        assertRefused(() -> access.rotateIdentity("nope").block(TIMEOUT), ErrorCode.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void aDeletedWorkspaceIsGoneWithItsCredentialsAndItsRowsStay() {
+        AccessService access = new AccessService(store, workspaces);
+        String identity = access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
+        access.createWorkspace(Workspace.named("other")).block(TIMEOUT);
+        AgentRow row = build("ws");
+        AccessService.ConnectionGrant connection = access.exchangeForConnection(identity).block(TIMEOUT);
+
+        access.deleteWorkspace("ws").block(TIMEOUT);
+
+        assertThat(workspaces.findWorkspace("ws").blockOptional(TIMEOUT)).isEmpty();
+        assertThat(workspaces.listWorkspaces().map(Workspace::name).collectList().block(TIMEOUT)).containsExactly("other");
+        assertRefused(() -> access.exchangeForConnection(identity).block(TIMEOUT), ErrorCode.UNAUTHENTICATED);
+        assertThat(access.authenticateConnection(connection.connectionToken()).blockOptional(TIMEOUT)).isEmpty();
+        assertThat(store.findRow(row.agentId()).block(TIMEOUT)).as("history").isNotNull();
+        assertRefused(() -> access.deleteWorkspace("ws").block(TIMEOUT), ErrorCode.INVALID_ARGUMENT);
+        assertThat(access.createWorkspace(Workspace.named("ws")).block(TIMEOUT)).as("the name is free again")
+                .isNotEqualTo(identity);
+    }
+
+    private static void assertRefused(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, ErrorCode code) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(AgentcoreException.class,
+                error -> assertThat(error.code()).isEqualTo(code));
     }
 
     @Test

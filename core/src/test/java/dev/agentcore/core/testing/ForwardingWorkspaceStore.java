@@ -3,6 +3,7 @@ package dev.agentcore.core.testing;
 import dev.agentcore.core.AgentId;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.core.control.WorkspaceStore;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** A {@link WorkspaceStore} that forwards every call to another: tests override the calls they bend. */
@@ -22,6 +23,11 @@ public class ForwardingWorkspaceStore implements WorkspaceStore {
     @Override
     public Mono<Workspace> findWorkspace(String name) {
         return delegate.findWorkspace(name);
+    }
+
+    @Override
+    public Flux<Workspace> listWorkspaces() {
+        return delegate.listWorkspaces();
     }
 
     @Override
@@ -47,5 +53,20 @@ public class ForwardingWorkspaceStore implements WorkspaceStore {
     @Override
     public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
         return delegate.findConnectionToken(tokenHash);
+    }
+
+    @Override
+    public Mono<Boolean> replaceIdentity(String name, String identityHash) {
+        return delegate.replaceIdentity(name, identityHash);
+    }
+
+    @Override
+    public Mono<Boolean> deleteWorkspace(String name) {
+        return delegate.deleteWorkspace(name);
+    }
+
+    @Override
+    public Mono<Void> forgetCredentials(String workspace, java.util.Collection<AgentId> rows) {
+        return delegate.forgetCredentials(workspace, rows);
     }
 }

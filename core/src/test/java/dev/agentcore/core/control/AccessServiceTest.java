@@ -1,0 +1,55 @@
+package dev.agentcore.core.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentcore.core.AgentcoreException;
+import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.testing.ForwardingWorkspaceStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+/** What the access service does around a new identity or a deleted workspace, where timing matters. */
+class AccessServiceTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    @Test
+    void anExchangeOvertakenByANewIdentityHandsOutNoToken() {
+        AtomicReference<AccessService> access = new AtomicReference<>();
+        // The identity is replaced after the exchange found its workspace and before it saved the
+        // token: without a second look, the old identity's holder would get a token the rotation missed.
+        WorkspaceStore racing = new ForwardingWorkspaceStore(new InMemoryWorkspaceStore()) {
+            @Override
+            public Mono<Void> saveConnectionToken(String tokenHash, String workspace) {
+                return access.get().rotateIdentity(workspace).then(super.saveConnectionToken(tokenHash, workspace));
+            }
+        };
+        access.set(new AccessService(new InMemoryAgentStore(), racing));
+        String identity = access.get().createWorkspace(Workspace.named("ws")).block(TIMEOUT);
+
+        assertThatThrownBy(() -> access.get().exchangeForConnection(identity).block(TIMEOUT))
+                .isInstanceOfSatisfying(AgentcoreException.class,
+                        error -> assertThat(error.code()).isEqualTo(ErrorCode.UNAUTHENTICATED));
+    }
+
+    @Test
+    void revocationsAreAnnouncedToWhoListens() {
+        AccessService access = new AccessService(new InMemoryAgentStore(), new InMemoryWorkspaceStore());
+        access.createWorkspace(Workspace.named("a")).block(TIMEOUT);
+        access.createWorkspace(Workspace.named("b")).block(TIMEOUT);
+        access.rotateIdentity("a").block(TIMEOUT); // nobody listens yet: nothing fails
+        List<String> heard = new CopyOnWriteArrayList<>();
+        var listening = access.revocations().subscribe(heard::add);
+
+        access.rotateIdentity("b").block(TIMEOUT);
+        access.deleteWorkspace("a").block(TIMEOUT);
+
+        assertThat(heard).containsExactly("b", "a");
+        listening.dispose();
+    }
+}
