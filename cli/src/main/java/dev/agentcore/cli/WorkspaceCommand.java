@@ -47,11 +47,8 @@ final class WorkspaceCommand {
         @Option(names = "--blocking", description = "Clients (ssh, IDE) wait for startup to finish before they log in.")
         boolean blocking;
 
-        @Option(names = "--identity-file", paramLabel = "FILE", description = "Also write the identity to FILE (mode 600).")
-        Path identityFile;
-
-        @Option(names = "--json", description = "Print JSON.")
-        boolean json;
+        @Mixin
+        IdentityOutput output;
 
         @Mixin
         AdminOptions admin;
@@ -70,26 +67,36 @@ final class WorkspaceCommand {
             try (AdminClient client = admin.connect()) {
                 identity = client.createWorkspace(workspace).block(Duration.ofSeconds(30));
             }
-            showIdentity(name, identity, identityFile, json, "created");
+            output.show(name, identity, "created");
             return ExitCodes.OK;
         }
     }
 
-    /** Prints a new identity (a secret, shown only this once) and writes it to the file if asked, mode 600. */
-    static void showIdentity(String name, String identity, Path identityFile, boolean json, String what) throws IOException {
-        if (identityFile != null) {
-            Files.deleteIfExists(identityFile);
-            Files.createFile(identityFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(identityFile, identity + "\n", StandardOpenOption.TRUNCATE_EXISTING);
-        }
-        if (json) {
-            System.out.println("{\"workspace\":" + RowFormat.quote(name) + ",\"instance_identity\":"
-                    + RowFormat.quote(identity) + "}");
-        } else {
-            System.out.println("workspace " + name + " " + what);
-            System.out.println("instance identity: " + identity);
+    /** Where a new identity (a secret, shown only this once) goes: stdout, as text or JSON, and a file if asked (mode 600). */
+    static final class IdentityOutput {
+
+        @Option(names = "--identity-file", paramLabel = "FILE", description = "Also write the identity to FILE (mode 600).")
+        Path identityFile;
+
+        @Option(names = "--json", description = "Print JSON: {\"workspace\", \"instance_identity\"}.")
+        boolean json;
+
+        void show(String name, String identity, String what) throws IOException {
             if (identityFile != null) {
-                System.out.println("written to " + identityFile + " (mode 600)");
+                Files.deleteIfExists(identityFile);
+                Files.createFile(identityFile,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(identityFile, identity + "\n", StandardOpenOption.TRUNCATE_EXISTING);
+            }
+            if (json) {
+                System.out.println("{\"workspace\":" + RowFormat.quote(name) + ",\"instance_identity\":"
+                        + RowFormat.quote(identity) + "}");
+            } else {
+                System.out.println("workspace " + name + " " + what);
+                System.out.println("instance identity: " + identity);
+                if (identityFile != null) {
+                    System.out.println("written to " + identityFile + " (mode 600)");
+                }
             }
         }
     }
@@ -125,11 +132,8 @@ final class WorkspaceCommand {
         @Parameters(paramLabel = "NAME", description = "The workspace.")
         String name;
 
-        @Option(names = "--identity-file", paramLabel = "FILE", description = "Also write the identity to FILE (mode 600).")
-        Path identityFile;
-
-        @Option(names = "--json", description = "Print JSON.")
-        boolean json;
+        @Mixin
+        IdentityOutput output;
 
         @Mixin
         AdminOptions admin;
@@ -140,7 +144,7 @@ final class WorkspaceCommand {
             try (AdminClient client = admin.connect()) {
                 identity = client.rotateIdentity(name).block(Duration.ofSeconds(30));
             }
-            showIdentity(name, identity, identityFile, json, "has a new identity");
+            output.show(name, identity, "has a new identity");
             return ExitCodes.OK;
         }
     }

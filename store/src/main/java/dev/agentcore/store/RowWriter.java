@@ -282,20 +282,10 @@ final class RowWriter {
             });
         } else if (batch.get(0).write instanceof ForgetCredentials) {
             List<ForgetCredentials> writes = batch.stream().map(pending -> (ForgetCredentials) pending.write).toList();
-            committed = batches.forgetCredentials(writes).then(Mono.fromSupplier(() -> {
-                for (Pending pending : batch) {
-                    emit(pending, Boolean.TRUE);
-                }
-                return List.<AgentRow>of();
-            }));
+            committed = batches.forgetCredentials(writes).then(doneWithoutRows(batch));
         } else if (batch.get(0).write instanceof SaveToken) {
             List<SaveToken> writes = batch.stream().map(pending -> (SaveToken) pending.write).toList();
-            committed = batches.tokens(writes).then(Mono.fromSupplier(() -> {
-                for (Pending pending : batch) {
-                    emit(pending, Boolean.TRUE);
-                }
-                return List.<AgentRow>of();
-            }));
+            committed = batches.tokens(writes).then(doneWithoutRows(batch));
         } else {
             List<BuildWrite> writes = batch.stream().map(pending -> (BuildWrite) pending.write).toList();
             committed = batches.builds(writes).map(rowsPerBuild -> {
@@ -313,6 +303,16 @@ final class RowWriter {
                 rows -> batchSizes.incrementAndGet(batch.size()),
                 error -> ended(batch, error),
                 () -> ended(batch, null));
+    }
+
+    /** Once committed, a batch that wrote no row: each write is answered TRUE, nothing is published. */
+    private static Mono<List<AgentRow>> doneWithoutRows(List<Pending> batch) {
+        return Mono.fromSupplier(() -> {
+            for (Pending pending : batch) {
+                emit(pending, Boolean.TRUE);
+            }
+            return List.of();
+        });
     }
 
     private void ended(List<Pending> batch, Throwable error) {
