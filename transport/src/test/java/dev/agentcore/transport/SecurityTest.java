@@ -161,6 +161,16 @@ class SecurityTest {
             RSocket misused = RSocketClients.connect(fixture.tcp(), connectionToken).block(TIMEOUT);
             StepVerifier.create(RSocketClients.requestResponse(misused, Routes.MANIFEST, new byte[0], data -> data))
                     .expectError().verify(TIMEOUT);
+            // A new identity, then the workspace deleted (its connections closed, which is logged), and
+            // an admin token that is wrong: none of them may leave a secret in the logs either.
+            String renewed;
+            try (AdminClient admin = fixture.admin()) {
+                renewed = admin.rotateIdentity("ws").block(TIMEOUT);
+                admin.deleteWorkspace("ws").block(TIMEOUT);
+            }
+            StepVerifier.create(AdminClient.connect(fixture.tcp(), "wrong-admin-token-0123456789")
+                            .flatMap(admin -> admin.workspaces().then().doFinally(signal -> admin.dispose())))
+                    .expectErrorSatisfies(code(ErrorCode.UNAUTHENTICATED)).verify(TIMEOUT);
             agent.dispose();
             wrong.dispose();
             anonymous.dispose();
@@ -172,6 +182,8 @@ class SecurityTest {
                     .doesNotContain(identity)
                     .doesNotContain(token)
                     .doesNotContain(connectionToken)
+                    .doesNotContain(renewed)
+                    .doesNotContain("wrong-admin-token-0123456789")
                     .doesNotContain(ControlPlaneFixture.ADMIN_TOKEN)
                     // Nor the agent's own connection token, which the test never sees: nothing shaped like a secret.
                     .doesNotContainPattern("[A-Za-z0-9_-]{43}"));
