@@ -205,8 +205,9 @@ final class AgentRuntime implements AutoCloseable {
     private LifecycleState runScripts(List<Script> scripts, LifecycleState ok, LifecycleState timedOut,
                                       LifecycleState failed) {
         for (Script script : scripts) {
+            Process process = null;
             try {
-                Process process = new ProcessBuilder("sh", "-c", script.command())
+                process = new ProcessBuilder("sh", "-c", script.command())
                         .redirectOutput(ProcessBuilder.Redirect.INHERIT)
                         .redirectError(ProcessBuilder.Redirect.INHERIT)
                         .start();
@@ -224,6 +225,9 @@ final class AgentRuntime implements AutoCloseable {
                 log.warn("script '{}' could not start: {}", script.command(), e.toString());
                 return failed;
             } catch (InterruptedException e) {
+                // Stopping (SIGTERM): the script is abandoned, so it ends here, with what it started.
+                // The shutdown hook ends it too, but it may look after this thread has let go of it.
+                endWithDescendants(process);
                 Thread.currentThread().interrupt();
                 return failed;
             } finally {
