@@ -9,7 +9,9 @@ import dev.agentcore.transport.proto.v1.WorkspaceRequest;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import org.reactivestreams.Publisher;
+import java.nio.ByteBuffer;
 import java.util.Objects;
+import java.util.function.Function;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -31,6 +33,16 @@ public final class AdminClient implements Disposable, AutoCloseable {
                 .map(AdminClient::new);
     }
 
+    /** A request-response on an admin route; a refused SETUP is explained as a wrong admin token. */
+    private <T> Mono<T> call(String route, byte[] data, Function<ByteBuffer, T> decoder) {
+        return RSocketClients.requestResponse(rsocket, route, data, decoder).onErrorMap(AdminClient::explained);
+    }
+
+    /** A request-stream on an admin route; a refused SETUP is explained as a wrong admin token. */
+    private <T> Flux<T> stream(String route, byte[] data, Function<ByteBuffer, T> decoder) {
+        return RSocketClients.requestStream(rsocket, route, data, decoder).onErrorMap(AdminClient::explained);
+    }
+
     /** What a refused SETUP means to an admin client: the token it was given is the wrong one. */
     private static Throwable explained(Throwable error) {
         if (error instanceof AgentcoreException refusal && refusal.code() == ErrorCode.UNAUTHENTICATED) {
@@ -42,22 +54,17 @@ public final class AdminClient implements Disposable, AutoCloseable {
 
     /** Creates a workspace; emits its instance identity, a secret shown only this once. */
     public Mono<String> createWorkspace(Workspace workspace) {
-        return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_CREATE,
-                ProtoCodec.encodeCreateWorkspace(workspace),
-                data -> ProtoCodec.parse(CreateWorkspaceResponse::parseFrom, data, "CreateWorkspaceResponse")
-                        .getInstanceIdentity()).onErrorMap(AdminClient::explained);
+        return call(Routes.WORKSPACES_CREATE, ProtoCodec.encodeCreateWorkspace(workspace), AdminClient::identityOf);
     }
 
     /** The workspace with this name (never its instance identity); INVALID_ARGUMENT if there is none. */
     public Mono<Workspace> workspace(String name) {
-        return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_GET, request(name, 0), ProtoCodec::decodeWorkspace)
-                .onErrorMap(AdminClient::explained);
+        return call(Routes.WORKSPACES_GET, request(name, 0), ProtoCodec::decodeWorkspace);
     }
 
     /** Every workspace, by name. */
     public Flux<Workspace> workspaces() {
-        return RSocketClients.requestStream(rsocket, Routes.WORKSPACES_LIST, new byte[0], ProtoCodec::decodeWorkspace)
-                .onErrorMap(AdminClient::explained);
+        return stream(Routes.WORKSPACES_LIST, new byte[0], ProtoCodec::decodeWorkspace);
     }
 
     /**
@@ -66,9 +73,7 @@ public final class AdminClient implements Disposable, AutoCloseable {
      * to this control plane are closed. Its rows stay, as history.
      */
     public Mono<Void> deleteWorkspace(String name) {
-        return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_DELETE, request(name, 0), data -> Boolean.TRUE)
-                .then()
-                .onErrorMap(AdminClient::explained);
+        return call(Routes.WORKSPACES_DELETE, request(name, 0), data -> Boolean.TRUE).then();
     }
 
     /**
@@ -76,40 +81,32 @@ public final class AdminClient implements Disposable, AutoCloseable {
      * old one is refused from then on, and its connections to this control plane are closed.
      */
     public Mono<String> rotateIdentity(String name) {
-        return RSocketClients.requestResponse(rsocket, Routes.WORKSPACES_ROTATE_IDENTITY, request(name, 0),
-                        data -> ProtoCodec.parse(CreateWorkspaceResponse::parseFrom, data, "CreateWorkspaceResponse")
-                                .getInstanceIdentity())
-                .onErrorMap(AdminClient::explained);
+        return call(Routes.WORKSPACES_ROTATE_IDENTITY, request(name, 0), AdminClient::identityOf);
     }
 
     /** Starts a build: a new row at CREATED; the previous one is retired. */
     public Mono<AgentRow> startBuild(String workspace) {
-        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_START, request(workspace, 0), ProtoCodec::decodeRow)
-                .onErrorMap(AdminClient::explained);
+        return call(Routes.BUILDS_START, request(workspace, 0), ProtoCodec::decodeRow);
     }
 
     /** Stops the workspace's build: its active row is retired. Emits the row. */
     public Mono<AgentRow> stopBuild(String workspace) {
-        return RSocketClients.requestResponse(rsocket, Routes.BUILDS_STOP, request(workspace, 0), ProtoCodec::decodeRow)
-                .onErrorMap(AdminClient::explained);
+        return call(Routes.BUILDS_STOP, request(workspace, 0), ProtoCodec::decodeRow);
     }
 
     /** The workspace's rows, latest build first, at most {@code limit}. */
     public Flux<AgentRow> rows(String workspace, int limit) {
-        return RSocketClients.requestStream(rsocket, Routes.ROWS, request(workspace, limit), ProtoCodec::decodeRow)
-                .onErrorMap(AdminClient::explained);
+        return stream(Routes.ROWS, request(workspace, limit), ProtoCodec::decodeRow);
     }
 
     /** The workspace's latest row, then every later change; never completes on its own. */
     public Flux<AgentRow> watch(String workspace) {
-        return RSocketClients.requestStream(rsocket, Routes.WATCH, request(workspace, 0), ProtoCodec::decodeRow)
-                .onErrorMap(AdminClient::explained);
+        return stream(Routes.WATCH, request(workspace, 0), ProtoCodec::decodeRow);
     }
 
     /** Every row change of every workspace from now on (no initial rows); never completes on its own. */
     public Flux<AgentRow> changes() {
-        return RSocketClients.requestStream(rsocket, Routes.CHANGES, new byte[0], ProtoCodec::decodeRow)
-                .onErrorMap(AdminClient::explained);
+        return stream(Routes.CHANGES, new byte[0], ProtoCodec::decodeRow);
     }
 
     /**
@@ -120,8 +117,12 @@ public final class AdminClient implements Disposable, AutoCloseable {
     public Flux<Payload> channel(String route, Publisher<Payload> payloads) {
         Flux<Payload> outbound = Flux.concat(Mono.fromSupplier(() -> RSocketClients.routed(route, new byte[0])),
                 Flux.from(payloads));
-        return rsocket.requestChannel(outbound).onErrorMap(WireErrors::fromWire)
-                .onErrorMap(AdminClient::explained);
+        return rsocket.requestChannel(outbound).onErrorMap(WireErrors::fromWire).onErrorMap(AdminClient::explained);
+    }
+
+    /** The instance identity a create or a new identity answers with. */
+    private static String identityOf(ByteBuffer data) {
+        return ProtoCodec.parse(CreateWorkspaceResponse::parseFrom, data, "CreateWorkspaceResponse").getInstanceIdentity();
     }
 
     private static byte[] request(String workspace, int limit) {

@@ -6,6 +6,7 @@ import io.rsocket.transport.netty.client.WebsocketClientTransport;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.tcp.TcpClient;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -73,11 +74,11 @@ public record ControlPlaneAddress(Transport transport, String host, int port, Cl
         Transport transport = Transport.TCP;
         ClientTls tls = null;
         String rest = text;
-        for (String[] scheme : SCHEMES) {
-            if (text.startsWith(scheme[0])) {
-                rest = text.substring(scheme[0].length());
-                transport = scheme[1].equals("ws") ? Transport.WEBSOCKET : Transport.TCP;
-                tls = scheme[2].equals("tls") ? ClientTls.SYSTEM_TRUST : null;
+        for (Scheme scheme : SCHEMES) {
+            if (text.startsWith(scheme.prefix())) {
+                rest = text.substring(scheme.prefix().length());
+                transport = scheme.transport();
+                tls = scheme.tls() ? ClientTls.SYSTEM_TRUST : null;
                 break;
             }
         }
@@ -96,9 +97,13 @@ public record ControlPlaneAddress(Transport transport, String host, int port, Cl
         }
     }
 
-    /** Scheme, transport, security. */
-    private static final String[][] SCHEMES = {
-            {"tcp://", "tcp", "plain"}, {"ws://", "ws", "plain"}, {"tls://", "tcp", "tls"}, {"wss://", "ws", "tls"}};
+    /** What an address's prefix says: how frames travel, and whether over TLS. */
+    private record Scheme(String prefix, Transport transport, boolean tls) {
+    }
+
+    private static final List<Scheme> SCHEMES = List.of(new Scheme("tcp://", Transport.TCP, false),
+            new Scheme("ws://", Transport.WEBSOCKET, false), new Scheme("tls://", Transport.TCP, true),
+            new Scheme("wss://", Transport.WEBSOCKET, true));
 
     ClientTransport clientTransport() {
         // Never pooled: reactor-netty's shared pool holds at most 500 connections per address and
