@@ -149,6 +149,9 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                     .file(file)
                     // Written to disk at every commit: an acknowledged update survives a killed process.
                     .property("WRITE_DELAY", "0")
+                    // Parsed statements kept per session (H2's default is 8): the writer alone runs more
+                    // than 8 statements at a build boundary, and each miss parses the statement again.
+                    .property("QUERY_CACHE_SIZE", "64")
                     .build();
             return migrated(new R2dbcAgentStore(new H2ConnectionFactory(configuration), null, Dialect.H2, 4));
         });
