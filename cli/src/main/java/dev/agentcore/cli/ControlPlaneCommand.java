@@ -7,10 +7,19 @@ import dev.agentcore.core.control.InMemoryWorkspaceStore;
 import dev.agentcore.core.control.LifecycleService;
 import dev.agentcore.core.control.WorkspaceStore;
 import dev.agentcore.store.R2dbcAgentStore;
-import dev.agentcore.transport.ControlPlaneServer;
 import dev.agentcore.transport.ControlPlaneServer.RunningControlPlane;
+import dev.agentcore.transport.ControlPlaneServer;
 import dev.agentcore.transport.ServerTls;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -19,6 +28,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -26,6 +36,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
 
 @Command(name = "control-plane", mixinStandardHelpOptions = true,
         description = {"Runs the reference control plane until SIGINT or SIGTERM.",
@@ -42,6 +54,10 @@ final class ControlPlaneCommand implements Callable<Integer> {
 
     @Option(names = "--ws-listen", paramLabel = "HOST:PORT", description = "Also RSocket over WebSocket.")
     String websocketListen;
+
+    @Option(names = "--http-listen", paramLabel = "HOST:PORT",
+            description = "Also serve HTTP here: /metrics (Prometheus), /healthz and /readyz. Off unless given.")
+    String httpListen;
 
     @Option(names = "--store", paramLabel = "URL",
             description = {"Where rows live: h2 (the embedded H2 file in the data dir, the default), mem (in memory, "
@@ -130,8 +146,14 @@ final class ControlPlaneCommand implements Callable<Integer> {
             rows = durable;
             workspaces = durable;
         }
-        ControlPlaneServer.Builder builder = ControlPlaneServer.builder(LifecycleService.builder(rows).build(),
-                new AccessService(rows, workspaces)).adminToken(adminToken)
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        if (durable != null) {
+            durable.bindTo(meters);
+        }
+        ControlPlaneServer.Builder builder = ControlPlaneServer.builder(
+                        LifecycleService.builder(rows).meterRegistry(meters).build(), new AccessService(rows, workspaces))
+                .adminToken(adminToken)
+                .meterRegistry(meters)
                 .updateRateLimit(updateRate, updateBurst);
         if (benchEcho) {
             builder.adminChannelRoute(BenchEcho.ROUTE, BenchEcho::serve);
@@ -160,6 +182,12 @@ final class ControlPlaneCommand implements Callable<Integer> {
             System.out.println("agentcore control plane listening on " + (tls == null ? "ws://" : "wss://")
                     + hostForAddress(running.websocketAddress().getHostString()) + ":" + running.websocketAddress().getPort());
         }
+        DisposableServer http = null;
+        if (httpListen != null) {
+            http = serveHttp(meters, running, durable, store);
+            System.out.println("agentcore control plane serving metrics and health on http://"
+                    + hostForAddress(((InetSocketAddress) http.address()).getHostString()) + ":" + http.port());
+        }
         System.out.flush();
         if (benchWriteStats && durable != null) {
             R2dbcAgentStore measured = durable;
@@ -173,8 +201,12 @@ final class ControlPlaneCommand implements Callable<Integer> {
 
         CountDownLatch stopped = new CountDownLatch(1);
         R2dbcAgentStore toClose = durable;
+        DisposableServer httpToClose = http;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping: closing sessions and listeners");
+            if (httpToClose != null) {
+                httpToClose.disposeNow(Duration.ofSeconds(10));
+            }
             running.disposeNow(Duration.ofSeconds(10));
             if (toClose != null) {
                 toClose.close().block(Duration.ofSeconds(10));
@@ -183,6 +215,31 @@ final class ControlPlaneCommand implements Callable<Integer> {
         }, "agentcore-shutdown"));
         stopped.await();
         return ExitCodes.OK;
+    }
+
+    /** Binds --http-listen, the JVM's meters added to the control plane's. */
+    private DisposableServer serveHttp(PrometheusMeterRegistry meters, RunningControlPlane running,
+                                       R2dbcAgentStore durable, String storeUrl) {
+        new ClassLoaderMetrics().bindTo(meters);
+        new JvmMemoryMetrics().bindTo(meters);
+        new JvmGcMetrics().bindTo(meters); // lives as long as the process: never closed
+        new JvmThreadMetrics().bindTo(meters);
+        new ProcessorMetrics().bindTo(meters);
+        new UptimeMetrics().bindTo(meters);
+        Supplier<Mono<Void>> readiness = () -> {
+            if (!running.listening()) {
+                return Mono.error(new IllegalStateException("the control plane's listeners are closed"));
+            }
+            return durable == null ? Mono.empty() : durable.ping().onErrorMap(unreachable -> new IllegalStateException(
+                    "the store does not answer: " + Secrets.scrubbed(ErrorMessages.describe(unreachable), storeUrl)));
+        };
+        String[] address = hostPort(httpListen, "--http-listen");
+        try {
+            return new HttpEndpoints(meters, readiness).bind(address[0], Integer.parseInt(address[1]))
+                    .block(Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            throw new CommandFailure("--http-listen " + httpListen + ": " + ErrorMessages.describe(e));
+        }
     }
 
     /** TLS from --tls-cert, --tls-key and --tls-client-ca; null without them. */

@@ -31,6 +31,8 @@ abstract class CommandLineProcesses {
     private final List<Process> processes = new ArrayList<>();
     int port;
     Process controlPlane;
+    /** What the control plane started by {@link #startControlPlane} prints after its listening line. */
+    BufferedReader controlPlaneOutput;
 
     record Result(int exitCode, String stdout, String stderr) {
     }
@@ -134,6 +136,7 @@ abstract class CommandLineProcesses {
         processes.add(controlPlane);
         BufferedReader stdout = new BufferedReader(new InputStreamReader(controlPlane.getInputStream(),
                 StandardCharsets.UTF_8));
+        controlPlaneOutput = stdout;
         String line = stdout.readLine();
         // The JVM may speak first (a flight recording started, say): skip to the control plane's own line.
         for (int skipped = 0; line != null && !line.startsWith("agentcore control plane listening on") && skipped < 10;

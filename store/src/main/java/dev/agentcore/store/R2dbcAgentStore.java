@@ -12,6 +12,11 @@ import dev.agentcore.core.control.WorkspaceStore;
 import io.r2dbc.h2.H2ConnectionConfiguration;
 import io.r2dbc.h2.H2ConnectionFactory;
 import io.r2dbc.pool.ConnectionPool;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.postgresql.api.PostgresqlResult;
@@ -32,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -65,7 +71,7 @@ import reactor.util.retry.Retry;
  * R2dbcAgentStore shared = R2dbcAgentStore.open("r2dbc:postgresql://agentcore@db:5432/agentcore").block();
  * }</pre>
  */
-public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Disposable {
+public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Disposable, MeterBinder {
 
     private static final Logger log = LoggerFactory.getLogger(R2dbcAgentStore.class);
     static final String CHANNEL = "agentcore_rows";
@@ -202,6 +208,11 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return store.inTransaction(connection -> Migrations.apply(connection, store.dialect))
                 .then(Mono.just(store))
                 .onErrorResume(error -> store.close().then(Mono.error(error)));
+    }
+
+    /** Completes once the database has answered a query on a pooled connection; errors if it cannot be reached. */
+    public Mono<Void> ping() {
+        return withConnection(connection -> query(connection, "SELECT 1 AS one", readable -> Boolean.TRUE)).then();
     }
 
     /** The schema version this database is at. */
@@ -713,6 +724,32 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      */
     public Mono<Void> close() {
         return writer.close().then(pool.disposeLater()).then(writerPool.disposeLater());
+    }
+
+    /**
+     * Registers this store's meters in {@code meters}: {@code agentcore.store.commit} (timer of each
+     * batch from its start to its commit, tagged {@code kind}), {@code agentcore.store.batch.size}
+     * (distribution of the writes per batch, tagged {@code kind}), {@code agentcore.store.queued}
+     * (gauge of the writes waiting for a batch) and {@code agentcore.store.connections} (gauge of
+     * pooled connections in use). One registry per store: a later call replaces the commit meters'.
+     */
+    @Override
+    public void bindTo(MeterRegistry meters) {
+        Objects.requireNonNull(meters, "meters");
+        Map<String, Timer> commits = new ConcurrentHashMap<>();
+        Map<String, DistributionSummary> sizes = new ConcurrentHashMap<>();
+        writer.observe((kind, size, nanos) -> {
+            commits.computeIfAbsent(kind, name -> Timer.builder("agentcore.store.commit").tag("kind", name)
+                    .description("Store write batches, from the batch's start to its commit").register(meters))
+                    .record(nanos, TimeUnit.NANOSECONDS);
+            sizes.computeIfAbsent(kind, name -> DistributionSummary.builder("agentcore.store.batch.size").tag("kind", name)
+                    .description("Writes per committed batch").register(meters))
+                    .record(size);
+        });
+        Gauge.builder("agentcore.store.queued", writer, RowWriter::queued)
+                .description("Store writes waiting for a batch").register(meters);
+        Gauge.builder("agentcore.store.connections", this, R2dbcAgentStore::connectionsInUse)
+                .description("Pooled database connections in use, the writer's included").register(meters);
     }
 
     /** What this store's writer has committed since it opened: batches, writes and batch sizes. */

@@ -110,6 +110,7 @@ final class RowWriter {
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicLongArray batchSizes;
+    private volatile BatchObserver observer = (kind, size, nanos) -> { };
     private volatile boolean closing;
     private final Sinks.Empty<Void> closed = Sinks.empty();
     /**
@@ -128,6 +129,21 @@ final class RowWriter {
         this.maxQueued = maxQueued;
         this.batchSizes = new AtomicLongArray(maxBatch + 1);
         this.window = 4 * maxBatch;
+    }
+
+    /** Told of every batch that committed: its kind, its size, and the time from its start to its commit. */
+    interface BatchObserver {
+        void committed(String kind, int size, long nanos);
+    }
+
+    /** Tells {@code observer} of every batch committed from now on (one observer; a later call replaces it). */
+    void observe(BatchObserver observer) {
+        this.observer = observer;
+    }
+
+    /** How many writes wait for a batch. */
+    int queued() {
+        return queued.get();
     }
 
     /** Queues a write; the Mono emits its outcome once committed (a Boolean, an AgentRow, or {@link #NOTHING}). */
@@ -259,11 +275,22 @@ final class RowWriter {
         return new Key(true, ((SaveToken) write).tokenHash());
     }
 
+    /** The {@code kind} a batch is reported with. */
+    private static String kindName(Write write) {
+        return switch (kindOf(write)) {
+            case 0 -> "compare_and_set";
+            case 1 -> "build";
+            case 2 -> "credentials";
+            default -> "forget_credentials";
+        };
+    }
+
     private static int kindOf(Write write) {
         return write instanceof CompareAndSet ? 0 : write instanceof BuildWrite ? 1 : write instanceof SaveToken ? 2 : 3;
     }
 
     private void run(List<Pending> batch) {
+        long started = System.nanoTime();
         Mono<List<AgentRow>> committed;
         if (batch.get(0).write instanceof CompareAndSet) {
             List<CompareAndSet> writes = batch.stream().map(pending -> (CompareAndSet) pending.write).toList();
@@ -300,7 +327,10 @@ final class RowWriter {
         }
         // The writer's own subscription: nobody outside can cancel it.
         committed.subscribe(
-                rows -> batchSizes.incrementAndGet(batch.size()),
+                rows -> {
+                    batchSizes.incrementAndGet(batch.size());
+                    observer.committed(kindName(batch.get(0).write), batch.size(), System.nanoTime() - started);
+                },
                 error -> ended(batch, error),
                 () -> ended(batch, null));
     }

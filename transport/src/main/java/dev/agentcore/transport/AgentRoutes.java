@@ -35,15 +35,17 @@ final class AgentRoutes {
     private final ExchangeGuard guard;
     private final ConnectionGate gate;
     private final ServerSettings settings;
+    private final ServerMeters meters;
 
     AgentRoutes(AccessService access, LifecycleService lifecycle, RowFences fences, ExchangeGuard guard,
-                ConnectionGate gate, ServerSettings settings) {
+                ConnectionGate gate, ServerSettings settings, ServerMeters meters) {
         this.access = access;
         this.lifecycle = lifecycle;
         this.fences = fences;
         this.guard = guard;
         this.gate = gate;
         this.settings = settings;
+        this.meters = meters;
     }
 
     RouteTable.Builder addTo(RouteTable.Builder table) {
@@ -79,18 +81,24 @@ final class AgentRoutes {
     private Mono<Payload> guardedExchange(RouteTable.Caller caller, ByteBuffer data,
                                           Function<String, Mono<Payload>> exchange) {
         if (!caller.ticket().tryExchange()) {
+            meters.exchangeLimited();
             return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "a connection without a token may make "
                     + gate.limits().anonymousExchanges() + " exchanges: open a new connection"));
         }
         if (caller.source() != null && !guard.allows(caller.source())) {
+            meters.exchangeLimited();
             return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED,
                     "too many failed exchanges from this address: retry later"));
         }
         ExchangeRequest request = ProtoCodec.parse(ExchangeRequest::parseFrom, data, "ExchangeRequest");
         return exchange.apply(request.getInstanceIdentity())
+                .doOnSuccess(granted -> meters.exchangeGranted())
                 .doOnError(AgentcoreException.class, refusal -> {
-                    if (refusal.code() == ErrorCode.UNAUTHENTICATED && caller.source() != null) {
-                        guard.failed(caller.source());
+                    if (refusal.code() == ErrorCode.UNAUTHENTICATED) {
+                        meters.exchangeRefused();
+                        if (caller.source() != null) {
+                            guard.failed(caller.source());
+                        }
                     }
                 });
     }
@@ -178,17 +186,19 @@ final class AgentRoutes {
                 .doOnSuccess(ignored -> superseded.set(true));
         return acks.takeUntilOther(Mono.firstWithSignal(retired, taken)).concatWith(Mono.defer(() -> {
             if (fenced.get()) {
+                meters.fenced();
                 return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + agentId
                         + " was retired by a new build: " + (bound ? "bind to the row of the next manifest"
                         : "exchange the instance identity again")));
             }
             if (superseded.get()) {
+                meters.superseded();
                 return Mono.error(new AgentcoreException(ErrorCode.SUPERSEDED, "agent row " + agentId + " was taken "
                         + "by another agent process's chain: stop reporting; two processes must not share one "
                         + "instance identity"));
             }
             return Mono.empty();
-        }));
+        })).doOnSubscribe(subscription -> meters.channelOpened()).doFinally(signal -> meters.channelClosed());
     }
 
     private static Payload payload(byte[] data) {

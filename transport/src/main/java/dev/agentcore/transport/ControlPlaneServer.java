@@ -83,6 +83,8 @@ public final class ControlPlaneServer {
     private final ConnectionLimits limits;
     private final Scheduler scheduler;
     private final MeterRegistry meters;
+    /** One per server, not per start: a gauge registered twice keeps its first state object. */
+    private final ServerMeters serverMeters;
 
     private ControlPlaneServer(Builder builder) {
         this.lifecycle = builder.lifecycle;
@@ -102,6 +104,7 @@ public final class ControlPlaneServer {
                 builder.maxRequestsPerConnection);
         this.scheduler = builder.scheduler;
         this.meters = builder.meters;
+        this.serverMeters = new ServerMeters(meters);
     }
 
     /** Starts configuring a server for these services. */
@@ -142,7 +145,7 @@ public final class ControlPlaneServer {
             ExchangeGuard guard = new ExchangeGuard(settings.nanoTime(), exchangeFailuresPerSecond, exchangeFailureBurst);
             SetupAuthenticator authenticator = new SetupAuthenticator(access, adminTokenHash, gate);
             RouteTable routes = new AdminRoutes(access, lifecycle, settings).addTo(
-                    new AgentRoutes(access, lifecycle, fences, guard, gate, settings).addTo(RouteTable.builder())).build();
+                    new AgentRoutes(access, lifecycle, fences, guard, gate, settings, serverMeters).addTo(RouteTable.builder())).build();
             Map<ConnectionHandler, RSocket> connections = new ConcurrentHashMap<>();
             // A fresh RSocketServer (a configuration object) per connection, so that the acceptor
             // knows the peer's address and its place in the gate: rsocket-java's SocketAcceptor is not told them.
@@ -408,7 +411,10 @@ public final class ControlPlaneServer {
             return this;
         }
 
-        /** Where the connection meters go ({@code agentcore.connections.*}); a private {@link SimpleMeterRegistry} by default. */
+        /**
+         * Where the server's meters go ({@code agentcore.connections.*}, {@code agentcore.channels.*},
+         * {@code agentcore.exchanges}); a private {@link SimpleMeterRegistry} by default.
+         */
         public Builder meterRegistry(MeterRegistry meters) {
             this.meters = Objects.requireNonNull(meters, "meters");
             return this;
@@ -494,6 +500,11 @@ public final class ControlPlaneServer {
         /** How many connections are open now. */
         public int openConnections() {
             return connections.size();
+        }
+
+        /** Whether every configured listener is still bound (false once disposed, or if one closed). */
+        public boolean listening() {
+            return (tcp == null || !tcp.isDisposed()) && (websocket == null || !websocket.isDisposed());
         }
 
         /** The bound TCP address; fails if TCP was not configured. */

@@ -8,6 +8,7 @@ import dev.agentcore.core.LifecycleAck.Outcome;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.internal.Randomness;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -36,7 +37,8 @@ import reactor.util.retry.Retry;
  *
  * <p>Metrics: {@code agentcore.build.duration} (timer, once per row, from created_at to the end
  * of startup, tagged {@code outcome} and {@code replay}), {@code agentcore.lifecycle.clamped}
- * (counter, tagged {@code reason}), {@code agentcore.lifecycle.duplicates} (counter),
+ * (counter, tagged {@code reason}), {@code agentcore.lifecycle.updates} (counter of answered
+ * updates, tagged {@code outcome}: applied, duplicate or refused),
  * {@code agentcore.lifecycle.refused} (counter of refused updates, tagged {@code code}: a peer refused
  * again and again, or superseded, shows here).
  *
@@ -50,7 +52,7 @@ public final class LifecycleService {
     /** The least time between started_at and ready_at: they are never equal, whatever the agent's clock. */
     private static final Duration MIN_STEP = Duration.ofMillis(1);
     private static final String CLAMPED = "agentcore.lifecycle.clamped";
-    private static final String DUPLICATES = "agentcore.lifecycle.duplicates";
+    private static final String UPDATES = "agentcore.lifecycle.updates";
     private static final String REFUSED = "agentcore.lifecycle.refused";
     private static final Logger log = LoggerFactory.getLogger(LifecycleService.class);
 
@@ -58,12 +60,18 @@ public final class LifecycleService {
     private final Clock clock;
     private final MeterRegistry meters;
     private final Duration allowedSkew;
+    private final Counter applied;
+    private final Counter duplicates;
+    private final Counter refused;
 
     private LifecycleService(Builder builder) {
         this.store = builder.store;
         this.clock = builder.clock;
         this.meters = builder.meters;
         this.allowedSkew = builder.allowedSkew;
+        this.applied = updates(meters, "applied");
+        this.duplicates = updates(meters, "duplicate");
+        this.refused = updates(meters, "refused");
         // A build's new AgentId is drawn wherever startBuild runs (an event loop, for the control
         // plane): seed the generator here, where blocking is allowed.
         Randomness.seedNow();
@@ -126,8 +134,17 @@ public final class LifecycleService {
                             .switchIfEmpty(Mono.defer(() -> applyToStoredRow(agentId, update)));
                 })
                 // Counted once per answer (a refusal may be decided twice: on the recent picture, then fresh).
-                .doOnError(AgentcoreException.class,
-                        refusal -> meters.counter(REFUSED, "code", refusal.code().name()).increment());
+                .doOnNext(ack -> (ack.outcome() == Outcome.APPLIED ? applied : duplicates).increment())
+                .doOnError(AgentcoreException.class, refusal -> {
+                    refused.increment();
+                    meters.counter(REFUSED, "code", refusal.code().name()).increment();
+                });
+    }
+
+    private static Counter updates(MeterRegistry meters, String outcome) {
+        return Counter.builder(UPDATES).tag("outcome", outcome)
+                .description("Lifecycle updates answered: applied, duplicate (acknowledged again) or refused")
+                .register(meters);
     }
 
     /** Applies the update to the row as stored now, reading it again after every lost compare-and-set. */
@@ -182,7 +199,6 @@ public final class LifecycleService {
         }
         boolean sameChain = update.chain().equals(row.lastChain());
         if (sameChain && update.seq() <= row.lastSeq()) {
-            meters.counter(DUPLICATES).increment();
             return Mono.just(new LifecycleAck(update.chain(), update.seq(), Outcome.DUPLICATE, row.state()));
         }
         AgentcoreException refusal = sameChain ? refusalWithinChain(row, update) : refusalOfNewChain(row, update);

@@ -165,7 +165,8 @@ class LifecycleServiceTest {
         assertThat(again.outcome()).isEqualTo(Outcome.DUPLICATE);
         assertThat(again.rowState()).isEqualTo(READY);
         assertThat(row(row.agentId()).version()).isEqualTo(version);
-        assertThat(meters.counter("agentcore.lifecycle.duplicates").count()).isEqualTo(1);
+        assertThat(meters.counter("agentcore.lifecycle.updates", "outcome", "duplicate").count()).isEqualTo(1);
+        assertThat(meters.counter("agentcore.lifecycle.updates", "outcome", "applied").count()).isEqualTo(2);
     }
 
     @Test
