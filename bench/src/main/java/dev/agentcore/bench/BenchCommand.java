@@ -6,10 +6,11 @@ import picocli.CommandLine.Command;
 import reactor.core.publisher.Hooks;
 
 /** {@code agentcore bench}: the storm harness and the JMH micro-benchmarks. */
-@Command(name = "agentcore bench", mixinStandardHelpOptions = true, subcommands = StormCommand.class,
+@Command(name = "agentcore bench", mixinStandardHelpOptions = true, subcommands = {StormCommand.class, DashboardCommand.class},
         description = {"Benchmarks. Commands:",
-                "  storm   the build-boundary storm against a control-plane process (see storm --help)",
-                "  jmh     the JMH micro-benchmarks; arguments go to JMH (for example: jmh -prof gc; jmh -h)"})
+                "  storm      the build-boundary storm against a control-plane process (see storm --help)",
+                "  dashboard  the dashboard's reads with many workspaces (see dashboard --help)",
+                "  jmh        the JMH micro-benchmarks; arguments go to JMH (for example: jmh -prof gc; jmh -h)"})
 public final class BenchCommand implements Runnable {
 
     public static void main(String[] args) throws Exception {

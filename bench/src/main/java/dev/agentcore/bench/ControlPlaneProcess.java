@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 final class ControlPlaneProcess implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("listening on tcp://([^:]+):(\\d+)");
+    private static final Pattern SERVING_HTTP = Pattern.compile("serving metrics, health and the dashboard on (http://\\S+)");
     /** What starts each line that {@code control-plane --bench-write-stats} prints (ControlPlaneCommand's). */
     private static final String WRITE_STATS_PREFIX = "agentcore store writes: ";
     private static final Pattern HISTOGRAM_TOTAL = Pattern.compile("^Total\\s+(\\d+)\\s+(\\d+)\\s*$");
@@ -33,10 +34,12 @@ final class ControlPlaneProcess implements AutoCloseable {
     final String adminToken;
 
     private final AtomicReference<WriteStats> writes;
+    private final AtomicReference<String> httpAddress;
 
     private ControlPlaneProcess(Process process, String host, int port, String adminToken,
-            AtomicReference<WriteStats> writes) {
+            AtomicReference<WriteStats> writes, AtomicReference<String> httpAddress) {
         this.writes = writes;
+        this.httpAddress = httpAddress;
         this.process = process;
         this.host = host;
         this.port = port;
@@ -45,6 +48,12 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     /** Starts it with {@code store} (mem, h2 or an R2DBC URL) and waits until it listens. */
     static ControlPlaneProcess start(String store, Path dataDir, List<String> jvmOptions) throws IOException {
+        return start(store, dataDir, jvmOptions, List.of());
+    }
+
+    /** As {@link #start(String, Path, List)}, with more control-plane options (for example --http-listen). */
+    static ControlPlaneProcess start(String store, Path dataDir, List<String> jvmOptions, List<String> options)
+            throws IOException {
         Files.createDirectories(dataDir);
         Path log = dataDir.resolve("control-plane.log");
         List<String> command = new ArrayList<>();
@@ -57,6 +66,7 @@ final class ControlPlaneProcess implements AutoCloseable {
                 "--update-rate", "1000000", "--update-burst", "1000000",
                 "--max-connections", "19000", "--max-unauthenticated", "19000", "--max-unauthenticated-per-address", "19000",
                 "--bench-echo", "--bench-write-stats"));
+        command.addAll(options);
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
         builder.environment().putIfAbsent("AGENTCORE_LOG_LEVEL", "WARN");
         Process process = builder.start();
@@ -67,20 +77,30 @@ final class ControlPlaneProcess implements AutoCloseable {
             if (listening.find()) {
                 String token = Files.readString(dataDir.resolve("admin.token")).strip();
                 AtomicReference<WriteStats> writes = new AtomicReference<>(new WriteStats(0, 0, new long[0]));
+                AtomicReference<String> http = new AtomicReference<>();
                 Thread drain = new Thread(() -> stdout.lines().forEach(printed -> {
                     if (printed.startsWith(WRITE_STATS_PREFIX)) {
                         writes.set(WriteStats.parse(printed.substring(WRITE_STATS_PREFIX.length())));
+                    }
+                    Matcher serving = SERVING_HTTP.matcher(printed);
+                    if (serving.find()) {
+                        http.set(serving.group(1));
                     }
                 }), "control-plane-stdout");
                 drain.setDaemon(true);
                 drain.start();
                 return new ControlPlaneProcess(process, listening.group(1), Integer.parseInt(listening.group(2)),
-                        token, writes);
+                        token, writes, http);
             }
         }
         process.destroyForcibly();
         throw new IOException("the control plane exited before listening; its log: " + log + "\n"
                 + tail(log));
+    }
+
+    /** The HTTP port's address (http://HOST:PORT) once the process has printed it; null before, or without --http-listen. */
+    String httpAddress() {
+        return httpAddress.get();
     }
 
     /** The store writer's totals as the process last printed them (every 200 ms; none in memory). */

@@ -590,7 +590,7 @@ final class StormCommand implements Callable<Integer> {
         System.err.println("storm: " + line);
     }
 
-    private static void deleteRecursively(Path root) throws IOException {
+    static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }

@@ -150,8 +150,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
         if (durable != null) {
             durable.bindTo(meters);
         }
-        ControlPlaneServer.Builder builder = ControlPlaneServer.builder(
-                        LifecycleService.builder(rows).meterRegistry(meters).build(), new AccessService(rows, workspaces))
+        LifecycleService lifecycle = LifecycleService.builder(rows).meterRegistry(meters).build();
+        AccessService access = new AccessService(rows, workspaces);
+        ControlPlaneServer.Builder builder = ControlPlaneServer.builder(lifecycle, access)
                 .adminToken(adminToken)
                 .meterRegistry(meters)
                 .updateRateLimit(updateRate, updateBurst);
@@ -184,8 +185,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
         }
         DisposableServer http = null;
         if (httpListen != null) {
-            http = serveHttp(meters, running, durable, store);
-            System.out.println("agentcore control plane serving metrics and health on http://"
+            http = serveHttp(meters, running, durable, store, lifecycle, access, adminToken);
+            System.out.println("agentcore control plane serving metrics, health and the dashboard on http://"
                     + hostForAddress(((InetSocketAddress) http.address()).getHostString()) + ":" + http.port());
         }
         System.out.flush();
@@ -217,9 +218,10 @@ final class ControlPlaneCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    /** Binds --http-listen, the JVM's meters added to the control plane's. */
+    /** Binds --http-listen (metrics, health, the dashboard), the JVM's meters added to the control plane's. */
     private DisposableServer serveHttp(PrometheusMeterRegistry meters, RunningControlPlane running,
-                                       R2dbcAgentStore durable, String storeUrl) {
+                                       R2dbcAgentStore durable, String storeUrl, LifecycleService lifecycle,
+                                       AccessService access, String adminToken) {
         new ClassLoaderMetrics().bindTo(meters);
         new JvmMemoryMetrics().bindTo(meters);
         new JvmGcMetrics().bindTo(meters); // lives as long as the process: never closed
@@ -235,7 +237,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
         };
         String[] address = hostPort(httpListen, "--http-listen");
         try {
-            return new HttpEndpoints(meters, readiness).bind(address[0], Integer.parseInt(address[1]))
+            Dashboard dashboard = new Dashboard(lifecycle, access, running, adminToken);
+            return new HttpEndpoints(meters, readiness, dashboard).bind(address[0], Integer.parseInt(address[1]))
                     .block(Duration.ofSeconds(30));
         } catch (RuntimeException e) {
             throw new CommandFailure("--http-listen " + httpListen + ": " + ErrorMessages.describe(e));

@@ -2,6 +2,7 @@ package dev.agentcore.cli;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -14,8 +15,9 @@ import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * The control plane's HTTP port: {@code GET /metrics} (Prometheus text format), {@code GET
- * /healthz} (the process answers) and {@code GET /readyz} (ready to serve agents: its listeners
- * are bound and its store answers). Plain HTTP; it carries no secret.
+ * /healthz} (the process answers), {@code GET /readyz} (ready to serve agents: its listeners
+ * are bound and its store answers) and the {@link Dashboard} ({@code /}, its API behind the admin
+ * token). Plain HTTP.
  */
 final class HttpEndpoints {
 
@@ -26,14 +28,16 @@ final class HttpEndpoints {
 
     private final PrometheusMeterRegistry meters;
     private final Supplier<Mono<Void>> readiness;
+    private final Dashboard dashboard;
 
     /**
      * @param readiness completes when the control plane is ready; errors, with the reason as its
      *                  message, when it is not
      */
-    HttpEndpoints(PrometheusMeterRegistry meters, Supplier<Mono<Void>> readiness) {
+    HttpEndpoints(PrometheusMeterRegistry meters, Supplier<Mono<Void>> readiness, Dashboard dashboard) {
         this.meters = meters;
         this.readiness = readiness;
+        this.dashboard = dashboard;
     }
 
     /** Binds the port; emits the bound server. */
@@ -42,13 +46,18 @@ final class HttpEndpoints {
     }
 
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
-        String path = request.fullPath();
-        if (!path.equals("/metrics") && !path.equals("/healthz") && !path.equals("/readyz")) {
-            return text(response, HttpResponseStatus.NOT_FOUND, "not found: " + path + " (try /metrics, /healthz, /readyz)");
+        String path = new QueryStringDecoder(request.uri()).path();
+        boolean known = path.equals("/metrics") || path.equals("/healthz") || path.equals("/readyz") || Dashboard.serves(path);
+        if (!known) {
+            return text(response, HttpResponseStatus.NOT_FOUND,
+                    "not found: " + path + " (try /, /metrics, /healthz, /readyz)");
         }
         if (!request.method().name().equals("GET") && !request.method().name().equals("HEAD")) {
             response.header("Allow", "GET, HEAD");
             return text(response, HttpResponseStatus.METHOD_NOT_ALLOWED, path + " answers GET only");
+        }
+        if (Dashboard.serves(path)) {
+            return dashboard.handle(request, response);
         }
         return switch (path) {
             case "/metrics" -> response.status(HttpResponseStatus.OK).header("Content-Type", PROMETHEUS_TEXT)
@@ -63,7 +72,7 @@ final class HttpEndpoints {
         };
     }
 
-    private static Mono<Void> text(HttpServerResponse response, HttpResponseStatus status, String body) {
+    static Mono<Void> text(HttpServerResponse response, HttpResponseStatus status, String body) {
         return response.status(status).header("Content-Type", "text/plain; charset=utf-8")
                 .sendString(Mono.just(body + "\n"), StandardCharsets.UTF_8).then();
     }

@@ -149,6 +149,15 @@ abstract class CommandLineProcesses {
                 .extracting(Object::toString).containsExactlyInAnyOrder("OWNER_READ", "OWNER_WRITE");
     }
 
+    /** The address the control plane printed for its HTTP port (--http-listen), on the line after its listening line. */
+    String httpAddress() throws IOException {
+        String line = controlPlaneOutput.readLine();
+        Matcher serving = Pattern.compile("serving metrics, health and the dashboard on (http://\\S+)")
+                .matcher(String.valueOf(line));
+        assertThat(serving.find()).as("the control plane says where it serves HTTP: %s", line).isTrue();
+        return serving.group(1);
+    }
+
     /** The first address a control plane started with {@link #start} printed to NAME.out ({@code tcp://HOST:PORT}, ...). */
     String listeningAddress(String outputFile) {
         Pattern listening = Pattern.compile("listening on (\\S+)");

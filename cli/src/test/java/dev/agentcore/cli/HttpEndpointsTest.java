@@ -11,8 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -71,7 +69,9 @@ class HttpEndpointsTest extends CommandLineProcesses {
         startControlPlane("--store", "mem", "--http-listen", "127.0.0.1:0");
         base = httpAddress();
 
-        assertThat(get("/")).startsWith("404 not found: / (try /metrics, /healthz, /readyz)");
+        assertThat(get("/nothing")).startsWith("404 not found: /nothing (try /, /metrics, /healthz, /readyz)");
+        assertThat(get("/api/workspaces")).as("the dashboard's API without the admin token")
+                .startsWith("401 the dashboard's API needs the admin token");
         HttpResponse<String> posted = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(posted.statusCode()).isEqualTo(405);
@@ -79,13 +79,6 @@ class HttpEndpointsTest extends CommandLineProcesses {
         assertThat(get("/readyz")).as("the in-memory store is always reachable").isEqualTo("200 ready");
     }
 
-    /** The address the control plane printed for its HTTP port, on the line after its listening line. */
-    private String httpAddress() throws IOException {
-        String line = controlPlaneOutput.readLine();
-        Matcher serving = Pattern.compile("serving metrics and health on (http://\\S+)").matcher(String.valueOf(line));
-        assertThat(serving.find()).as("the control plane says where it serves HTTP: %s", line).isTrue();
-        return serving.group(1);
-    }
 
     /** "STATUS BODY", the body stripped. */
     private String get(String path) throws IOException, InterruptedException {

@@ -198,7 +198,7 @@ final class AgentRoutes {
                         + "instance identity"));
             }
             return Mono.empty();
-        })).doOnSubscribe(subscription -> meters.channelOpened()).doFinally(signal -> meters.channelClosed());
+        })).doOnSubscribe(subscription -> meters.channelOpened(agentId)).doFinally(signal -> meters.channelClosed(agentId));
     }
 
     private static Payload payload(byte[] data) {

@@ -1,5 +1,6 @@
 package dev.agentcore.transport;
 
+import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.control.AccessService;
@@ -181,7 +182,7 @@ public final class ControlPlaneServer {
             Disposable watches = Disposables.composite(fences, closeRevoked(connections));
             return Mono.zip(tcpChannel, wsChannel)
                     .map(bound -> new RunningControlPlane(bound.getT1().orElse(null), bound.getT2().orElse(null),
-                            connections, watches))
+                            connections, watches, serverMeters))
                     .doOnError(error -> watches.dispose());
         });
     }
@@ -488,13 +489,21 @@ public final class ControlPlaneServer {
         private final CloseableChannel websocket;
         private final Map<ConnectionHandler, RSocket> connections;
         private final Disposable fences;
+        private final ServerMeters meters;
 
         RunningControlPlane(CloseableChannel tcp, CloseableChannel websocket,
-                            Map<ConnectionHandler, RSocket> connections, Disposable fences) {
+                            Map<ConnectionHandler, RSocket> connections, Disposable fences, ServerMeters meters) {
             this.tcp = tcp;
             this.websocket = websocket;
             this.connections = connections;
             this.fences = fences;
+            this.meters = meters;
+        }
+
+        /** How many lifecycle channels (agents reporting) are open on {@code row} on this control plane now. */
+        public int openChannels(AgentId row) {
+            Objects.requireNonNull(row, "row");
+            return meters.channelsOpen(row);
         }
 
         /** How many connections are open now. */

@@ -1,18 +1,23 @@
 package dev.agentcore.transport;
 
+import dev.agentcore.core.AgentId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The control plane's meters of its agents' traffic: lifecycle channels open, channels ended by
- * a fence or a takeover, identity exchanges by outcome. (Connections are metered by the gate,
- * updates by the lifecycle service.)
+ * The control plane's meters of its agents' traffic: lifecycle channels open (in all, and per
+ * row, for who asks which rows have an agent reporting), channels ended by a fence or a takeover,
+ * identity exchanges by outcome. (Connections are metered by the gate, updates by the lifecycle
+ * service.)
  */
 final class ServerMeters {
 
     private final AtomicInteger channelsOpen = new AtomicInteger();
+    private final Map<AgentId, Integer> channelsByRow = new ConcurrentHashMap<>();
     private final Counter fenced;
     private final Counter superseded;
     private final Counter exchangesGranted;
@@ -43,12 +48,19 @@ final class ServerMeters {
                 .register(meters);
     }
 
-    void channelOpened() {
+    void channelOpened(AgentId row) {
+        channelsByRow.merge(row, 1, Integer::sum);
         channelsOpen.incrementAndGet();
     }
 
-    void channelClosed() {
+    void channelClosed(AgentId row) {
+        channelsByRow.computeIfPresent(row, (ignored, open) -> open == 1 ? null : open - 1);
         channelsOpen.decrementAndGet();
+    }
+
+    /** How many lifecycle channels are open on {@code row} now. */
+    int channelsOpen(AgentId row) {
+        return channelsByRow.getOrDefault(row, 0);
     }
 
     void fenced() {

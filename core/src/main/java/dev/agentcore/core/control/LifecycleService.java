@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.util.retry.Retry;
 
 /**
@@ -63,6 +64,12 @@ public final class LifecycleService {
     private final Counter applied;
     private final Counter duplicates;
     private final Counter refused;
+    /**
+     * Updates as applied, for whoever watches (a dashboard). Emitted under its own lock, as
+     * updates are applied on many threads; a watcher too slow to keep up misses updates rather
+     * than slowing agents down.
+     */
+    private final Sinks.Many<AppliedUpdate> appliedUpdates = Sinks.unsafe().many().multicast().directBestEffort();
 
     private LifecycleService(Builder builder) {
         this.store = builder.store;
@@ -106,6 +113,15 @@ public final class LifecycleService {
     /** Every row change of every workspace from the moment of subscription. Never completes on its own. */
     public Flux<AgentRow> changes() {
         return store.changes();
+    }
+
+    /**
+     * Every lifecycle update this service applies from the moment of subscription (not those
+     * another replica applies), with whether it was a replay. Hot, never completes; a subscriber
+     * that cannot keep up misses updates.
+     */
+    public Flux<AppliedUpdate> appliedUpdates() {
+        return appliedUpdates.asFlux();
     }
 
     /**
@@ -217,6 +233,7 @@ public final class LifecycleService {
                         + "state {}; if that process still runs, it is told SUPERSEDED and must stop",
                         row.agentId(), row.workspace(), update.chain(), row.lastChain(), row.state());
             }
+            announce(new AppliedUpdate(next, changedAt, update.replay()));
             if (next.buildDurationRecorded() && !row.buildDurationRecorded()) {
                 Timer.builder(BUILD_DURATION)
                         .tag("outcome", next.state().name())
@@ -226,6 +243,21 @@ public final class LifecycleService {
             }
             return Mono.just(new LifecycleAck(update.chain(), update.seq(), Outcome.APPLIED, next.state()));
         });
+    }
+
+    private void announce(AppliedUpdate applied) {
+        if (appliedUpdates.currentSubscriberCount() == 0) {
+            return;
+        }
+        synchronized (appliedUpdates) {
+            Sinks.EmitResult result = appliedUpdates.tryEmitNext(applied);
+            // Zero subscribers: the last watcher left meanwhile. Overflow: every watcher is behind, and
+            // a watcher misses updates rather than holding up the agents.
+            if (result.isFailure() && result != Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER
+                    && result != Sinks.EmitResult.FAIL_OVERFLOW) {
+                log.debug("could not hand an applied update to its watchers: {}", result);
+            }
+        }
     }
 
     private static AgentcoreException refusalWithinChain(AgentRow row, LifecycleUpdate update) {

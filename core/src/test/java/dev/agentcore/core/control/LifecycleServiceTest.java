@@ -154,6 +154,34 @@ class LifecycleServiceTest {
     }
 
     @Test
+    void appliedUpdatesAreAnnouncedWithTheirReplayFlagAndDuplicatesAreNot() {
+        AgentRow row = build();
+        Instant startedAt = clock.advance(Duration.ofSeconds(1));
+        clock.advance(Duration.ofSeconds(1));
+        LifecycleUpdate replayedReady = new LifecycleUpdate(CHAIN, 2, READY, startedAt.plusMillis(5), true, startedAt);
+
+        StepVerifier.create(service.appliedUpdates().take(2))
+                .then(() -> {
+                    apply(row, update(CHAIN, 1, STARTING, startedAt));
+                    apply(row, update(CHAIN, 1, STARTING, startedAt));
+                    apply(row, replayedReady);
+                })
+                .assertNext(applied -> {
+                    assertThat(applied.row().state()).isEqualTo(STARTING);
+                    assertThat(applied.changedAt()).isEqualTo(startedAt);
+                    assertThat(applied.replay()).isFalse();
+                })
+                .assertNext(applied -> {
+                    assertThat(applied.row().state()).isEqualTo(READY);
+                    assertThat(applied.row().agentId()).isEqualTo(row.agentId());
+                    assertThat(applied.changedAt()).isEqualTo(startedAt.plusMillis(5));
+                    assertThat(applied.replay()).isTrue();
+                })
+                .expectComplete()
+                .verify(TIMEOUT);
+    }
+
+    @Test
     void duplicatesAreAcknowledgedWithoutAWrite() {
         AgentRow row = build();
         apply(row, update(CHAIN, 1, STARTING, clock.instant()));
