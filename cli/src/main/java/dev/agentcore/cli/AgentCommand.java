@@ -32,9 +32,10 @@ final class AgentCommand implements Callable<Integer> {
                     + Secrets.IDENTITY + " holds the identity.")
     Path identityFile;
 
-    @Option(names = "--on-agent-change", paramLabel = "replay|reinitialize", defaultValue = "replay",
-            description = "When a new build gives the agent a new row: replay the lifecycle onto it, or re-run "
-                    + "startup. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--on-agent-change", paramLabel = "auto|replay|reinitialize", defaultValue = "auto",
+            description = "When a new build gives the agent a new row: auto replays the lifecycle onto it when the "
+                    + "new build's manifest runs the same scripts and re-runs startup when they changed; replay "
+                    + "always replays; reinitialize always re-runs startup. Default: ${DEFAULT-VALUE}.")
     AgentChangePolicy policy;
 
     /** The instance identity: --identity-file, else the environment; a usage error without either. */

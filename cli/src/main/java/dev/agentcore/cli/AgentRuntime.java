@@ -99,7 +99,12 @@ final class AgentRuntime implements AutoCloseable {
         if (event instanceof ReporterEvent.UpdateAcknowledged acknowledged) {
             acks.tryEmitNext(acknowledged.ack()).orThrow();
         } else if (event instanceof ReporterEvent.SessionStarted started) {
-            log.info("session on agent row {} ({})", started.manifest().agentId(), started.resumption());
+            log.info("session on agent row {} ({}{})", started.manifest().agentId(), started.resumption(),
+                    switch (started.comparison()) {
+                        case SAME -> ": the new build's manifest runs the same scripts";
+                        case CHANGED -> ": the new build's manifest changed";
+                        case NOT_COMPARED -> "";
+                    });
         } else if (event instanceof ReporterEvent.UpdateRefused refused && warnsAt(refused.inARow())) {
             log.warn("the control plane refused this agent's update ({} in a row): {}: {}", refused.inARow(),
                     refused.refusal().code(), refused.refusal().getMessage());

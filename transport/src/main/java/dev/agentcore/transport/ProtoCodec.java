@@ -197,6 +197,7 @@ final class ProtoCodec {
                 .setAgentName(manifest.agentName())
                 .addAllStartupScripts(manifest.startupScripts().stream().map(ProtoCodec::script).toList())
                 .addAllShutdownScripts(manifest.shutdownScripts().stream().map(ProtoCodec::script).toList())
+                .setContentDigest(manifest.contentDigest())
                 .build().toByteArray();
     }
 

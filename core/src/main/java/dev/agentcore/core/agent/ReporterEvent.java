@@ -23,11 +23,28 @@ public sealed interface ReporterEvent {
         REINITIALIZE
     }
 
-    /** A session became the current one. */
-    record SessionStarted(Manifest manifest, Resumption resumption) implements ReporterEvent {
+    /** Whether the reporter compared the new row's manifest with the previous row's, and what it found. */
+    enum ManifestComparison {
+        /** Not compared: the same row, the first session, or a policy that does not look (REPLAY, REINITIALIZE). */
+        NOT_COMPARED,
+        /** {@link AgentChangePolicy#AUTO} at a new row: the same content, so the chain was replayed. */
+        SAME,
+        /** {@link AgentChangePolicy#AUTO} at a new row: the content changed, so the runtime was asked to reinitialize. */
+        CHANGED
+    }
+
+    /** A session became the current one: how it continues the last one, and for AUTO why. */
+    record SessionStarted(Manifest manifest, Resumption resumption, ManifestComparison comparison)
+            implements ReporterEvent {
         public SessionStarted {
             Objects.requireNonNull(manifest, "manifest");
             Objects.requireNonNull(resumption, "resumption");
+            Objects.requireNonNull(comparison, "comparison");
+        }
+
+        /** A session whose manifest was not compared with the previous one. */
+        public SessionStarted(Manifest manifest, Resumption resumption) {
+            this(manifest, resumption, ManifestComparison.NOT_COMPARED);
         }
     }
 

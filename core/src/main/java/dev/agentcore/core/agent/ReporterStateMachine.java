@@ -8,6 +8,7 @@ import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleTransition;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.Manifest;
+import dev.agentcore.core.agent.ReporterEvent.ManifestComparison;
 import dev.agentcore.core.agent.ReporterEvent.ReinitializationRequested;
 import dev.agentcore.core.agent.ReporterEvent.Resumption;
 import dev.agentcore.core.agent.ReporterEvent.SessionEnded;
@@ -89,6 +90,8 @@ final class ReporterStateMachine<S> {
     }
 
     private final AgentChangePolicy policy;
+    /** The manifest of the last session: AUTO compares the next row's with it. */
+    private Manifest lastManifest;
     private final Clock clock;
 
     /** The lifecycle's latest snapshot of the current generation's chain (the index is the seq); never copied. */
@@ -152,13 +155,18 @@ final class ReporterStateMachine<S> {
         AgentId bound = next.manifest().agentId();
         Resumption resumption;
         ReinitializationRequest request = null;
+        ManifestComparison comparison = ManifestComparison.NOT_COMPARED;
+        if (policy == AgentChangePolicy.AUTO && agentId != null && !agentId.equals(bound)) {
+            comparison = lastManifest.contentDigest().equals(next.manifest().contentDigest())
+                    ? ManifestComparison.SAME : ManifestComparison.CHANGED;
+        }
         if (agentId == null) {
             resumption = Resumption.FIRST;
             agentId = bound;
             bind(currentChain(), 0);
         } else if (agentId.equals(bound)) {
             resumption = Resumption.RESUME;
-        } else if (policy == AgentChangePolicy.REPLAY) {
+        } else if (policy == AgentChangePolicy.REPLAY || comparison == ManifestComparison.SAME) {
             resumption = Resumption.REPLAY;
             agentId = bound;
             lastStamp = null;
@@ -171,7 +179,8 @@ final class ReporterStateMachine<S> {
             bind(null, 0);
         }
         sent = acked;
-        effects.add(new Publish<>(new SessionStarted(next.manifest(), resumption)));
+        lastManifest = next.manifest();
+        effects.add(new Publish<>(new SessionStarted(next.manifest(), resumption, comparison)));
         if (request != null) {
             // Published once, as an event: the runtime that subscribed to report() reacts to it.
             effects.add(new Publish<>(new ReinitializationRequested(request)));

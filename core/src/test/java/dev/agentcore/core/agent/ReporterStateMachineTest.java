@@ -14,6 +14,8 @@ import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleTransition;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.Manifest;
+import dev.agentcore.core.Script;
+import dev.agentcore.core.agent.ReporterEvent.ManifestComparison;
 import dev.agentcore.core.agent.ReporterEvent.ReinitializationRequested;
 import dev.agentcore.core.agent.ReporterEvent.Resumption;
 import dev.agentcore.core.agent.ReporterEvent.SessionEnded;
@@ -143,6 +145,74 @@ class ReporterStateMachineTest {
         assertThat(sent(effects, "s2")).containsExactly(
                 new LifecycleUpdate(CHAIN, 1, STARTING, now, true, t0.plusSeconds(1)),
                 new LifecycleUpdate(CHAIN, 2, READY, now.plusMillis(1), true, t0.plusSeconds(4)));
+    }
+
+    private List<Effect<String>> connect(String session, Manifest manifest) {
+        return machine.on(new Connected<>(session, manifest, ClockOffset.UNKNOWN));
+    }
+
+    private static Manifest withStartup(AgentId agentId, String agentName, String startup) {
+        return new Manifest(agentId, "ws", agentName, List.of(new Script(startup, Duration.ofSeconds(30), true)), List.of());
+    }
+
+    @Test
+    void underAutoANewRowWhoseManifestRunsTheSameGetsTheReplay() {
+        machine = new ReporterStateMachine<>(AgentChangePolicy.AUTO, clock);
+        step(CREATED, Duration.ZERO);
+        connect("s1", withStartup(ROW_A, "agent", "make"));
+        step(STARTING, Duration.ofSeconds(1));
+        step(READY, Duration.ofSeconds(4));
+        clock.advance(Duration.ofMinutes(5));
+        Instant now = clock.instant();
+        Manifest next = withStartup(ROW_B, "renamed agent", "make");
+
+        List<Effect<String>> effects = connect("s2", next);
+
+        assertThat(published(effects)).first()
+                .isEqualTo(new SessionStarted(next, Resumption.REPLAY, ManifestComparison.SAME));
+        assertThat(published(effects)).noneMatch(ReinitializationRequested.class::isInstance);
+        assertThat(sent(effects, "s2")).containsExactly(
+                new LifecycleUpdate(CHAIN, 1, STARTING, now, true, t0.plusSeconds(1)),
+                new LifecycleUpdate(CHAIN, 2, READY, now.plusMillis(1), true, t0.plusSeconds(4)));
+    }
+
+    @Test
+    void underAutoANewRowWhoseStartupChangedAsksToReinitializeAndReplaysNothing() {
+        machine = new ReporterStateMachine<>(AgentChangePolicy.AUTO, clock);
+        step(CREATED, Duration.ZERO);
+        Manifest first = withStartup(ROW_A, "agent", "make");
+        connect("s1", first);
+        step(STARTING, Duration.ofSeconds(1));
+        step(READY, Duration.ofSeconds(4));
+        Manifest changed = withStartup(ROW_B, "agent", "make all");
+
+        List<Effect<String>> effects = connect("s2", changed);
+
+        assertThat(published(effects)).containsExactly(
+                new SessionStarted(changed, Resumption.REINITIALIZE, ManifestComparison.CHANGED),
+                new ReinitializationRequested(new ReinitializationRequest(ROW_A, changed)));
+        assertThat(sent(effects, "s2")).isEmpty();
+        List<Effect<String>> reinitialized = reinitialize(Duration.ofMinutes(6));
+        assertThat(reinitialized).isEmpty();
+        assertThat(sent(step(STARTING, Duration.ofMinutes(6).plusSeconds(1)), "s2")).singleElement()
+                .satisfies(update -> {
+                    assertThat(update.chain()).isEqualTo(CHAIN.nextGeneration());
+                    assertThat(update.replay()).isFalse();
+                });
+    }
+
+    @Test
+    void underAutoTheFirstSessionAndTheSameRowAreNotCompared() {
+        machine = new ReporterStateMachine<>(AgentChangePolicy.AUTO, clock);
+        step(CREATED, Duration.ZERO);
+        Manifest first = withStartup(ROW_A, "agent", "make");
+
+        assertThat(published(connect("s1", first))).first()
+                .isEqualTo(new SessionStarted(first, Resumption.FIRST, ManifestComparison.NOT_COMPARED));
+        machine.on(new Disconnected<>("s1", Optional.empty()));
+        Manifest sameRowChangedScripts = withStartup(ROW_A, "agent", "something else");
+        assertThat(published(connect("s2", sameRowChangedScripts))).first()
+                .isEqualTo(new SessionStarted(sameRowChangedScripts, Resumption.RESUME, ManifestComparison.NOT_COMPARED));
     }
 
     @Test
