@@ -32,6 +32,7 @@ public final class FaultProxy implements AutoCloseable {
     private final Set<Sinks.Empty<Void>> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong cuts = new AtomicLong();
     private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong established = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private volatile double cutProbability;
     private volatile int maxCutOffset;
@@ -56,6 +57,7 @@ public final class FaultProxy implements AutoCloseable {
                     live.add(cut);
                     return TcpClient.create().host("127.0.0.1").port(this.targetPort).connect()
                             .flatMap(upstream -> {
+                                established.incrementAndGet();
                                 Flux<ByteBuf> toServer = forward(in.receive(), Direction.TO_SERVER, cutAt, seen, cut);
                                 Flux<ByteBuf> toClient = forward(upstream.inbound().receive(),
                                         Direction.TO_CLIENT, cutAt, seen, cut);
@@ -148,8 +150,14 @@ public final class FaultProxy implements AutoCloseable {
         return cuts.get();
     }
 
+    /** Connections accepted from clients, whether or not they reached the target. */
     public long connections() {
         return connections.get();
+    }
+
+    /** Connections that reached the target: not those accepted while it was down (a client's retries then). */
+    public long established() {
+        return established.get();
     }
 
     public long refused() {
