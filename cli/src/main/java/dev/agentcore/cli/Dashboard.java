@@ -108,8 +108,9 @@ final class Dashboard implements Disposable {
         return CONTENT_TYPES.containsKey(path) || path.startsWith("/api/");
     }
 
-    Mono<Void> handle(HttpServerRequest request, HttpServerResponse response) {
-        String path = new QueryStringDecoder(request.uri()).path();
+    /** Answers one request for a path it {@link #serves}; {@code uri} is the request's, decoded. */
+    Mono<Void> handle(QueryStringDecoder uri, HttpServerRequest request, HttpServerResponse response) {
+        String path = uri.path();
         byte[] asset = assets.get(path);
         if (asset != null) {
             return response.status(HttpResponseStatus.OK).header("Content-Type", CONTENT_TYPES.get(path))
@@ -120,7 +121,7 @@ final class Dashboard implements Disposable {
             return HttpEndpoints.text(response, HttpResponseStatus.UNAUTHORIZED,
                     "the dashboard's API needs the admin token: Authorization: Bearer TOKEN");
         }
-        Map<String, List<String>> query = new QueryStringDecoder(request.uri()).parameters();
+        Map<String, List<String>> query = uri.parameters();
         try {
             return answer(path, query, response);
         } catch (IllegalArgumentException badQuery) {

@@ -46,7 +46,8 @@ final class HttpEndpoints {
     }
 
     private Publisher<Void> handle(HttpServerRequest request, HttpServerResponse response) {
-        String path = new QueryStringDecoder(request.uri()).path();
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        String path = uri.path();
         boolean known = path.equals("/metrics") || path.equals("/healthz") || path.equals("/readyz") || Dashboard.serves(path);
         if (!known) {
             return text(response, HttpResponseStatus.NOT_FOUND,
@@ -57,7 +58,7 @@ final class HttpEndpoints {
             return text(response, HttpResponseStatus.METHOD_NOT_ALLOWED, path + " answers GET only");
         }
         if (Dashboard.serves(path)) {
-            return dashboard.handle(request, response);
+            return dashboard.handle(uri, request, response);
         }
         return switch (path) {
             case "/metrics" -> response.status(HttpResponseStatus.OK).header("Content-Type", PROMETHEUS_TEXT)
