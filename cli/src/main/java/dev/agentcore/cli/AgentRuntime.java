@@ -101,7 +101,9 @@ final class AgentRuntime implements AutoCloseable {
         } else if (event instanceof ReporterEvent.SessionStarted started) {
             log.info("session on agent row {} ({}{})", started.manifest().agentId(), started.resumption(),
                     switch (started.comparison()) {
-                        case SAME -> ": the new build's manifest runs the same scripts";
+                        case SAME -> started.resumption() == ReporterEvent.Resumption.REPLAY
+                                ? ": the new build's manifest runs the same scripts"
+                                : ": the reinitialization under way runs the new build's scripts";
                         case CHANGED -> ": the new build's manifest changed";
                         case NOT_COMPARED -> "";
                     });

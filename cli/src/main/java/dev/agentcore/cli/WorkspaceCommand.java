@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,8 +20,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "workspace", mixinStandardHelpOptions = true, description = "Manages workspaces.",
-        subcommands = {WorkspaceCommand.Create.class, WorkspaceCommand.ListAll.class, WorkspaceCommand.Delete.class,
-                WorkspaceCommand.RotateIdentity.class})
+        subcommands = {WorkspaceCommand.Create.class, WorkspaceCommand.ListAll.class, WorkspaceCommand.Update.class,
+                WorkspaceCommand.Delete.class, WorkspaceCommand.RotateIdentity.class})
 final class WorkspaceCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
@@ -68,6 +69,92 @@ final class WorkspaceCommand {
                 identity = client.createWorkspace(workspace).block(Duration.ofSeconds(30));
             }
             output.show(name, identity, "created");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "update", mixinStandardHelpOptions = true,
+            description = {"Changes the scripts of a workspace's next builds. The build running now keeps the scripts "
+                    + "it started with; an agent that survives into the next build (--on-agent-change auto, the "
+                    + "default) runs the new startup scripts if they differ and replays its state if they do not. A "
+                    + "phase not named keeps its scripts."})
+    static final class Update implements Callable<Integer> {
+
+        @Parameters(paramLabel = "NAME", description = "The workspace.")
+        String name;
+
+        @Option(names = "--startup-script", paramLabel = "CMD",
+                description = "Run by `sh -c` when the agent starts; repeatable; replaces every startup script.")
+        List<String> startupScripts = new ArrayList<>();
+
+        @Option(names = "--no-startup-scripts", description = "Run no startup script.")
+        boolean noStartupScripts;
+
+        @Option(names = "--startup-timeout", paramLabel = "DURATION", defaultValue = "5m",
+                description = "How long each new startup script may run (500ms, 30s, 5m, 1h). Default: ${DEFAULT-VALUE}.")
+        Duration startupTimeout;
+
+        @Option(names = "--blocking", negatable = true, description = "Whether clients (ssh, IDE) wait for the new "
+                + "startup scripts to finish before they log in. Default: as the workspace's startup does now.")
+        Boolean blocking;
+
+        @Option(names = "--shutdown-script", paramLabel = "CMD",
+                description = "Run by `sh -c` when the agent stops; repeatable; replaces every shutdown script.")
+        List<String> shutdownScripts = new ArrayList<>();
+
+        @Option(names = "--no-shutdown-scripts", description = "Run no shutdown script.")
+        boolean noShutdownScripts;
+
+        @Option(names = "--shutdown-timeout", paramLabel = "DURATION", defaultValue = "1m",
+                description = "How long each new shutdown script may run. Default: ${DEFAULT-VALUE}.")
+        Duration shutdownTimeout;
+
+        @Option(names = "--json", description = "Print the workspace as updated: a WorkspaceDescription message in "
+                + "the schema's JSON (workspace, agent_name, startup_scripts, shutdown_scripts, blocking).")
+        boolean json;
+
+        @Mixin
+        AdminOptions admin;
+
+        @Override
+        public Integer call() {
+            if (noStartupScripts && !startupScripts.isEmpty() || noShutdownScripts && !shutdownScripts.isEmpty()) {
+                throw new CommandFailure("give a phase's scripts or --no-<phase>-scripts, not both", ExitCodes.USAGE);
+            }
+            boolean startup = noStartupScripts || !startupScripts.isEmpty();
+            boolean shutdown = noShutdownScripts || !shutdownScripts.isEmpty();
+            if (!startup && !shutdown) {
+                throw new CommandFailure("nothing to update: give --startup-script, --shutdown-script, "
+                        + "--no-startup-scripts or --no-shutdown-scripts", ExitCodes.USAGE);
+            }
+            if (blocking != null && !startup) {
+                throw new CommandFailure("--blocking applies to new startup scripts: give --startup-script too",
+                        ExitCodes.USAGE);
+            }
+            Workspace updated;
+            try (AdminClient client = admin.connect()) {
+                boolean blocks = blocking != null ? blocking
+                        : !startupScripts.isEmpty() && blocking(client.workspace(name).block(Duration.ofSeconds(30)));
+                Optional<List<Script>> newStartup;
+                Optional<List<Script>> newShutdown;
+                try {
+                    newStartup = startup ? Optional.of(startupScripts.stream()
+                            .map(cmd -> new Script(cmd, startupTimeout, blocks)).toList()) : Optional.empty();
+                    newShutdown = shutdown ? Optional.of(shutdownScripts.stream()
+                            .map(cmd -> new Script(cmd, shutdownTimeout, false)).toList()) : Optional.empty();
+                } catch (IllegalArgumentException e) {
+                    throw new CommandFailure(e.getMessage(), ExitCodes.USAGE);
+                }
+                updated = client.updateScripts(name, newStartup, newShutdown).block(Duration.ofSeconds(30));
+            }
+            if (json) {
+                System.out.println(json(updated));
+            } else {
+                System.out.println("workspace " + name + " updated: its next builds run "
+                        + updated.startupScripts().size() + " startup and " + updated.shutdownScripts().size()
+                        + " shutdown script(s)" + (blocking(updated) ? ", startup blocks logins" : "")
+                        + "; a build running now keeps its scripts");
+            }
             return ExitCodes.OK;
         }
     }

@@ -61,7 +61,28 @@ final class Migrations {
             CREATE TABLE connection_tokens (
               token_hash VARCHAR(64) PRIMARY KEY,
               workspace VARCHAR(64) NOT NULL
-            )"""));
+            )"""),
+            // 3: a workspace's scripts as numbered revisions, never edited once written; each row
+            // records the revision its build started with, so an update never changes a running row's
+            // manifest. What was there is revision 1 of every workspace and every row.
+            List.of(
+                    "ALTER TABLE workspaces ADD COLUMN scripts_revision BIGINT DEFAULT 1 NOT NULL",
+                    """
+                    CREATE TABLE workspace_script_revisions (
+                      workspace VARCHAR(64) NOT NULL,
+                      revision BIGINT NOT NULL,
+                      phase VARCHAR(16) NOT NULL,
+                      script_index INT NOT NULL,
+                      command VARCHAR(8192) NOT NULL,
+                      timeout_millis BIGINT NOT NULL,
+                      blocks_login BOOLEAN NOT NULL,
+                      PRIMARY KEY (workspace, revision, phase, script_index)
+                    )""",
+                    "INSERT INTO workspace_script_revisions (workspace, revision, phase, script_index, command, "
+                            + "timeout_millis, blocks_login) SELECT workspace, 1, phase, script_index, command, "
+                            + "timeout_millis, blocks_login FROM workspace_scripts",
+                    "DROP TABLE workspace_scripts",
+                    "ALTER TABLE agent_rows ADD COLUMN scripts_revision BIGINT DEFAULT 1 NOT NULL"));
 
     static final int LATEST = VERSIONS.size();
 

@@ -260,10 +260,13 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     }
 
     @Override
-    public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
+    public Mono<AgentRow> startBuild(String workspace, long scriptsRevision, Instant createdAt) {
         Objects.requireNonNull(workspace, "workspace");
         Objects.requireNonNull(createdAt, "createdAt");
-        return writer.submit(new RowWriter.StartBuild(workspace, createdAt)).cast(AgentRow.class);
+        if (scriptsRevision < 1) {
+            throw new IllegalArgumentException("scriptsRevision: from 1, was " + scriptsRevision);
+        }
+        return writer.submit(new RowWriter.StartBuild(workspace, scriptsRevision, createdAt)).cast(AgentRow.class);
     }
 
     /**
@@ -272,21 +275,22 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * the (workspace, build_number) key and is retried; one that read a later number saw the
      * earlier build committed, so it retires it. Emits the retired rows, then the new one.
      */
-    private Flux<AgentRow> startBuildIn(Connection connection, String workspace, Instant createdAt) {
+    private Flux<AgentRow> startBuildIn(Connection connection, RowWriter.StartBuild start) {
+        String workspace = start.workspace();
         return query(connection,
                 "SELECT COALESCE(MAX(build_number), 0) + 1 AS next_build FROM agent_rows WHERE workspace = $1",
                 readable -> number(readable, "next_build"), workspace)
                 .collectList()
                 .flatMapMany(next -> {
-                    AgentRow row = AgentRow.created(AgentId.random(), workspace, next.get(0),
-                            createdAt);
+                    AgentRow row = AgentRow.created(AgentId.random(), workspace, next.get(0), start.createdAt(),
+                            start.scriptsRevision());
                     Mono<Long> insert = execute(connection, "INSERT INTO agent_rows (id, workspace, build_number, "
                                     + "created_at_nanos, lifecycle_state, started_at_nanos, ready_at_nanos, last_incarnation, "
-                                    + "last_generation, last_seq, active, duration_recorded, row_version) "
-                                    + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                    + "last_generation, last_seq, active, duration_recorded, row_version, scripts_revision) "
+                                    + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                             row.agentId().value(), row.workspace(), row.buildNumber(), nanos(row.createdAt()),
                             row.state().name(), Null.LONG, Null.LONG, Null.STRING, Null.LONG, row.lastSeq(),
-                            row.active(), row.buildDurationRecorded(), row.version());
+                            row.active(), row.buildDurationRecorded(), row.version(), row.scriptsRevision());
                     return insert.thenMany(retireActive(connection, workspace, row.buildNumber()))
                             .concatWith(notify(connection, row).thenReturn(row));
                 });
@@ -375,7 +379,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         public Mono<List<List<AgentRow>>> builds(List<RowWriter.BuildWrite> batch) {
             return committed(writerPool, connection -> Flux.fromIterable(batch).concatMap(write -> (write instanceof
                             RowWriter.StartBuild start
-                            ? startBuildIn(connection, start.workspace(), start.createdAt())
+                            ? startBuildIn(connection, start)
                             : retireActive(connection, write.workspace(), Long.MAX_VALUE)).collectList()).collectList())
                     // Two builds of one workspace on two replicas: one loses on the (workspace, build_number) key,
                     // and its whole batch is tried again.
@@ -576,11 +580,40 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return inTransaction(connection -> execute(connection,
                 "INSERT INTO workspaces (name, agent_name, identity_hash) VALUES ($1, $2, $3)",
                 workspace.name(), workspace.agentName(), identityHash)
-                .thenMany(Flux.concat(scriptInserts(connection, workspace.name(), "start", workspace.startupScripts()),
-                        scriptInserts(connection, workspace.name(), "stop", workspace.shutdownScripts())))
+                .thenMany(scriptInserts(connection, workspace.name(), 1, workspace.startupScripts(),
+                        workspace.shutdownScripts()))
                 .then(Mono.just(true)))
                 .last()
                 .onErrorResume(R2dbcDataIntegrityViolationException.class, duplicate -> Mono.just(false));
+    }
+
+    @Override
+    public Mono<Long> updateScripts(String name, long currentRevision, List<Script> startupScripts,
+            List<Script> shutdownScripts) {
+        Objects.requireNonNull(name, "name");
+        List<Script> startup = List.copyOf(startupScripts);
+        List<Script> shutdown = List.copyOf(shutdownScripts);
+        long next = currentRevision + 1;
+        // A compare-and-set on the revision: of two updates from one revision, one changes no row
+        // and writes nothing; the other's UPDATE holds the workspace's row until it commits.
+        return inTransaction(connection -> execute(connection,
+                "UPDATE workspaces SET scripts_revision = $1 WHERE name = $2 AND scripts_revision = $3",
+                next, name, currentRevision)
+                .filter(updated -> updated > 0)
+                .flatMap(updated -> scriptInserts(connection, name, next, startup, shutdown).then(Mono.just(next))))
+                .next();
+    }
+
+    @Override
+    public Mono<Long> scriptsRevision(String name) {
+        Objects.requireNonNull(name, "name");
+        return withConnection(connection -> currentRevision(connection, name)).next();
+    }
+
+    private static Mono<Long> currentRevision(Connection connection, String workspace) {
+        return query(connection, "SELECT scripts_revision FROM workspaces WHERE name = $1",
+                readable -> number(readable, "scripts_revision"), workspace)
+                .next();
     }
 
     @Override
@@ -596,7 +629,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     @Override
     public Mono<Boolean> deleteWorkspace(String name) {
         Objects.requireNonNull(name, "name");
-        return inTransaction(connection -> execute(connection, "DELETE FROM workspace_scripts WHERE workspace = $1", name)
+        return inTransaction(connection -> execute(connection,
+                        "DELETE FROM workspace_script_revisions WHERE workspace = $1", name)
                 .then(execute(connection, "DELETE FROM workspaces WHERE name = $1", name)))
                 .next()
                 .map(deleted -> deleted > 0);
@@ -609,23 +643,60 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         return writer.submit(new RowWriter.ForgetCredentials(workspace, List.copyOf(rows))).then();
     }
 
-    private Flux<Long> scriptInserts(Connection connection, String workspace, String phase, List<Script> scripts) {
+    /** Writes one revision of a workspace's scripts: its startup ("start") and shutdown ("stop") phases. */
+    private Flux<Long> scriptInserts(Connection connection, String workspace, long revision, List<Script> startup,
+            List<Script> shutdown) {
+        return Flux.concat(scriptInserts(connection, workspace, revision, "start", startup),
+                scriptInserts(connection, workspace, revision, "stop", shutdown));
+    }
+
+    private Flux<Long> scriptInserts(Connection connection, String workspace, long revision, String phase,
+            List<Script> scripts) {
         return Flux.range(0, scripts.size()).concatMap(index -> {
             Script script = scripts.get(index);
-            return execute(connection, "INSERT INTO workspace_scripts (workspace, phase, script_index, command, "
-                            + "timeout_millis, blocks_login) VALUES ($1, $2, $3, $4, $5, $6)",
-                    workspace, phase, index, script.command(), script.timeout().toMillis(), script.blocksLogin());
+            return execute(connection, "INSERT INTO workspace_script_revisions (workspace, revision, phase, "
+                            + "script_index, command, timeout_millis, blocks_login) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    workspace, revision, phase, index, script.command(), script.timeout().toMillis(),
+                    script.blocksLogin());
         });
     }
 
     @Override
     public Mono<Workspace> findWorkspace(String name) {
+        return workspaceAt(name, CURRENT_REVISION);
+    }
+
+    @Override
+    public Mono<Workspace> findWorkspace(String name, long scriptsRevision) {
+        if (scriptsRevision < 1) {
+            throw new IllegalArgumentException("scriptsRevision: from 1, was " + scriptsRevision);
+        }
+        return workspaceAt(name, scriptsRevision);
+    }
+
+    /** Stands for the workspace's current revision, whichever it is when read. */
+    private static final long CURRENT_REVISION = 0;
+
+    private Mono<Workspace> workspaceAt(String name, long scriptsRevision) {
+        Objects.requireNonNull(name, "name");
         // One result is consumed whole before the next statement runs on the same connection.
-        return withConnection(connection -> query(connection, "SELECT agent_name FROM workspaces WHERE name = $1",
-                        readable -> readable.get("agent_name", String.class), name)
+        return withConnection(connection -> query(connection,
+                        "SELECT agent_name, scripts_revision FROM workspaces WHERE name = $1",
+                        readable -> new Object[] {readable.get("agent_name", String.class),
+                                number(readable, "scripts_revision")}, name)
                 .collectList()
-                .flatMap(found -> found.isEmpty() ? Mono.empty() : scripts(connection, name)
-                        .map(scripts -> new Workspace(name, found.get(0), scripts.get(0), scripts.get(1)))))
+                .flatMap(found -> {
+                    if (found.isEmpty()) {
+                        return Mono.empty();
+                    }
+                    long current = (long) found.get(0)[1];
+                    long revision = scriptsRevision == CURRENT_REVISION ? current : scriptsRevision;
+                    if (revision > current) {
+                        return Mono.empty();
+                    }
+                    return scripts(connection, name, revision).map(scripts -> new Workspace(name,
+                            (String) found.get(0)[0], scripts.get(0), scripts.get(1)));
+                }))
                 .next();
     }
 
@@ -636,7 +707,9 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                         readable -> new String[] {readable.get("name", String.class), readable.get("agent_name", String.class)})
                 .collectList()
                 .flatMapMany(names -> query(connection,
-                        "SELECT * FROM workspace_scripts ORDER BY workspace, phase, script_index",
+                        "SELECT s.* FROM workspace_script_revisions s JOIN workspaces w "
+                                + "ON s.workspace = w.name AND s.revision = w.scripts_revision "
+                                + "ORDER BY s.workspace, s.phase, s.script_index",
                         readable -> new Object[] {readable.get("workspace", String.class), readable.get("phase", String.class),
                                 script(readable)})
                         .collectList()
@@ -669,10 +742,11 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 .flatMap(name -> findWorkspace(name).map(workspace -> new StoredWorkspace(workspace, identityHash)));
     }
 
-    /** The workspace's startup scripts (index 0) and shutdown scripts (index 1), in order. */
-    private Mono<List<List<Script>>> scripts(Connection connection, String workspace) {
-        return query(connection, "SELECT * FROM workspace_scripts WHERE workspace = $1 ORDER BY phase, script_index",
-                readable -> new Object[] {readable.get("phase", String.class), script(readable)}, workspace)
+    /** That revision of the workspace's startup scripts (index 0) and shutdown scripts (index 1), in order. */
+    private Mono<List<List<Script>>> scripts(Connection connection, String workspace, long revision) {
+        return query(connection, "SELECT * FROM workspace_script_revisions WHERE workspace = $1 AND revision = $2 "
+                        + "ORDER BY phase, script_index",
+                readable -> new Object[] {readable.get("phase", String.class), script(readable)}, workspace, revision)
                 .collectList()
                 .map(all -> {
                     List<Script> start = new ArrayList<>();
@@ -864,7 +938,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 instant(r.get("started_at_nanos", Long.class)), instant(r.get("ready_at_nanos", Long.class)),
                 incarnation == null ? null : new ChainId(incarnation, number(r, "last_generation")),
                 number(r, "last_seq"), Boolean.TRUE.equals(r.get("active", Boolean.class)),
-                Boolean.TRUE.equals(r.get("duration_recorded", Boolean.class)), number(r, "row_version"));
+                Boolean.TRUE.equals(r.get("duration_recorded", Boolean.class)), number(r, "row_version"),
+                number(r, "scripts_revision"));
     }
 
     static long nanos(Instant instant) {

@@ -40,7 +40,7 @@ final class RowNotification {
                 row.lastChain() == null ? "" : text(row.lastChain().incarnation()),
                 row.lastChain() == null ? "" : Long.toString(row.lastChain().generation()),
                 Long.toString(row.lastSeq()), row.active() ? "1" : "0", row.buildDurationRecorded() ? "1" : "0",
-                Long.toString(row.version()));
+                Long.toString(row.version()), Long.toString(row.scriptsRevision()));
     }
 
     /** Whether the payload is {@code replica}'s own (all the rows of one payload come from one batch). */
@@ -55,14 +55,16 @@ final class RowNotification {
 
     static Decoded decode(String payload) {
         String[] fields = payload.split(";", -1);
-        if (fields.length != 15 || !fields[0].equals(VERSION)) {
+        // 16 fields; 15 from a replica older than scripts revisions, whose rows all carry revision 1.
+        if (fields.length < 15 || fields.length > 16 || !fields[0].equals(VERSION)) {
             return new Decoded("", AgentId.of(payload), Optional.empty());
         }
         AgentId agentId = AgentId.of(untext(fields[2]));
         ChainId chain = fields[9].isEmpty() ? null : new ChainId(untext(fields[9]), Long.parseLong(fields[10]));
         AgentRow row = new AgentRow(agentId, untext(fields[3]), Long.parseLong(fields[4]), instant(fields[5]),
                 LifecycleState.valueOf(fields[6]), instant(fields[7]), instant(fields[8]), chain,
-                Long.parseLong(fields[11]), fields[12].equals("1"), fields[13].equals("1"), Long.parseLong(fields[14]));
+                Long.parseLong(fields[11]), fields[12].equals("1"), fields[13].equals("1"), Long.parseLong(fields[14]),
+                fields.length == 16 ? Long.parseLong(fields[15]) : 1);
         return new Decoded(fields[1], agentId, Optional.of(row));
     }
 

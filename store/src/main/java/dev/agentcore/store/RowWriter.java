@@ -53,7 +53,7 @@ final class RowWriter {
     }
 
     /** Retire the workspace's active row and create the next one at CREATED. */
-    record StartBuild(String workspace, Instant createdAt) implements BuildWrite {
+    record StartBuild(String workspace, long scriptsRevision, Instant createdAt) implements BuildWrite {
     }
 
     /** Retire the workspace's active row. */

@@ -62,7 +62,7 @@ class CancelledWriteTest {
         ConnectionFactory database = TestDatabases.connectionFactory(dialect, directory);
         SteppedConnectionFactory stepped = new SteppedConnectionFactory(database);
         store = R2dbcAgentStore.open(stepped, database, dialect).block(DEADLINE);
-        AgentRow created = store.startBuild("ws", Instant.parse("2026-01-01T10:00:00Z")).block(DEADLINE);
+        AgentRow created = store.startBuild("ws", 1, Instant.parse("2026-01-01T10:00:00Z")).block(DEADLINE);
         List<AgentRow> published = new CopyOnWriteArrayList<>();
         watching = store.changes().subscribe(published::add, error -> published.add(null));
         awaitIdle();
@@ -103,7 +103,7 @@ class CancelledWriteTest {
         }
         // And the store goes on writing.
         AgentRow latest = store.latestRow("ws").block(DEADLINE);
-        AgentRow next = store.startBuild("ws", Instant.parse("2026-01-01T10:00:01Z")).block(DEADLINE);
+        AgentRow next = store.startBuild("ws", 1, Instant.parse("2026-01-01T10:00:01Z")).block(DEADLINE);
         assertThat(next.buildNumber()).isEqualTo(latest.buildNumber() + 1);
         awaitIdle();
     }
@@ -111,7 +111,7 @@ class CancelledWriteTest {
     private Mono<?> writeOf(Write write, AgentRow created) {
         return switch (write) {
             case COMPARE_AND_SET -> store.compareAndSet(created, starting(created));
-            case START_BUILD -> store.startBuild("ws", Instant.parse("2026-01-01T10:00:00.5Z"));
+            case START_BUILD -> store.startBuild("ws", 1, Instant.parse("2026-01-01T10:00:00.5Z"));
             case STOP_BUILD -> store.stopBuild("ws");
         };
     }
@@ -119,7 +119,7 @@ class CancelledWriteTest {
     private static AgentRow starting(AgentRow created) {
         Instant at = created.createdAt().plusMillis(10);
         return new AgentRow(created.agentId(), created.workspace(), created.buildNumber(), created.createdAt(),
-                LifecycleState.STARTING, at, null, CHAIN, 1, true, false, created.version() + 1);
+                LifecycleState.STARTING, at, null, CHAIN, 1, true, false, created.version() + 1, 1);
     }
 
 

@@ -187,7 +187,7 @@ class ChaosTest {
         for (int i = 0; i < agentCount; i++) {
             String workspace = "ws-" + i;
             String identity = access.createWorkspace(Workspace.named(workspace)).block(SETTLE);
-            controlPlane.store.startBuild(workspace, Instant.now()).block(SETTLE);
+            controlPlane.store.startBuild(workspace, 1, Instant.now()).block(SETTLE);
             agents.add(new Agent(workspace, address, identity, seed + i));
         }
 

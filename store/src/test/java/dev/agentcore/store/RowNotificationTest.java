@@ -15,7 +15,7 @@ class RowNotificationTest {
     void aRowSurvivesTheRoundTripWhateverItsTextHolds() {
         AgentRow row = new AgentRow(AgentId.of("row;1%2"), "ws-1.a_b", 7, Instant.ofEpochSecond(1, 123_456_789),
                 LifecycleState.READY, Instant.ofEpochSecond(2, 1), Instant.ofEpochSecond(3, 999_999_999),
-                new ChainId("inc;arn=ation %ü", 4), 2, true, true, 12);
+                new ChainId("inc;arn=ation %ü", 4), 2, true, true, 12, 3);
 
         RowNotification.Decoded decoded = RowNotification.decode(RowNotification.encode("replica-a", row));
 
@@ -26,7 +26,7 @@ class RowNotificationTest {
 
     @Test
     void aRowAtCreatedWithNoChainAndNoTimesSurvivesTheRoundTrip() {
-        AgentRow row = AgentRow.created(AgentId.of("r"), "ws", 1, Instant.ofEpochSecond(5));
+        AgentRow row = AgentRow.created(AgentId.of("r"), "ws", 1, Instant.ofEpochSecond(5), 1);
 
         assertThat(RowNotification.decode(RowNotification.encode("x", row)).row()).contains(row);
     }
@@ -41,10 +41,19 @@ class RowNotificationTest {
     }
 
     @Test
+    void aRowFromAReplicaOlderThanScriptsRevisionsCarriesTheFirstRevision() {
+        AgentRow row = AgentRow.created(AgentId.of("r"), "ws", 1, Instant.ofEpochSecond(5), 1);
+        String encoded = RowNotification.encode("x", row);
+        String withoutRevision = encoded.substring(0, encoded.lastIndexOf(';'));
+
+        assertThat(RowNotification.decode(withoutRevision).row()).contains(row);
+    }
+
+    @Test
     void aPayloadCarriesSeveralRowsWhateverTheirTextHolds() {
-        AgentRow first = AgentRow.created(AgentId.of("a|b"), "ws|1", 1, Instant.ofEpochSecond(5));
+        AgentRow first = AgentRow.created(AgentId.of("a|b"), "ws|1", 1, Instant.ofEpochSecond(5), 4);
         AgentRow second = new AgentRow(AgentId.of("c"), "ws", 2, Instant.ofEpochSecond(6), LifecycleState.STARTING,
-                Instant.ofEpochSecond(7), null, new ChainId("i|n", 0), 1, true, false, 2);
+                Instant.ofEpochSecond(7), null, new ChainId("i|n", 0), 1, true, false, 2, 1);
 
         String payload = RowNotification.encode("x", first) + RowNotification.SEPARATOR + RowNotification.encode("x", second);
 

@@ -71,9 +71,9 @@ class RowWriterTest {
     }
 
     private static RowWriter.CompareAndSet write(String row) {
-        AgentRow created = AgentRow.created(AgentId.of(row), "ws-" + row, 1, Instant.EPOCH);
+        AgentRow created = AgentRow.created(AgentId.of(row), "ws-" + row, 1, Instant.EPOCH, 1);
         AgentRow next = new AgentRow(created.agentId(), created.workspace(), 1, Instant.EPOCH, created.state(), null, null,
-                null, 0, true, false, 2);
+                null, 0, true, false, 2, 1);
         return new RowWriter.CompareAndSet(created, next);
     }
 
@@ -132,8 +132,8 @@ class RowWriterTest {
         RowWriter writer = writer(10, 100);
         Mono<Object> held = writer.submit(write("x")).cache(); // holds the writer while the rest queue up
         held.subscribe();
-        List<RowWriter.Write> queued = List.of(new RowWriter.StartBuild("a", Instant.EPOCH),
-                new RowWriter.StopBuild("b"), new RowWriter.StartBuild("a", Instant.EPOCH), write("y"),
+        List<RowWriter.Write> queued = List.of(new RowWriter.StartBuild("a", 1, Instant.EPOCH),
+                new RowWriter.StopBuild("b"), new RowWriter.StartBuild("a", 1, Instant.EPOCH), write("y"),
                 new RowWriter.StopBuild("c"));
         queued.forEach(write -> writer.submit(write).subscribe());
 
@@ -154,8 +154,8 @@ class RowWriterTest {
         List<Mono<Object>> outcomes = new ArrayList<>();
         // A build of "a", then a replay onto ws-w's row, then a build of ws-w (which retires that row),
         // then a write of ws-v's row, then a build of ws-v.
-        for (RowWriter.Write write : List.of(new RowWriter.StartBuild("a", Instant.EPOCH), write("w"),
-                new RowWriter.StartBuild("ws-w", Instant.EPOCH), write("v"), new RowWriter.StartBuild("ws-v", Instant.EPOCH))) {
+        for (RowWriter.Write write : List.of(new RowWriter.StartBuild("a", 1, Instant.EPOCH), write("w"),
+                new RowWriter.StartBuild("ws-w", 1, Instant.EPOCH), write("v"), new RowWriter.StartBuild("ws-v", 1, Instant.EPOCH))) {
             outcomes.add(writer.submit(write).cache());
             outcomes.get(outcomes.size() - 1).subscribe();
         }

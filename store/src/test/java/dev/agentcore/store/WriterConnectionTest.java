@@ -46,7 +46,7 @@ class WriterConnectionTest {
         List<SteppedConnectionFactory.Hold> holds = new ArrayList<>();
         List<Disposable> reads = new ArrayList<>();
         try {
-            AgentRow created = store.startBuild("ws", Instant.parse("2026-01-01T10:00:00Z")).block(DEADLINE);
+            AgentRow created = store.startBuild("ws", 1, Instant.parse("2026-01-01T10:00:00Z")).block(DEADLINE);
             // Every shared connection taken by a read held at its statement.
             int shared = dialect == Dialect.H2 ? 4 : 10;
             for (int i = 0; i < shared; i++) {
@@ -60,7 +60,7 @@ class WriterConnectionTest {
             Instant at = created.createdAt().plusMillis(10);
             AgentRow starting = new AgentRow(created.agentId(), created.workspace(), created.buildNumber(),
                     created.createdAt(), LifecycleState.STARTING, at, null, new ChainId("incarnation", 0), 1, true, false,
-                    created.version() + 1);
+                    created.version() + 1, 1);
             Boolean written = store.compareAndSet(created, starting).block(PROMPTLY);
 
             assertThat(written).as("written while the shared connections were busy; %s", store.state()).isTrue();

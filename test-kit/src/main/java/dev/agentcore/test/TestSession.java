@@ -6,6 +6,7 @@ import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.LifecycleAck;
 import dev.agentcore.core.LifecycleUpdate;
 import dev.agentcore.core.Manifest;
+import dev.agentcore.core.Script;
 import dev.agentcore.core.agent.AgentSession;
 import dev.agentcore.core.agent.ClockOffset;
 import java.io.IOException;
@@ -30,7 +31,7 @@ import reactor.core.publisher.Sinks;
  */
 public final class TestSession implements AgentSession {
 
-    private final Manifest manifest;
+    private volatile Manifest manifest;
     private final TestControlPlane controlPlane;
     private final Sinks.Empty<Void> closed = Sinks.empty();
     private final Sinks.Empty<Void> gate = Sinks.empty();
@@ -85,6 +86,17 @@ public final class TestSession implements AgentSession {
             throw new IllegalArgumentException("delay: must not be negative, was " + delay);
         }
         this.ackDelay = delay;
+        return this;
+    }
+
+    /**
+     * Makes this session's manifest carry these scripts (a session's manifest has none unless
+     * given), as a build whose workspace runs them would: what {@link
+     * dev.agentcore.core.agent.AgentChangePolicy#AUTO} compares.
+     */
+    public TestSession withScripts(List<Script> startupScripts, List<Script> shutdownScripts) {
+        Manifest bare = manifest;
+        this.manifest = new Manifest(bare.agentId(), bare.workspaceId(), bare.agentName(), startupScripts, shutdownScripts);
         return this;
     }
 

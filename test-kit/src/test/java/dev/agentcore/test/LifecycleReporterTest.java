@@ -5,15 +5,18 @@ import static dev.agentcore.core.LifecycleState.SHUTTING_DOWN;
 import static dev.agentcore.core.LifecycleState.STARTING;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ChainId;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.LifecycleUpdate;
+import dev.agentcore.core.Script;
 import dev.agentcore.core.agent.AgentChangePolicy;
 import dev.agentcore.core.agent.AgentSession;
 import dev.agentcore.core.agent.Lifecycle;
 import dev.agentcore.core.agent.LifecycleReporter;
+import dev.agentcore.core.agent.ReporterEvent.ManifestComparison;
 import dev.agentcore.core.agent.ReporterEvent.ReinitializationRequested;
 import dev.agentcore.core.agent.ReporterEvent.Resumption;
 import dev.agentcore.core.agent.ReporterEvent.SessionEnded;
@@ -29,9 +32,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
@@ -39,11 +45,13 @@ import reactor.test.StepVerifier;
 class LifecycleReporterTest {
 
     private static final ChainId CHAIN = new ChainId("incarnation-1", 0);
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private final MutableClock clock = MutableClock.at("2026-01-01T10:00:00Z");
     private final TestControlPlane controlPlane = TestControlPlane.create(clock);
     private final TestConnector connector = controlPlane.connector();
     private final List<ReporterEvent> events = new CopyOnWriteArrayList<>();
+    private final List<Disposable> reporters = new CopyOnWriteArrayList<>();
 
     private Lifecycle lifecycle = Lifecycle.create(clock, CHAIN);
 
@@ -267,6 +275,179 @@ class LifecycleReporterTest {
         });
         assertThat(controlPlane.row(rowB.agentId()).state()).isEqualTo(READY);
         assertThat(events).filteredOn(ReinitializationRequested.class::isInstance).hasSize(1);
+    }
+
+    private static final List<Script> SCRIPTS = List.of(new Script("make up", Duration.ofMinutes(5), true));
+    private static final List<Script> CHANGED_SCRIPTS = List.of(new Script("make up && make seed", Duration.ofMinutes(5), true));
+
+    /**
+     * The reporter with AUTO, running from now on until the test ends (a verifier that cancels does
+     * not stop it): what it publishes about sessions and reinitializations, every one kept for
+     * whoever subscribes.
+     */
+    private Flux<ReporterEvent> sessionsUnderAuto() {
+        return LifecycleReporter.builder(lifecycle).clock(clock).onAgentChange(AgentChangePolicy.AUTO).build()
+                .report(connector.sessions())
+                .doOnNext(events::add)
+                .filter(event -> event instanceof SessionStarted || event instanceof ReinitializationRequested)
+                .replay()
+                .autoConnect(0, reporters::add);
+    }
+
+    @AfterEach
+    void stopReporters() {
+        reporters.forEach(Disposable::dispose);
+    }
+
+    private TestSession connect(AgentRow row, List<Script> startupScripts) {
+        TestSession session = controlPlane.session(row).withScripts(startupScripts, List.of());
+        connector.connect(session);
+        return session;
+    }
+
+    private void startAndReady() {
+        clock.advance(Duration.ofSeconds(1));
+        lifecycle.transitionTo(STARTING);
+        clock.advance(Duration.ofSeconds(3));
+        lifecycle.transitionTo(READY);
+    }
+
+    private static void started(ReporterEvent event, AgentRow row, Resumption resumption, ManifestComparison comparison) {
+        assertThat(event).isInstanceOfSatisfying(SessionStarted.class, started -> {
+            assertThat(started.manifest().agentId()).isEqualTo(row.agentId());
+            assertThat(started.resumption()).isEqualTo(resumption);
+            assertThat(started.comparison()).isEqualTo(comparison);
+        });
+    }
+
+    private static void reinitializationRequested(ReporterEvent event, AgentRow from, AgentRow to) {
+        assertThat(event).isInstanceOfSatisfying(ReinitializationRequested.class, requested -> {
+            assertThat(requested.request().previousAgentId()).isEqualTo(from.agentId());
+            assertThat(requested.request().manifest().agentId()).isEqualTo(to.agentId());
+        });
+    }
+
+    @Test
+    void autoReplaysOntoANewRowWhoseManifestRunsTheSameScripts() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        AtomicReference<AgentRow> rowB = new AtomicReference<>();
+
+        StepVerifier.create(sessionsUnderAuto())
+                .then(() -> {
+                    connect(rowA, SCRIPTS);
+                    startAndReady();
+                })
+                .assertNext(event -> started(event, rowA, Resumption.FIRST, ManifestComparison.NOT_COMPARED))
+                .then(() -> connect(newBuild(rowB), List.copyOf(SCRIPTS)))
+                .assertNext(event -> started(event, rowB.get(), Resumption.REPLAY, ManifestComparison.SAME))
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        List<LifecycleUpdate> onB = controlPlane.appliedTo(rowB.get().agentId());
+        assertThat(onB).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
+        assertThat(onB).allMatch(LifecycleUpdate::replay);
+        assertThat(controlPlane.row(rowB.get().agentId()).state()).isEqualTo(READY);
+    }
+
+    /** Starts the next build of "ws" and keeps its row in {@code row}. */
+    private AgentRow newBuild(AtomicReference<AgentRow> row) {
+        row.set(controlPlane.startBuild("ws"));
+        return row.get();
+    }
+
+    @Test
+    void autoReinitializesOnANewRowWhoseScriptsChanged() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        AtomicReference<AgentRow> rowB = new AtomicReference<>();
+
+        StepVerifier.create(sessionsUnderAuto())
+                .then(() -> {
+                    connect(rowA, SCRIPTS);
+                    startAndReady();
+                })
+                .assertNext(event -> started(event, rowA, Resumption.FIRST, ManifestComparison.NOT_COMPARED))
+                .then(() -> connect(newBuild(rowB), CHANGED_SCRIPTS))
+                .assertNext(event -> started(event, rowB.get(), Resumption.REINITIALIZE, ManifestComparison.CHANGED))
+                .assertNext(event -> reinitializationRequested(event, rowA, rowB.get()))
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        AgentId onB = rowB.get().agentId();
+        assertThat(controlPlane.appliedTo(onB)).as("nothing replayed").isEmpty();
+        lifecycle.reinitialize();
+        startAndReady();
+        assertThat(controlPlane.appliedTo(onB)).allSatisfy(update -> {
+            assertThat(update.chain()).isEqualTo(CHAIN.nextGeneration());
+            assertThat(update.replay()).isFalse();
+        }).extracting(LifecycleUpdate::seq).containsExactly(1L, 2L);
+        assertThat(controlPlane.row(onB).state()).isEqualTo(READY);
+    }
+
+    @Test
+    void aChangedManifestArrivingWhileAReplayIsInFlightReinitializesAndTheReplayGoesNowhere() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        AtomicReference<AgentRow> rowB = new AtomicReference<>();
+        AtomicReference<AgentRow> rowC = new AtomicReference<>();
+        AtomicReference<TestSession> held = new AtomicReference<>();
+
+        StepVerifier.create(sessionsUnderAuto())
+                .then(() -> {
+                    connect(rowA, SCRIPTS);
+                    startAndReady();
+                })
+                .assertNext(event -> started(event, rowA, Resumption.FIRST, ManifestComparison.NOT_COMPARED))
+                // The replay onto B is sent and held on its way: nothing delivered yet.
+                .then(() -> connector.connect(held.updateAndGet(none -> controlPlane.session(newBuild(rowB))
+                        .withScripts(SCRIPTS, List.of()).hold())))
+                .assertNext(event -> started(event, rowB.get(), Resumption.REPLAY, ManifestComparison.SAME))
+                .then(() -> connect(newBuild(rowC), CHANGED_SCRIPTS))
+                .assertNext(event -> started(event, rowC.get(), Resumption.REINITIALIZE, ManifestComparison.CHANGED))
+                .assertNext(event -> reinitializationRequested(event, rowB.get(), rowC.get()))
+                .then(() -> held.get().release())
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        assertThat(controlPlane.appliedTo(rowB.get().agentId())).as("B was retired before its replay arrived").isEmpty();
+        assertThat(controlPlane.appliedTo(rowC.get().agentId())).as("the old chain, never replayed onto C").isEmpty();
+        lifecycle.reinitialize();
+        startAndReady();
+        assertThat(controlPlane.appliedTo(rowC.get().agentId()))
+                .allMatch(update -> !update.replay() && update.chain().equals(CHAIN.nextGeneration()))
+                .extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
+    }
+
+    @Test
+    void aRowWithTheChangedScriptsArrivingBeforeTheRequestedReinitializationBeganGetsItsGenerationNotTheOldChain() {
+        AgentRow rowA = controlPlane.startBuild("ws");
+        AtomicReference<AgentRow> rowB = new AtomicReference<>();
+        AtomicReference<AgentRow> rowC = new AtomicReference<>();
+
+        StepVerifier.create(sessionsUnderAuto())
+                .then(() -> {
+                    connect(rowA, SCRIPTS);
+                    startAndReady();
+                })
+                .assertNext(event -> started(event, rowA, Resumption.FIRST, ManifestComparison.NOT_COMPARED))
+                .then(() -> connect(newBuild(rowB), CHANGED_SCRIPTS))
+                .assertNext(event -> started(event, rowB.get(), Resumption.REINITIALIZE, ManifestComparison.CHANGED))
+                .assertNext(event -> reinitializationRequested(event, rowA, rowB.get()))
+                // The runtime has not begun the new generation when C, with B's scripts, arrives.
+                .then(() -> connect(newBuild(rowC), CHANGED_SCRIPTS))
+                .assertNext(event -> started(event, rowC.get(), Resumption.REINITIALIZE, ManifestComparison.SAME))
+                .then(() -> {
+                    lifecycle.reinitialize();
+                    startAndReady();
+                })
+                .thenCancel()
+                .verify(TIMEOUT);
+
+        assertThat(events).as("no second request: the one under way runs these scripts")
+                .filteredOn(ReinitializationRequested.class::isInstance).hasSize(1);
+        List<LifecycleUpdate> onC = controlPlane.appliedTo(rowC.get().agentId());
+        assertThat(onC).as("the old generation's READY, which ran other scripts, never reaches C")
+                .allMatch(update -> !update.replay() && update.chain().equals(CHAIN.nextGeneration()))
+                .extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
+        assertThat(controlPlane.row(rowC.get().agentId()).state()).isEqualTo(READY);
     }
 
     @Test

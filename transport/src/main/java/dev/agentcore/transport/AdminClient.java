@@ -2,6 +2,7 @@ package dev.agentcore.transport;
 
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.Script;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.Workspace;
 import dev.agentcore.transport.proto.v1.CreateWorkspaceResponse;
@@ -10,7 +11,9 @@ import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import org.reactivestreams.Publisher;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -84,7 +87,18 @@ public final class AdminClient implements Disposable, AutoCloseable {
         return call(Routes.WORKSPACES_ROTATE_IDENTITY, request(name, 0), AdminClient::identityOf);
     }
 
-    /** Starts a build: a new row at CREATED; the previous one is retired. */
+    /**
+     * Sets the scripts of the workspace's builds started from now on (an empty {@code Optional}
+     * keeps that phase's scripts) and emits the workspace as updated; the rows already started keep
+     * the manifest they have. INVALID_ARGUMENT if there is no such workspace.
+     */
+    public Mono<Workspace> updateScripts(String name, Optional<List<Script>> startupScripts,
+            Optional<List<Script>> shutdownScripts) {
+        return call(Routes.WORKSPACES_UPDATE_SCRIPTS,
+                ProtoCodec.encodeUpdateScripts(name, startupScripts, shutdownScripts), ProtoCodec::decodeWorkspace);
+    }
+
+    /** Starts a build: a new row at CREATED, with the workspace's scripts as they are now; the previous one is retired. */
     public Mono<AgentRow> startBuild(String workspace) {
         return call(Routes.BUILDS_START, request(workspace, 0), ProtoCodec::decodeRow);
     }

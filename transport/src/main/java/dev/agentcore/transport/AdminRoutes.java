@@ -15,7 +15,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The admin's routes, for the admin token only: workspaces (create, get, list, delete, a new identity), builds,
+ * The admin's routes, for the admin token only: workspaces (create, get, list, delete, a new identity,
+ * new scripts), builds,
  * rows, watch and changes,
  * through the services; and the request-channel routes an embedding program added.
  */
@@ -39,6 +40,7 @@ final class AdminRoutes {
                         .map(workspace -> payload(ProtoCodec.encodeWorkspace(workspace)))))
                 .response(Routes.WORKSPACES_DELETE, admin(this::deleteWorkspace))
                 .response(Routes.WORKSPACES_ROTATE_IDENTITY, admin(this::rotateIdentity))
+                .response(Routes.WORKSPACES_UPDATE_SCRIPTS, admin(this::updateScripts))
                 .stream(Routes.WORKSPACES_LIST, (caller, data) -> {
                     Principal.requireAdmin(caller.principal());
                     return access.workspaces().map(workspace -> payload(ProtoCodec.encodeWorkspace(workspace)));
@@ -96,9 +98,18 @@ final class AdminRoutes {
                 .build().toByteArray()));
     }
 
+    private Mono<Payload> updateScripts(ByteBuffer data) {
+        ProtoCodec.ScriptsUpdate update = ProtoCodec.decodeUpdateScripts(data);
+        return access.updateScripts(update.workspace(), update.startupScripts(), update.shutdownScripts())
+                .map(workspace -> payload(ProtoCodec.encodeWorkspace(workspace)));
+    }
+
+    /** The new row carries the workspace's scripts as they are now, whatever updates come after. */
     private Mono<Payload> startBuild(ByteBuffer data) {
         String workspace = workspaceOf(data).getWorkspace();
-        return access.workspace(workspace).then(lifecycle.startBuild(workspace)).map(AdminRoutes::rowPayload);
+        return access.scriptsRevision(workspace)
+                .flatMap(revision -> lifecycle.startBuild(workspace, revision))
+                .map(AdminRoutes::rowPayload);
     }
 
     private Mono<Payload> stopBuild(ByteBuffer data) {

@@ -16,10 +16,13 @@ import dev.agentcore.core.control.Workspace;
 import dev.agentcore.transport.proto.v1.ConnectionGrant;
 import dev.agentcore.transport.proto.v1.CreateWorkspaceRequest;
 import dev.agentcore.transport.proto.v1.LifecycleBinding;
+import dev.agentcore.transport.proto.v1.ScriptList;
+import dev.agentcore.transport.proto.v1.UpdateScriptsRequest;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /** Maps core values to and from their protobuf messages. The generated types never leave this package. */
 final class ProtoCodec {
@@ -279,7 +282,8 @@ final class ProtoCodec {
                 .setState(state(row.state()))
                 .setLastSeq(row.lastSeq())
                 .setActive(row.active())
-                .setVersion(row.version());
+                .setVersion(row.version())
+                .setScriptsRevision(row.scriptsRevision());
         if (row.startedAt() != null) {
             message.setStartedAt(timestamp(row.startedAt()));
         }
@@ -300,7 +304,8 @@ final class ProtoCodec {
                 message.hasStartedAt() ? instant(message.getStartedAt()) : null,
                 message.hasReadyAt() ? instant(message.getReadyAt()) : null,
                 message.hasLastChain() ? chain(message.getLastChain()) : null,
-                message.getLastSeq(), message.getActive(), false, message.getVersion());
+                message.getLastSeq(), message.getActive(), false, message.getVersion(),
+                Math.max(1, message.getScriptsRevision()));
     }
 
     static byte[] encodeCreateWorkspace(Workspace workspace) {
@@ -321,6 +326,39 @@ final class ProtoCodec {
         } catch (IllegalArgumentException e) {
             throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid workspace: " + e.getMessage());
         }
+    }
+
+    /** An update of a workspace's scripts: an empty phase is left out (kept as it is). */
+    static byte[] encodeUpdateScripts(String workspace, Optional<List<Script>> startupScripts,
+            Optional<List<Script>> shutdownScripts) {
+        UpdateScriptsRequest.Builder message = UpdateScriptsRequest.newBuilder().setWorkspace(workspace);
+        startupScripts.ifPresent(scripts -> message.setStartupScripts(scriptList(scripts)));
+        shutdownScripts.ifPresent(scripts -> message.setShutdownScripts(scriptList(scripts)));
+        return message.build().toByteArray();
+    }
+
+    /** What an update asks: the workspace, then each phase's scripts, empty where it is left out. */
+    record ScriptsUpdate(String workspace, Optional<List<Script>> startupScripts, Optional<List<Script>> shutdownScripts) {
+    }
+
+    static ScriptsUpdate decodeUpdateScripts(ByteBuffer data) {
+        UpdateScriptsRequest message = parse(UpdateScriptsRequest::parseFrom, data, "UpdateScriptsRequest");
+        if (message.getWorkspace().isEmpty()) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "UpdateScriptsRequest names no workspace");
+        }
+        try {
+            return new ScriptsUpdate(message.getWorkspace(),
+                    message.hasStartupScripts() ? Optional.of(scripts(message.getStartupScripts().getScriptsList()))
+                            : Optional.empty(),
+                    message.hasShutdownScripts() ? Optional.of(scripts(message.getShutdownScripts().getScriptsList()))
+                            : Optional.empty());
+        } catch (IllegalArgumentException e) {
+            throw new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "invalid scripts: " + e.getMessage());
+        }
+    }
+
+    private static ScriptList scriptList(List<Script> scripts) {
+        return ScriptList.newBuilder().addAllScripts(scripts.stream().map(ProtoCodec::script).toList()).build();
     }
 
     static byte[] encodeWorkspace(Workspace workspace) {

@@ -320,12 +320,12 @@ class ExhaustionTest {
         }
 
         @Override
-        public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
+        public Mono<AgentRow> startBuild(String workspace, long scriptsRevision, Instant createdAt) {
             return Mono.defer(() -> {
                 Sinks.EmitResult signalled = entered.tryEmitEmpty();
                 // The first build signals; a later one finds it signalled already.
                 assertThat(signalled).isIn(Sinks.EmitResult.OK, Sinks.EmitResult.FAIL_TERMINATED);
-                return release.then(delegate.startBuild(workspace, createdAt));
+                return release.then(delegate.startBuild(workspace, scriptsRevision, createdAt));
             });
         }
     }

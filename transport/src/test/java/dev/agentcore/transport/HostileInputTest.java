@@ -353,7 +353,8 @@ class HostileInputTest {
         corpus.add(new Hostile("exchange of an empty identity", rs -> request(rs, WireMetadata.encode(Routes.EXCHANGE, null),
                 ExchangeRequest.newBuilder().build().toByteArray()), ErrorCode.UNAUTHENTICATED));
         // An agent's token on the admin routes.
-        for (String route : new String[] {Routes.BUILDS_START, Routes.BUILDS_STOP, Routes.WORKSPACES_CREATE}) {
+        for (String route : new String[] {Routes.BUILDS_START, Routes.BUILDS_STOP, Routes.WORKSPACES_CREATE,
+                Routes.WORKSPACES_UPDATE_SCRIPTS}) {
             corpus.add(new Hostile("agent token on " + route, rs -> request(rs, WireMetadata.encode(route, null),
                     WorkspaceRequest.newBuilder().setWorkspace("good").build().toByteArray()), ErrorCode.UNAUTHENTICATED));
         }

@@ -24,7 +24,7 @@ class WireJsonTest {
         Instant created = Instant.parse("2026-11-29T08:00:00Z");
         AgentRow row = new AgentRow(AgentId.of("0b6d6a52-7a43-4c0e-9f7e-1d3f4a5b6c7d"), "dev", 3, created,
                 LifecycleState.READY, created.plusMillis(250), created.plusSeconds(2), new ChainId("chain-1", 2), 4,
-                true, true, 7);
+                true, true, 7, 1);
 
         String json = WireJson.row(row);
 

@@ -7,11 +7,16 @@ import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.Manifest;
+import dev.agentcore.core.Script;
 import dev.agentcore.core.agent.Lifecycle;
 import dev.agentcore.core.agent.LifecycleReporter;
+import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.Workspace;
 import io.rsocket.RSocket;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
@@ -87,6 +92,49 @@ class WorkspaceAdminTest {
                 .expectErrorSatisfies(error -> assertCode(error, ErrorCode.INVALID_ARGUMENT)).verify(TIMEOUT);
         StepVerifier.create(admin.workspace("ws"))
                 .expectErrorSatisfies(error -> assertCode(error, ErrorCode.INVALID_ARGUMENT)).verify(TIMEOUT);
+    }
+
+    @Test
+    void newScriptsReachTheNextBuildsManifestAndNeverTheRowAlreadyRunning() {
+        Script original = new Script("echo one", Duration.ofSeconds(30), true);
+        Script stop = new Script("echo stop", Duration.ofSeconds(5), false);
+        admin = fixture.admin();
+        String identity = admin.createWorkspace(new Workspace("ws", "ws-agent", List.of(original), List.of(stop)))
+                .block(TIMEOUT);
+        AgentRow first = admin.startBuild("ws").block(TIMEOUT);
+        RSocket connection = connectedWith(fixture.access.exchangeForConnection(identity).block(TIMEOUT).connectionToken());
+        // Every manifest the connection is handed, from now on, kept for the assertions below.
+        Flux<Manifest> handed = manifests(connection).replay().autoConnect(0);
+        Script changed = new Script("echo two", Duration.ofSeconds(90), false);
+
+        Workspace updated = admin.updateScripts("ws", Optional.of(List.of(changed)), Optional.empty()).block(TIMEOUT);
+
+        assertThat(updated).as("the shutdown phase, left out, kept").isEqualTo(
+                new Workspace("ws", "ws-agent", List.of(changed), List.of(stop)));
+        assertThat(admin.workspace("ws").block(TIMEOUT)).isEqualTo(updated);
+        assertThat(fixture.access.manifest(first.agentId()).block(TIMEOUT).startupScripts()).as("the running row's")
+                .containsExactly(original);
+        AgentRow second = admin.startBuild("ws").block(TIMEOUT);
+        assertThat(first.scriptsRevision()).isEqualTo(1);
+        assertThat(second.scriptsRevision()).as("as the admin client decoded it").isEqualTo(2);
+        StepVerifier.create(handed.take(2))
+                .assertNext(manifest -> {
+                    assertThat(manifest.agentId()).isEqualTo(first.agentId());
+                    assertThat(manifest.startupScripts()).containsExactly(original);
+                })
+                .assertNext(manifest -> {
+                    assertThat(manifest.agentId()).isEqualTo(second.agentId());
+                    assertThat(manifest.startupScripts()).containsExactly(changed);
+                    assertThat(manifest.shutdownScripts()).containsExactly(stop);
+                })
+                .verifyComplete();
+        assertThat(handed.take(2).map(Manifest::contentDigest).distinct().count().block(TIMEOUT)).isEqualTo(2);
+
+        admin.updateScripts("ws", Optional.empty(), Optional.of(List.of())).block(TIMEOUT);
+        assertThat(admin.workspace("ws").block(TIMEOUT).shutdownScripts()).as("sent empty: none").isEmpty();
+        StepVerifier.create(admin.updateScripts("nope", Optional.of(List.of()), Optional.empty()))
+                .expectErrorSatisfies(error -> assertCode(error, ErrorCode.INVALID_ARGUMENT)).verify(TIMEOUT);
+        connection.dispose();
     }
 
     private RSocket connectedWith(String token) {

@@ -27,7 +27,10 @@ public sealed interface ReporterEvent {
     enum ManifestComparison {
         /** Not compared: the same row, the first session, or a policy that does not look (REPLAY, REINITIALIZE). */
         NOT_COMPARED,
-        /** {@link AgentChangePolicy#AUTO} at a new row: the same content, so the chain was replayed. */
+        /**
+         * {@link AgentChangePolicy#AUTO} at a new row: the same content, so the chain was replayed; or,
+         * while the reinitialization asked for at the previous row has not begun, that one serves this row too.
+         */
         SAME,
         /** {@link AgentChangePolicy#AUTO} at a new row: the content changed, so the runtime was asked to reinitialize. */
         CHANGED

@@ -103,6 +103,8 @@ final class ReporterStateMachine<S> {
     private AgentId agentId;
     /** The chain reported to {@link #agentId}; null while waiting for a reinitialization. */
     private ChainId rowChain;
+    /** Whether a reinitialization was requested and its new generation has not begun yet. */
+    private boolean awaitingReinitialization;
     private long acked;
     private long sent;
     /** Seqs up to this one are replays onto {@link #agentId}. */
@@ -143,6 +145,7 @@ final class ReporterStateMachine<S> {
         if (newGeneration && agentId != null) {
             // A new generation supersedes the old chain, on whatever row we report to.
             bind(id, 0);
+            awaitingReinitialization = false;
         }
     }
 
@@ -166,6 +169,14 @@ final class ReporterStateMachine<S> {
             bind(currentChain(), 0);
         } else if (agentId.equals(bound)) {
             resumption = Resumption.RESUME;
+        } else if (comparison == ManifestComparison.SAME && awaitingReinitialization) {
+            // The reinitialization requested for the previous row runs these same scripts and has
+            // not begun its generation: the old chain ran other scripts and must not be replayed
+            // here. The new generation binds to this row when it begins; no second request.
+            resumption = Resumption.REINITIALIZE;
+            agentId = bound;
+            lastStamp = null;
+            bind(null, 0);
         } else if (policy == AgentChangePolicy.REPLAY || comparison == ManifestComparison.SAME) {
             resumption = Resumption.REPLAY;
             agentId = bound;
@@ -174,6 +185,7 @@ final class ReporterStateMachine<S> {
         } else {
             resumption = Resumption.REINITIALIZE;
             request = new ReinitializationRequest(agentId, next.manifest());
+            awaitingReinitialization = true;
             agentId = bound;
             lastStamp = null;
             bind(null, 0);

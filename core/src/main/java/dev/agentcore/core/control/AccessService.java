@@ -4,6 +4,7 @@ import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.Manifest;
+import dev.agentcore.core.Script;
 import dev.agentcore.core.internal.Randomness;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -11,10 +12,13 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.util.retry.Retry;
 
 /**
  * Credentials on the control plane: creates workspaces with an instance identity, exchanges an
@@ -85,6 +89,48 @@ public final class AccessService {
     /** The workspace with this name; INVALID_ARGUMENT if there is none. */
     public Mono<Workspace> workspace(String name) {
         return workspaces.findWorkspace(name).switchIfEmpty(Mono.error(() -> new AgentcoreException(
+                ErrorCode.INVALID_ARGUMENT, "no workspace named " + name + ": create it first")));
+    }
+
+    /**
+     * Makes these the workspace's scripts for the builds started from now on (an empty
+     * {@code Optional} keeps that phase's scripts), and emits the workspace as updated. The rows
+     * already started keep the manifest they were started with. INVALID_ARGUMENT if there is no
+     * such workspace.
+     */
+    public Mono<Workspace> updateScripts(String name, Optional<List<Script>> startupScripts,
+            Optional<List<Script>> shutdownScripts) {
+        Objects.requireNonNull(name, "name");
+        Optional<List<Script>> startup = startupScripts.map(List::copyOf);
+        Optional<List<Script>> shutdown = shutdownScripts.map(List::copyOf);
+        return Mono.defer(() -> scriptsRevision(name)
+                        .flatMap(current -> workspaces.findWorkspace(name, current)
+                                .flatMap(workspace -> workspaces.updateScripts(name, current,
+                                        startup.orElse(workspace.startupScripts()),
+                                        shutdown.orElse(workspace.shutdownScripts())))
+                                // Another update came first: merge into what it wrote.
+                                .switchIfEmpty(Mono.error(LostUpdate.INSTANCE))))
+                .retryWhen(Retry.indefinitely().filter(LostUpdate.class::isInstance))
+                .flatMap(revision -> workspaces.findWorkspace(name, revision));
+    }
+
+    /** Another update of the workspace's scripts came between our read and our write: read again. */
+    private static final class LostUpdate extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final LostUpdate INSTANCE = new LostUpdate();
+
+        private LostUpdate() {
+            super("lost a race to update a workspace's scripts", null, false, false);
+        }
+    }
+
+    /**
+     * The number of the workspace's current scripts revision: what a build started now records
+     * ({@link LifecycleService#startBuild(String, long)}). INVALID_ARGUMENT if there is no such workspace.
+     */
+    public Mono<Long> scriptsRevision(String name) {
+        Objects.requireNonNull(name, "name");
+        return workspaces.scriptsRevision(name).switchIfEmpty(Mono.error(() -> new AgentcoreException(
                 ErrorCode.INVALID_ARGUMENT, "no workspace named " + name + ": create it first")));
     }
 
@@ -217,11 +263,17 @@ public final class AccessService {
                         + " is retired or unknown: bind to the row of the workspace's latest manifest")));
     }
 
-    /** The manifest of an active row: its id and its workspace's agent name and scripts. */
+    /**
+     * The manifest of an active row: its id, its workspace's agent name, and the scripts of the
+     * revision its build started with (never what the workspace was updated to since).
+     */
     public Mono<Manifest> manifestOf(AgentRow row) {
         Objects.requireNonNull(row, "row");
-        return workspace(row.workspace()).map(workspace -> new Manifest(row.agentId(), workspace.name(),
-                workspace.agentName(), workspace.startupScripts(), workspace.shutdownScripts()));
+        return workspaces.findWorkspace(row.workspace(), row.scriptsRevision())
+                .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
+                        "no workspace named " + row.workspace() + ": create it first")))
+                .map(workspace -> new Manifest(row.agentId(), workspace.name(), workspace.agentName(),
+                        workspace.startupScripts(), workspace.shutdownScripts()));
     }
 
     /** The agent row a session token is bound to; UNAUTHENTICATED for an unknown token. */

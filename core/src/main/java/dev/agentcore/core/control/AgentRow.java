@@ -21,29 +21,36 @@ import java.util.Objects;
  * @param active false once a later build (or a stop) retired the row; a retired row takes no update
  * @param buildDurationRecorded whether the build-duration metric was recorded for this row
  * @param version incremented by every write; writes compare and set it
+ * @param scriptsRevision the revision of the workspace's scripts this row's manifest carries, fixed when
+ *        the build starts (1: the scripts the workspace was created with), so that a workspace's
+ *        update never changes the manifest of a row already running
  */
 public record AgentRow(AgentId agentId, String workspace, long buildNumber, Instant createdAt,
                        LifecycleState state, Instant startedAt, Instant readyAt,
                        ChainId lastChain, long lastSeq, boolean active,
-                       boolean buildDurationRecorded, long version) {
+                       boolean buildDurationRecorded, long version, long scriptsRevision) {
 
     public AgentRow {
         Objects.requireNonNull(agentId, "agentId");
         Objects.requireNonNull(workspace, "workspace");
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(state, "state");
+        if (scriptsRevision < 1) {
+            throw new IllegalArgumentException("scriptsRevision: from 1, was " + scriptsRevision);
+        }
     }
 
-    /** A new active row at CREATED, version 1. */
-    public static AgentRow created(AgentId agentId, String workspace, long buildNumber, Instant createdAt) {
+    /** A new active row at CREATED, version 1, whose manifest carries that revision of the workspace's scripts. */
+    public static AgentRow created(AgentId agentId, String workspace, long buildNumber, Instant createdAt,
+            long scriptsRevision) {
         return new AgentRow(agentId, workspace, buildNumber, createdAt, LifecycleState.CREATED, null, null, null, 0,
-                true, false, 1);
+                true, false, 1, scriptsRevision);
     }
 
     /** This row retired, one version later. */
     public AgentRow retired() {
         return new AgentRow(agentId, workspace, buildNumber, createdAt, state, startedAt, readyAt, lastChain, lastSeq,
-                false, buildDurationRecorded, version + 1);
+                false, buildDurationRecorded, version + 1, scriptsRevision);
     }
 
     /** Whether this row is a later picture of the workspace than {@code other}: a later build, or a later version. */

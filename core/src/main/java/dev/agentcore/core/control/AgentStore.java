@@ -32,10 +32,11 @@ public interface AgentStore {
     Flux<AgentRow> rows(String workspace, int limit);
 
     /**
-     * Starts a build, in one atomic step: creates the next row at CREATED and retires the
-     * workspace's active row, if any. Emits the new row.
+     * Starts a build, in one atomic step: creates the next row at CREATED, its manifest carrying
+     * that revision of the workspace's scripts, and retires the workspace's active row, if any.
+     * Emits the new row.
      */
-    Mono<AgentRow> startBuild(String workspace, Instant createdAt);
+    Mono<AgentRow> startBuild(String workspace, long scriptsRevision, Instant createdAt);
 
     /** Retires the workspace's active row; emits it retired, or nothing if none was active. */
     Mono<AgentRow> stopBuild(String workspace);

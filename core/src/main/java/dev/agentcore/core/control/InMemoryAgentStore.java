@@ -55,16 +55,19 @@ public final class InMemoryAgentStore implements AgentStore {
     }
 
     @Override
-    public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
+    public Mono<AgentRow> startBuild(String workspace, long scriptsRevision, Instant createdAt) {
         Objects.requireNonNull(workspace, "workspace");
         Objects.requireNonNull(createdAt, "createdAt");
+        if (scriptsRevision < 1) {
+            throw new IllegalArgumentException("scriptsRevision: from 1, was " + scriptsRevision);
+        }
         return Mono.fromSupplier(() -> {
             AgentRow created;
             synchronized (lock) {
                 List<AgentId> builds = buildsByWorkspace.computeIfAbsent(workspace, ignored -> new ArrayList<>());
                 retireActive(builds);
-                created = AgentRow.created(AgentId.random(), workspace, builds.size() + 1L,
-                        createdAt);
+                created = AgentRow.created(AgentId.random(), workspace, builds.size() + 1L, createdAt,
+                        scriptsRevision);
                 builds.add(created.agentId());
                 write(created);
             }

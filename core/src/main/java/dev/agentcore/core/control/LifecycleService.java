@@ -172,10 +172,23 @@ public final class LifecycleService {
                 .retryWhen(Retry.indefinitely().filter(LostRace.class::isInstance));
     }
 
-    /** Starts a build of {@code workspace}: a new row at CREATED; the previous row is retired. */
+    /**
+     * Starts a build of {@code workspace} with the scripts it was created with (revision 1): a new
+     * row at CREATED; the previous row is retired. For a workspace whose scripts were updated, see
+     * {@link #startBuild(String, long)}.
+     */
     public Mono<AgentRow> startBuild(String workspace) {
+        return startBuild(workspace, 1);
+    }
+
+    /**
+     * Starts a build of {@code workspace} whose row's manifest carries that revision of the
+     * workspace's scripts ({@link WorkspaceStore#scriptsRevision}): a new row at CREATED; the
+     * previous row is retired.
+     */
+    public Mono<AgentRow> startBuild(String workspace, long scriptsRevision) {
         Objects.requireNonNull(workspace, "workspace");
-        return Mono.defer(() -> store.startBuild(workspace, clock.instant()));
+        return Mono.defer(() -> store.startBuild(workspace, scriptsRevision, clock.instant()));
     }
 
     /** Stops the workspace's build: retires its active row; empty if none was active. */
@@ -324,7 +337,7 @@ public final class LifecycleService {
             recorded = true;
         }
         return new AgentRow(row.agentId(), row.workspace(), row.buildNumber(), row.createdAt(), state, startedAt, readyAt,
-                update.chain(), update.seq(), true, recorded, row.version() + 1);
+                update.chain(), update.seq(), true, recorded, row.version() + 1, row.scriptsRevision());
     }
 
     /** Another writer changed the row between our read and our compare-and-set: read again. */

@@ -1,6 +1,8 @@
 package dev.agentcore.core.control;
 
 import dev.agentcore.core.AgentId;
+import dev.agentcore.core.Script;
+import java.util.List;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -25,8 +27,26 @@ public interface WorkspaceStore {
     /** Creates the workspace; emits false if one with that name exists (nothing changes then). */
     Mono<Boolean> createWorkspace(Workspace workspace, String identityHash);
 
-    /** The workspace with this name; empty if none. */
+    /** The workspace with this name, with its current scripts; empty if none. */
     Mono<Workspace> findWorkspace(String name);
+
+    /**
+     * The workspace with that revision of its scripts (from 1: the scripts it was created with);
+     * empty if there is no such workspace or revision.
+     */
+    Mono<Workspace> findWorkspace(String name, long scriptsRevision);
+
+    /** The number of the workspace's current scripts revision; empty if there is no such workspace. */
+    Mono<Long> scriptsRevision(String name);
+
+    /**
+     * Writes these scripts as the workspace's revision {@code currentRevision + 1}, for builds
+     * started from then on, if {@code currentRevision} is still its current one (a revision, once
+     * written, never changes); emits the new number, or nothing if there is no such workspace or
+     * another update came first.
+     */
+    Mono<Long> updateScripts(String name, long currentRevision, List<Script> startupScripts,
+            List<Script> shutdownScripts);
 
     /** Every workspace, by name in ascending order. */
     Flux<Workspace> listWorkspaces();
@@ -49,7 +69,7 @@ public interface WorkspaceStore {
     /** Gives the workspace a new instance identity, by its hash; emits false if there is no such workspace. */
     Mono<Boolean> replaceIdentity(String name, String identityHash);
 
-    /** Deletes the workspace and its scripts (its rows stay, as history); emits false if there was none. */
+    /** Deletes the workspace and every revision of its scripts (its rows stay, as history); emits false if there was none. */
     Mono<Boolean> deleteWorkspace(String name);
 
     /**

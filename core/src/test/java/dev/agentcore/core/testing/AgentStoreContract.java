@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -87,7 +88,7 @@ public abstract class AgentStoreContract {
         clock.advance(Duration.ofSeconds(1));
         AgentRow second = build("ws");
 
-        assertThat(first).isEqualTo(AgentRow.created(first.agentId(), "ws", 1, first.createdAt()));
+        assertThat(first).isEqualTo(AgentRow.created(first.agentId(), "ws", 1, first.createdAt(), 1));
         assertThat(second.buildNumber()).isEqualTo(2);
         assertThat(second.createdAt()).isEqualTo(clock.instant());
         assertThat(row(first.agentId())).isEqualTo(first.retired());
@@ -112,7 +113,7 @@ public abstract class AgentStoreContract {
         AgentRow created = build("ws");
         Instant at = clock.instant().plusNanos(123_456_789);
         AgentRow next = new AgentRow(created.agentId(), "ws", 1, created.createdAt(), LifecycleState.STARTING, at, null,
-                CHAIN, 1, true, false, created.version() + 1);
+                CHAIN, 1, true, false, created.version() + 1, 1);
 
         assertThat(store.compareAndSet(created, next).block(TIMEOUT)).isTrue();
         assertThat(store.compareAndSet(created, next).block(TIMEOUT)).isFalse();
@@ -131,9 +132,9 @@ public abstract class AgentStoreContract {
         for (int i = 0; i < created.size(); i++) {
             AgentRow row = created.get(i);
             AgentRow base = i % 3 == 0 ? new AgentRow(row.agentId(), row.workspace(), 1, row.createdAt(), row.state(), null,
-                    null, null, 0, true, false, row.version() + 5) : row;
+                    null, null, 0, true, false, row.version() + 5, 1) : row;
             AgentRow next = new AgentRow(row.agentId(), row.workspace(), 1, row.createdAt(), LifecycleState.STARTING,
-                    clock.instant(), null, CHAIN, 1, true, false, base.version() + 1);
+                    clock.instant(), null, CHAIN, 1, true, false, base.version() + 1, 1);
             writes.add(store.compareAndSet(base, next));
             expected.add(i % 3 == 0 ? row : next);
         }
@@ -172,13 +173,13 @@ public abstract class AgentStoreContract {
     void aWriteWhoseCallerCancelsRunsToItsEndAndIsPublished() {
         AgentRow created = build("ws");
         AgentRow next = new AgentRow(created.agentId(), "ws", 1, created.createdAt(), LifecycleState.STARTING,
-                clock.instant(), null, CHAIN, 1, true, false, created.version() + 1);
+                clock.instant(), null, CHAIN, 1, true, false, created.version() + 1, 1);
 
         // Each caller leaves as soon as it has asked: the store has taken the write, which runs to its end.
         store.compareAndSet(created, next).subscribe().dispose();
         StepVerifier.create(service.watch("ws").filter(row -> row.version() == next.version()).take(1))
                 .expectNext(next).expectComplete().verify(TIMEOUT);
-        store.startBuild("ws", clock.instant()).subscribe().dispose();
+        store.startBuild("ws", 1, clock.instant()).subscribe().dispose();
         StepVerifier.create(service.watch("ws").filter(row -> row.buildNumber() == 2).take(1))
                 .expectNextCount(1).expectComplete().verify(TIMEOUT);
         store.stopBuild("ws").subscribe().dispose();
@@ -291,6 +292,95 @@ public abstract class AgentStoreContract {
         }
 
         assertThat(workspaces.listWorkspaces().collectList().block(TIMEOUT)).containsExactly(first, second, bare);
+    }
+
+    @Test
+    void anUpdateOfTheScriptsReachesTheNextBuildAndNeverTheRowAlreadyRunning() {
+        AccessService access = new AccessService(store, workspaces);
+        Script original = new Script("echo one", Duration.ofSeconds(30), true);
+        Workspace workspace = new Workspace("ws", "dev-agent", List.of(original),
+                List.of(new Script("echo stop", Duration.ofSeconds(5), false)));
+        access.createWorkspace(workspace).block(TIMEOUT);
+        AgentRow running = service.startBuild("ws", access.scriptsRevision("ws").block(TIMEOUT)).block(TIMEOUT);
+        assertThat(running.scriptsRevision()).isEqualTo(1);
+
+        Script changed = new Script("echo two", Duration.ofSeconds(90), false);
+        Workspace updated = access.updateScripts("ws", Optional.of(List.of(changed, original)), Optional.of(List.of()))
+                .block(TIMEOUT);
+
+        assertThat(updated).isEqualTo(new Workspace("ws", "dev-agent", List.of(changed, original), List.of()));
+        assertThat(workspaces.findWorkspace("ws").block(TIMEOUT)).isEqualTo(updated);
+        assertThat(workspaces.listWorkspaces().collectList().block(TIMEOUT)).containsExactly(updated);
+        assertThat(workspaces.scriptsRevision("ws").block(TIMEOUT)).isEqualTo(2);
+        assertThat(workspaces.findWorkspace("ws", 1).block(TIMEOUT)).as("a revision never changes").isEqualTo(workspace);
+        assertThat(access.manifest(running.agentId()).block(TIMEOUT).startupScripts())
+                .as("the running row's manifest").containsExactly(original);
+        assertThat(row(running.agentId()).scriptsRevision()).isEqualTo(1);
+
+        AgentRow next = service.startBuild("ws", access.scriptsRevision("ws").block(TIMEOUT)).block(TIMEOUT);
+        assertThat(next.scriptsRevision()).isEqualTo(2);
+        assertThat(row(next.agentId())).isEqualTo(next);
+        assertThat(store.latestRow("ws").block(TIMEOUT)).isEqualTo(next);
+        assertThat(access.manifest(next.agentId()).block(TIMEOUT).startupScripts()).containsExactly(changed, original);
+        assertThat(access.manifest(next.agentId()).block(TIMEOUT).shutdownScripts()).isEmpty();
+    }
+
+    @Test
+    void scriptsOfAWorkspaceThatDoesNotExistAreNeitherFoundNorUpdated() {
+        workspaces.createWorkspace(Workspace.named("ws"), "hash-ws").block(TIMEOUT);
+
+        assertThat(workspaces.updateScripts("nope", 1, List.of(), List.of()).blockOptional(TIMEOUT)).isEmpty();
+        assertThat(workspaces.updateScripts("ws", 2, List.of(), List.of()).blockOptional(TIMEOUT))
+                .as("not the current revision").isEmpty();
+        assertThat(workspaces.scriptsRevision("ws").block(TIMEOUT)).isEqualTo(1);
+        assertThat(workspaces.scriptsRevision("nope").blockOptional(TIMEOUT)).isEmpty();
+        assertThat(workspaces.findWorkspace("ws", 2).blockOptional(TIMEOUT)).as("a revision not written yet").isEmpty();
+        assertThat(workspaces.findWorkspace("nope", 1).blockOptional(TIMEOUT)).isEmpty();
+        StepVerifier.create(new AccessService(store, workspaces).updateScripts("nope", Optional.of(List.of()),
+                        Optional.empty()))
+                .expectErrorSatisfies(error -> assertThat(error).hasMessageStartingWith("no workspace named nope"))
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void ofUpdatesFromOneRevisionOnlyOneIsWritten() throws Exception {
+        workspaces.createWorkspace(Workspace.named("ws"), "hash-ws").block(TIMEOUT);
+        List<Future<Optional<Long>>> revisions = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Script script = new Script("echo " + i, Duration.ofSeconds(1), false);
+            revisions.add(pool.submit(() -> workspaces.updateScripts("ws", 1, List.of(script), List.of())
+                    .blockOptional(TIMEOUT)));
+        }
+        List<Long> written = new ArrayList<>();
+        for (Future<Optional<Long>> revision : revisions) {
+            revision.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).ifPresent(written::add);
+        }
+
+        assertThat(written).containsExactly(2L);
+        assertThat(workspaces.findWorkspace("ws", 2).block(TIMEOUT).startupScripts()).hasSize(1);
+        assertThat(workspaces.findWorkspace("ws", 3).blockOptional(TIMEOUT)).isEmpty();
+    }
+
+    @Test
+    void updatesAtOnceEachKeepWhatTheOthersChanged() throws Exception {
+        AccessService access = new AccessService(store, workspaces);
+        access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
+        Script start = new Script("echo start", Duration.ofSeconds(1), true);
+        Script stop = new Script("echo stop", Duration.ofSeconds(2), false);
+        List<Future<Workspace>> updates = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            boolean startup = i % 2 == 0;
+            updates.add(pool.submit(() -> access.updateScripts("ws",
+                    startup ? Optional.of(List.of(start)) : Optional.empty(),
+                    startup ? Optional.empty() : Optional.of(List.of(stop))).block(TIMEOUT)));
+        }
+        for (Future<Workspace> update : updates) {
+            update.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+
+        assertThat(workspaces.scriptsRevision("ws").block(TIMEOUT)).as("one revision per update").isEqualTo(9);
+        assertThat(workspaces.findWorkspace("ws").block(TIMEOUT))
+                .isEqualTo(new Workspace("ws", "ws-agent", List.of(start), List.of(stop)));
     }
 
     @Test

@@ -37,8 +37,8 @@ public class ForwardingAgentStore implements AgentStore {
     }
 
     @Override
-    public Mono<AgentRow> startBuild(String workspace, Instant createdAt) {
-        return delegate.startBuild(workspace, createdAt);
+    public Mono<AgentRow> startBuild(String workspace, long scriptsRevision, Instant createdAt) {
+        return delegate.startBuild(workspace, scriptsRevision, createdAt);
     }
 
     @Override

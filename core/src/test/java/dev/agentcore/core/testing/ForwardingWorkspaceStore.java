@@ -26,6 +26,22 @@ public class ForwardingWorkspaceStore implements WorkspaceStore {
     }
 
     @Override
+    public Mono<Workspace> findWorkspace(String name, long scriptsRevision) {
+        return delegate.findWorkspace(name, scriptsRevision);
+    }
+
+    @Override
+    public Mono<Long> scriptsRevision(String name) {
+        return delegate.scriptsRevision(name);
+    }
+
+    @Override
+    public Mono<Long> updateScripts(String name, long currentRevision, java.util.List<dev.agentcore.core.Script> startupScripts,
+            java.util.List<dev.agentcore.core.Script> shutdownScripts) {
+        return delegate.updateScripts(name, currentRevision, startupScripts, shutdownScripts);
+    }
+
+    @Override
     public Flux<Workspace> listWorkspaces() {
         return delegate.listWorkspaces();
     }
