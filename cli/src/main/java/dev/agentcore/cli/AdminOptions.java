@@ -4,6 +4,8 @@ import dev.agentcore.transport.AdminClient;
 import dev.agentcore.transport.ControlPlaneAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -12,9 +14,10 @@ final class AdminOptions {
 
     static final String DEFAULT_CONTROL_PLANE = "127.0.0.1:7878";
 
-    @Option(names = "--control-plane", paramLabel = "HOST:PORT", defaultValue = DEFAULT_CONTROL_PLANE,
+    @Option(names = "--control-plane", paramLabel = "ADDRESS[,ADDRESS...]", defaultValue = DEFAULT_CONTROL_PLANE,
             description = "The control plane: HOST:PORT (TCP), ws://HOST:PORT, or over TLS tls://HOST:PORT or "
-                    + "wss://HOST:PORT; an IPv6 host in brackets ([::1]:7878). Default: ${DEFAULT-VALUE}.")
+                    + "wss://HOST:PORT; an IPv6 host in brackets ([::1]:7878). Several, comma-separated (replicas on "
+                    + "one database): the first that answers, the next when it is lost. Default: ${DEFAULT-VALUE}.")
     String controlPlane;
 
     @Mixin
@@ -30,15 +33,19 @@ final class AdminOptions {
                 "admin token", "pass --admin-token-file or set " + Secrets.ADMIN_TOKEN));
     }
 
-    ControlPlaneAddress address() {
-        try {
-            return tls.applyTo(ControlPlaneAddress.parse(controlPlane));
-        } catch (IllegalArgumentException e) {
-            throw new CommandFailure("--control-plane: " + e.getMessage(), ExitCodes.USAGE);
+    List<ControlPlaneAddress> addresses() {
+        List<ControlPlaneAddress> addresses = new ArrayList<>();
+        for (String address : controlPlane.split(",")) {
+            try {
+                addresses.add(tls.applyTo(ControlPlaneAddress.parse(address.strip())));
+            } catch (IllegalArgumentException e) {
+                throw new CommandFailure("--control-plane: " + e.getMessage(), ExitCodes.USAGE);
+            }
         }
+        return addresses;
     }
 
     AdminClient connect() {
-        return AdminClient.connect(address(), adminToken()).block(Duration.ofSeconds(10));
+        return AdminClient.connect(addresses(), adminToken()).block(Duration.ofSeconds(10 * addresses().size()));
     }
 }

@@ -10,6 +10,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "agentcore", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Agent lifecycle reporting that survives build boundaries.",
         subcommands = {DemoCommand.class, ControlPlaneCommand.class, WorkspaceCommand.class, BuildCommand.class,
+                AdminCommand.class,
                 AgentCommand.class, WaitCommand.class, StatusCommand.class, WatchCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success (wait: the row is READY; STARTING for a workspace whose startup does not block logins)",

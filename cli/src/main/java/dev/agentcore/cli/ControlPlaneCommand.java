@@ -126,7 +126,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
         });
         String store = storeUrl(Secrets.fromProcess());
         Files.createDirectories(dataDir);
-        String adminToken = adminToken(Secrets.fromProcess(), dataDir.resolve("admin.token"));
+        Path adminTokenFile = dataDir.resolve("admin.token");
+        Optional<String> givenAdminToken = givenAdminToken(Secrets.fromProcess(), adminTokenFile);
         AgentStore rows;
         WorkspaceStore workspaces;
         R2dbcAgentStore durable = null;
@@ -153,9 +154,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
         LifecycleService lifecycle = LifecycleService.builder(rows).meterRegistry(meters).build();
         AccessService access = new AccessService(rows, workspaces);
         ControlPlaneServer.Builder builder = ControlPlaneServer.builder(lifecycle, access)
-                .adminToken(adminToken)
                 .meterRegistry(meters)
                 .updateRateLimit(updateRate, updateBurst);
+        givenAdminToken.or(() -> firstAdminToken(access, adminTokenFile)).ifPresent(builder::adminToken);
         if (benchEcho) {
             builder.adminChannelRoute(BenchEcho.ROUTE, BenchEcho::serve);
         }
@@ -185,7 +186,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
         }
         DisposableServer http = null;
         if (httpListen != null) {
-            http = serveHttp(meters, running, durable, store, lifecycle, access, adminToken);
+            http = serveHttp(meters, running, durable, store, lifecycle, access);
             System.out.println("agentcore control plane serving metrics, health and the dashboard on http://"
                     + hostForAddress(((InetSocketAddress) http.address()).getHostString()) + ":" + http.port());
         }
@@ -221,7 +222,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
     /** Binds --http-listen (metrics, health, the dashboard), the JVM's meters added to the control plane's. */
     private DisposableServer serveHttp(PrometheusMeterRegistry meters, RunningControlPlane running,
                                        R2dbcAgentStore durable, String storeUrl, LifecycleService lifecycle,
-                                       AccessService access, String adminToken) {
+                                       AccessService access) {
         new ClassLoaderMetrics().bindTo(meters);
         new JvmMemoryMetrics().bindTo(meters);
         new JvmGcMetrics().bindTo(meters); // lives as long as the process: never closed
@@ -237,7 +238,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
         };
         String[] address = hostPort(httpListen, "--http-listen");
         try {
-            Dashboard dashboard = new Dashboard(lifecycle, access, running, adminToken);
+            Dashboard dashboard = new Dashboard(lifecycle, access, running);
             return new HttpEndpoints(meters, readiness, dashboard).bind(address[0], Integer.parseInt(address[1]))
                     .block(Duration.ofSeconds(30));
         } catch (RuntimeException e) {
@@ -283,22 +284,42 @@ final class ControlPlaneCommand implements Callable<Integer> {
         return secrets.fromEnvironment(Secrets.STORE_URL).orElse("h2");
     }
 
-    /** The admin token: from the environment when set (nothing is written), else the data dir's file, made on first start. */
-    private static String adminToken(Secrets secrets, Path file) throws IOException {
+    /**
+     * The admin token this control plane was given: from the environment when set, else the data
+     * dir's file if there is one. It becomes the deployment's if the store has none yet.
+     */
+    private static Optional<String> givenAdminToken(Secrets secrets, Path file) throws IOException {
         Optional<String> fromEnvironment = secrets.fromEnvironment(Secrets.ADMIN_TOKEN);
         if (fromEnvironment.isPresent()) {
             log.info("admin token: from {}", Secrets.ADMIN_TOKEN);
-            return fromEnvironment.get();
+            return fromEnvironment;
         }
         if (Files.exists(file)) {
             log.info("admin token: {}", file.toAbsolutePath());
-            return Files.readString(file).strip();
+            return Optional.of(Files.readString(file).strip());
         }
+        return Optional.empty();
+    }
+
+    /**
+     * Without a given token: the deployment's, if another control plane on this store set it (no
+     * file is written); else a new one, written to {@code file} (mode 600) once the store took it.
+     */
+    private static Optional<String> firstAdminToken(AccessService access, Path file) {
         String token = AccessService.newSecret();
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, token + "\n", StandardOpenOption.TRUNCATE_EXISTING);
+        if (!Boolean.TRUE.equals(access.initializeAdminToken(token).block(Duration.ofSeconds(30)))) {
+            log.info("admin token: the deployment's, which another control plane on this store set (its data dir's "
+                    + "admin.token, or the token 'admin rotate-token' printed)");
+            return Optional.empty();
+        }
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, token + "\n", StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException e) {
+            throw new CommandFailure("could not write the new admin token to " + file + ": " + ErrorMessages.describe(e));
+        }
         log.info("wrote a new admin token to {} (mode 600)", file.toAbsolutePath());
-        return token;
+        return Optional.of(token);
     }
 
     /** HOST:PORT, an IPv6 host in brackets ([::1]:7878), split in host (without brackets) and port. */

@@ -63,7 +63,6 @@ final class Dashboard implements Disposable {
     private final LifecycleService lifecycle;
     private final AccessService access;
     private final RunningControlPlane running;
-    private final String adminTokenHash;
     private final Map<AgentId, List<Step>> applied = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<AgentId, List<Step>> eldest) {
@@ -85,11 +84,10 @@ final class Dashboard implements Disposable {
     record Step(LifecycleState state, Instant at, boolean replay, boolean seen) {
     }
 
-    Dashboard(LifecycleService lifecycle, AccessService access, RunningControlPlane running, String adminToken) {
+    Dashboard(LifecycleService lifecycle, AccessService access, RunningControlPlane running) {
         this.lifecycle = lifecycle;
         this.access = access;
         this.running = running;
-        this.adminTokenHash = AccessService.hash(adminToken);
         this.watching = lifecycle.appliedUpdates().subscribe(this::remember);
     }
 
@@ -117,16 +115,18 @@ final class Dashboard implements Disposable {
                     .header("Cache-Control", "no-cache")
                     .sendByteArray(Mono.just(asset)).then();
         }
-        if (!authorized(request)) {
-            return HttpEndpoints.text(response, HttpResponseStatus.UNAUTHORIZED,
-                    "the dashboard's API needs the admin token: Authorization: Bearer TOKEN");
-        }
-        Map<String, List<String>> query = uri.parameters();
-        try {
-            return answer(path, query, response);
-        } catch (IllegalArgumentException badQuery) {
-            return HttpEndpoints.text(response, HttpResponseStatus.BAD_REQUEST, badQuery.getMessage());
-        }
+        return authorized(request).flatMap(authorized -> {
+            if (!authorized) {
+                return HttpEndpoints.text(response, HttpResponseStatus.UNAUTHORIZED,
+                        "the dashboard's API needs the admin token: Authorization: Bearer TOKEN");
+            }
+            Map<String, List<String>> query = uri.parameters();
+            try {
+                return answer(path, query, response);
+            } catch (IllegalArgumentException badQuery) {
+                return HttpEndpoints.text(response, HttpResponseStatus.BAD_REQUEST, badQuery.getMessage());
+            }
+        });
     }
 
     private Mono<Void> answer(String path, Map<String, List<String>> query, HttpServerResponse response) {
@@ -148,10 +148,11 @@ final class Dashboard implements Disposable {
         };
     }
 
-    private boolean authorized(HttpServerRequest request) {
+    /** Whether the request carries the deployment's admin token (the one every replica on the store accepts). */
+    private Mono<Boolean> authorized(HttpServerRequest request) {
         String header = request.requestHeaders().get("Authorization");
         return header != null && header.startsWith("Bearer ")
-                && AccessService.constantTimeEquals(adminTokenHash, AccessService.hash(header.substring(7).strip()));
+                ? access.isAdminToken(header.substring(7).strip()) : Mono.just(false);
     }
 
     /** A page of workspaces whose names contain {@code filter}, by name, each with its current row. */

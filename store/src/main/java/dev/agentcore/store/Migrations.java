@@ -82,7 +82,13 @@ final class Migrations {
                             + "timeout_millis, blocks_login) SELECT workspace, 1, phase, script_index, command, "
                             + "timeout_millis, blocks_login FROM workspace_scripts",
                     "DROP TABLE workspace_scripts",
-                    "ALTER TABLE agent_rows ADD COLUMN scripts_revision BIGINT DEFAULT 1 NOT NULL"));
+                    "ALTER TABLE agent_rows ADD COLUMN scripts_revision BIGINT DEFAULT 1 NOT NULL"),
+            // 4: the deployment's admin token, by its hash: one for every replica on the database.
+            List.of("""
+            CREATE TABLE admin_credentials (
+              id INT PRIMARY KEY,
+              token_hash VARCHAR(64) NOT NULL
+            )"""));
 
     static final int LATEST = VERSIONS.size();
 

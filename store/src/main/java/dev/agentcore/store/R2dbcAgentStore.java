@@ -617,6 +617,33 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     }
 
     @Override
+    public Mono<String> adminTokenHash() {
+        return withConnection(connection -> query(connection, "SELECT token_hash FROM admin_credentials WHERE id = 1",
+                readable -> readable.get("token_hash", String.class)))
+                .next();
+    }
+
+    @Override
+    public Mono<Boolean> initializeAdminTokenHash(String tokenHash) {
+        Objects.requireNonNull(tokenHash, "tokenHash");
+        // The one row's key decides between replicas starting at once: the second insert fails.
+        return inTransaction(connection -> execute(connection,
+                "INSERT INTO admin_credentials (id, token_hash) VALUES (1, $1)", tokenHash))
+                .then(Mono.just(true))
+                .onErrorResume(R2dbcDataIntegrityViolationException.class, taken -> Mono.just(false));
+    }
+
+    @Override
+    public Mono<Void> replaceAdminTokenHash(String tokenHash) {
+        Objects.requireNonNull(tokenHash, "tokenHash");
+        return inTransaction(connection -> execute(connection,
+                "UPDATE admin_credentials SET token_hash = $1 WHERE id = 1", tokenHash)
+                .flatMap(updated -> updated > 0 ? Mono.just(updated) : execute(connection,
+                        "INSERT INTO admin_credentials (id, token_hash) VALUES (1, $1)", tokenHash)))
+                .then();
+    }
+
+    @Override
     public Mono<Boolean> replaceIdentity(String name, String identityHash) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(identityHash, "identityHash");

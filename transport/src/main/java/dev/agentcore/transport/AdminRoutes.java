@@ -5,6 +5,7 @@ import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.control.AccessService;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.LifecycleService;
+import dev.agentcore.transport.proto.v1.AdminTokenResponse;
 import dev.agentcore.transport.proto.v1.CreateWorkspaceResponse;
 import dev.agentcore.transport.proto.v1.WorkspaceRequest;
 import io.rsocket.Payload;
@@ -16,7 +17,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * The admin's routes, for the admin token only: workspaces (create, get, list, delete, a new identity,
- * new scripts), builds,
+ * new scripts), a new admin token, builds,
  * rows, watch and changes,
  * through the services; and the request-channel routes an embedding program added.
  */
@@ -41,6 +42,8 @@ final class AdminRoutes {
                 .response(Routes.WORKSPACES_DELETE, admin(this::deleteWorkspace))
                 .response(Routes.WORKSPACES_ROTATE_IDENTITY, admin(this::rotateIdentity))
                 .response(Routes.WORKSPACES_UPDATE_SCRIPTS, admin(this::updateScripts))
+                .response(Routes.ADMIN_ROTATE_TOKEN, admin(data -> access.rotateAdminToken()
+                        .map(token -> payload(AdminTokenResponse.newBuilder().setAdminToken(token).build().toByteArray()))))
                 .stream(Routes.WORKSPACES_LIST, (caller, data) -> {
                     Principal.requireAdmin(caller.principal());
                     return access.workspaces().map(workspace -> payload(ProtoCodec.encodeWorkspace(workspace)));

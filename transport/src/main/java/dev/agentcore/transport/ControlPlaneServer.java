@@ -76,7 +76,8 @@ public final class ControlPlaneServer {
     private final ServerSettings settings;
     private final double exchangeFailuresPerSecond;
     private final int exchangeFailureBurst;
-    private final String adminTokenHash;
+    /** Made the deployment's admin token at start if its store has none; null: none given. */
+    private final String adminToken;
     private final InetSocketAddress tcp;
     private final InetSocketAddress websocket;
     /** Netty's TLS context for both listeners, read from the files when the server was built; null: plaintext. */
@@ -94,7 +95,7 @@ public final class ControlPlaneServer {
                 builder.updateBurst, builder.adminChannelRoutes);
         this.exchangeFailuresPerSecond = builder.exchangeFailuresPerSecond;
         this.exchangeFailureBurst = builder.exchangeFailureBurst;
-        this.adminTokenHash = builder.adminToken == null ? null : AccessService.hash(builder.adminToken);
+        this.adminToken = builder.adminToken;
         this.tcp = builder.tcp;
         this.websocket = builder.websocket;
         this.tls = builder.tls == null ? null : builder.tls.sslContext();
@@ -130,8 +131,31 @@ public final class ControlPlaneServer {
         }).onErrorMap(WireErrors::rejectedSetup);
     }
 
-    /** Binds every configured listener; emits the running server once all are bound. */
+    /**
+     * Binds every configured listener; emits the running server once all are bound. First, the
+     * admin token given to the builder becomes the deployment's if the store has none yet.
+     */
     public Mono<RunningControlPlane> start() {
+        return initializeAdminToken().then(bind());
+    }
+
+    private Mono<Void> initializeAdminToken() {
+        if (adminToken == null) {
+            return Mono.empty();
+        }
+        return access.initializeAdminToken(adminToken)
+                .flatMap(set -> set ? Mono.<Boolean>empty() : access.isAdminToken(adminToken))
+                .doOnNext(same -> {
+                    if (!same) {
+                        log.warn("the admin token this control plane was given is not the deployment's: its store "
+                                + "already has one (set by the control plane that started first, or by a rotation), "
+                                + "and only that one opens the control routes");
+                    }
+                })
+                .then();
+    }
+
+    private Mono<RunningControlPlane> bind() {
         return Mono.defer(() -> {
             ConnectionLimits effective = limits.within(openFileLimit());
             if (effective != limits) {
@@ -144,7 +168,7 @@ public final class ControlPlaneServer {
             NettyGate wsGate = new NettyGate(gate, "ws", false);
             RowFences fences = new RowFences(lifecycle);
             ExchangeGuard guard = new ExchangeGuard(settings.nanoTime(), exchangeFailuresPerSecond, exchangeFailureBurst);
-            SetupAuthenticator authenticator = new SetupAuthenticator(access, adminTokenHash, gate);
+            SetupAuthenticator authenticator = new SetupAuthenticator(access, gate);
             RouteTable routes = new AdminRoutes(access, lifecycle, settings).addTo(
                     new AgentRoutes(access, lifecycle, fences, guard, gate, settings, serverMeters).addTo(RouteTable.builder())).build();
             Map<ConnectionHandler, RSocket> connections = new ConcurrentHashMap<>();
@@ -299,7 +323,11 @@ public final class ControlPlaneServer {
             return this;
         }
 
-        /** The admin token that opens the control routes; without one, they refuse everybody. */
+        /**
+         * The admin token that opens the control routes, if the store has none yet: the deployment's
+         * admin token is kept (hashed) in the store, so that every control plane on it accepts the
+         * same one. Without it, the control routes take the one the store has, or refuse everybody.
+         */
         public Builder adminToken(String adminToken) {
             this.adminToken = Objects.requireNonNull(adminToken, "adminToken");
             if (adminToken.length() < 16) {

@@ -38,6 +38,7 @@ public final class Routes {
     public static final String WORKSPACES_DELETE = "control.v1.workspaces.delete";
     public static final String WORKSPACES_ROTATE_IDENTITY = "control.v1.workspaces.rotate_identity";
     public static final String WORKSPACES_UPDATE_SCRIPTS = "control.v1.workspaces.update_scripts";
+    public static final String ADMIN_ROTATE_TOKEN = "control.v1.admin.rotate_token";
     public static final String BUILDS_START = "control.v1.builds.start";
     public static final String BUILDS_STOP = "control.v1.builds.stop";
     public static final String ROWS = "control.v1.rows";

@@ -15,18 +15,17 @@ import reactor.core.publisher.Mono;
  */
 final class SetupAuthenticator {
 
-    static final String UNKNOWN_TOKEN = "the bearer token is not this control plane's admin token, nor a "
-            + "credential it handed out that is still valid: an admin client needs the token the control plane was "
-            + "started with; an agent exchanges its instance identity again";
+    static final String UNKNOWN_TOKEN = "the bearer token is not the deployment's admin token, nor a "
+            + "credential the control plane handed out that is still valid: an admin client needs the admin token "
+            + "(the first control plane's admin.token, or the one 'admin rotate-token' printed); an agent exchanges "
+            + "its instance identity again";
 
     private final AccessService access;
-    private final String adminTokenHash;
     private final ConnectionGate gate;
 
-    /** {@code adminTokenHash} null: no admin token opens anything. */
-    SetupAuthenticator(AccessService access, String adminTokenHash, ConnectionGate gate) {
+    /** Admin tokens are the deployment's, as the access service's store keeps them. */
+    SetupAuthenticator(AccessService access, ConnectionGate gate) {
         this.access = access;
-        this.adminTokenHash = adminTokenHash;
         this.gate = gate;
     }
 
@@ -52,18 +51,16 @@ final class SetupAuthenticator {
             if (token.isEmpty()) {
                 return Mono.just(new Principal.Anonymous());
             }
-            if (adminTokenHash != null
-                    && AccessService.constantTimeEquals(adminTokenHash, AccessService.hash(token.get()))) {
-                return Mono.just(new Principal.Admin());
-            }
-            // A connection token (protocol v2) first: a session token (v1) costs a second lookup.
+            // Agents' credentials first, the admin token last: agents connect by the thousand, admins rarely.
             return access.authenticateConnection(token.get()).<Principal>map(Principal.Workspace::new)
                     .switchIfEmpty(Mono.defer(() -> access.authenticate(token.get()).map(Principal.Agent::new)))
-                    // Whoever sent it, say what was checked: an admin client learns its token is wrong,
-                    // an agent that it must exchange its identity again (it acts on the code alone).
-                    .onErrorMap(error -> error instanceof AgentcoreException refusal
+                    .onErrorResume(error -> error instanceof AgentcoreException refusal
                                     && refusal.code() == ErrorCode.UNAUTHENTICATED,
-                            error -> new AgentcoreException(ErrorCode.UNAUTHENTICATED, UNKNOWN_TOKEN));
+                            refusal -> access.isAdminToken(token.get()).flatMap(admin -> admin
+                                    ? Mono.just(new Principal.Admin())
+                                    // Whoever sent it, say what was checked: an admin client learns its token is
+                                    // wrong, an agent that it must exchange its identity again (it acts on the code).
+                                    : Mono.error(new AgentcoreException(ErrorCode.UNAUTHENTICATED, UNKNOWN_TOKEN))));
         });
     }
 

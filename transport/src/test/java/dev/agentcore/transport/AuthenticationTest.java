@@ -260,7 +260,7 @@ class AuthenticationTest {
                 .expectErrorSatisfies(error -> assertThat(error)
                         .isInstanceOf(RejectedSetupException.class)
                         .hasMessageStartingWith("UNAUTHENTICATED: ")
-                        .hasMessageContaining("not this control plane's admin token")
+                        .hasMessageContaining("not the deployment's admin token")
                         .hasMessageNotContaining("not-a-token-anybody-issued"))
                 .verify(TIMEOUT);
         rsocket.dispose();

@@ -299,6 +299,38 @@ public final class AccessService {
                 .flatMap(this::manifestOf);
     }
 
+    /**
+     * Whether {@code token} is the deployment's admin token: the one every control plane on this
+     * store accepts, compared by hash in constant time. False while none is set.
+     */
+    public Mono<Boolean> isAdminToken(String token) {
+        Objects.requireNonNull(token, "token");
+        return Mono.defer(() -> {
+            String presented = hash(token);
+            return workspaces.adminTokenHash().map(stored -> constantTimeEquals(stored, presented)).defaultIfEmpty(false);
+        });
+    }
+
+    /**
+     * Makes {@code token} the deployment's admin token unless it has one already (replicas
+     * starting together: the first wins); emits whether it did.
+     */
+    public Mono<Boolean> initializeAdminToken(String token) {
+        Objects.requireNonNull(token, "token");
+        return Mono.defer(() -> workspaces.initializeAdminTokenHash(hash(token)));
+    }
+
+    /**
+     * Gives the deployment a new admin token and emits it (a secret, shown only this once): every
+     * control plane on this store refuses the old one from then on.
+     */
+    public Mono<String> rotateAdminToken() {
+        return Mono.defer(() -> {
+            String token = newSecret();
+            return workspaces.replaceAdminTokenHash(hash(token)).thenReturn(token);
+        });
+    }
+
     /** A new secret: 256 random bits, base64url without padding. */
     public static String newSecret() {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(Randomness.bytes(32));

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -25,6 +26,7 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     private final Map<String, List<Workspace>> revisions = new HashMap<>();
     private final Map<String, StoredSessionToken> tokens = new ConcurrentHashMap<>();
     private final Map<String, StoredConnectionToken> connectionTokens = new ConcurrentHashMap<>();
+    private final AtomicReference<String> adminTokenHash = new AtomicReference<>();
 
     /** An empty store: no workspace, no token. */
     public InMemoryWorkspaceStore() {
@@ -142,6 +144,23 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     @Override
     public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
         return Mono.fromSupplier(() -> connectionTokens.get(tokenHash));
+    }
+
+    @Override
+    public Mono<String> adminTokenHash() {
+        return Mono.fromSupplier(adminTokenHash::get);
+    }
+
+    @Override
+    public Mono<Boolean> initializeAdminTokenHash(String tokenHash) {
+        Objects.requireNonNull(tokenHash, "tokenHash");
+        return Mono.fromSupplier(() -> adminTokenHash.compareAndSet(null, tokenHash));
+    }
+
+    @Override
+    public Mono<Void> replaceAdminTokenHash(String tokenHash) {
+        Objects.requireNonNull(tokenHash, "tokenHash");
+        return Mono.fromRunnable(() -> adminTokenHash.set(tokenHash));
     }
 
     @Override

@@ -66,6 +66,15 @@ public interface WorkspaceStore {
     /** The connection token with this hash; empty if none. */
     Mono<StoredConnectionToken> findConnectionToken(String tokenHash);
 
+    /** The hash of the deployment's admin token; empty until one is set. */
+    Mono<String> adminTokenHash();
+
+    /** Sets the deployment's admin token, by its hash, unless one is set already; emits whether this call set it. */
+    Mono<Boolean> initializeAdminTokenHash(String tokenHash);
+
+    /** Replaces the deployment's admin token, by its hash (sets it if none was). */
+    Mono<Void> replaceAdminTokenHash(String tokenHash);
+
     /** Gives the workspace a new instance identity, by its hash; emits false if there is no such workspace. */
     Mono<Boolean> replaceIdentity(String name, String identityHash);
 

@@ -384,6 +384,41 @@ public abstract class AgentStoreContract {
     }
 
     @Test
+    void theFirstAdminTokenSetIsTheDeploymentsAndARotationThroughAnyServiceRefusesTheOldOneForAll() {
+        AccessService first = new AccessService(store, workspaces);
+        AccessService second = new AccessService(store, workspaces); // another replica, on the same store
+        assertThat(first.isAdminToken("token-of-replica-one").block(TIMEOUT)).as("none set yet").isFalse();
+
+        assertThat(first.initializeAdminToken("token-of-replica-one").block(TIMEOUT)).isTrue();
+        assertThat(second.initializeAdminToken("token-of-replica-two").block(TIMEOUT)).isFalse();
+
+        assertThat(second.isAdminToken("token-of-replica-one").block(TIMEOUT)).isTrue();
+        assertThat(second.isAdminToken("token-of-replica-two").block(TIMEOUT)).isFalse();
+        assertThat(workspaces.adminTokenHash().block(TIMEOUT)).as("kept only as a hash")
+                .isEqualTo(AccessService.hash("token-of-replica-one"));
+        String rotated = second.rotateAdminToken().block(TIMEOUT);
+        assertThat(first.isAdminToken(rotated).block(TIMEOUT)).isTrue();
+        assertThat(first.isAdminToken("token-of-replica-one").block(TIMEOUT)).isFalse();
+        assertThat(first.initializeAdminToken("token-of-replica-one").block(TIMEOUT)).isFalse();
+    }
+
+    @Test
+    void ofReplicasSettingTheFirstAdminTokenAtOnceExactlyOneWins() throws Exception {
+        List<Future<Boolean>> attempts = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String token = "admin-token-" + i;
+            attempts.add(pool.submit(() -> workspaces.initializeAdminTokenHash(AccessService.hash(token)).block(TIMEOUT)));
+        }
+        int won = 0;
+        for (Future<Boolean> attempt : attempts) {
+            won += attempt.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS) ? 1 : 0;
+        }
+
+        assertThat(won).isEqualTo(1);
+        assertThat(workspaces.adminTokenHash().block(TIMEOUT)).isNotNull();
+    }
+
+    @Test
     void workspacesKeepTheirScriptsAndCredentialsOnlyAsHashes() {
         AccessService access = new AccessService(store, workspaces);
         Workspace workspace = new Workspace("ws", "dev-agent",

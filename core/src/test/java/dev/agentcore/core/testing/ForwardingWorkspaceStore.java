@@ -31,6 +31,21 @@ public class ForwardingWorkspaceStore implements WorkspaceStore {
     }
 
     @Override
+    public Mono<String> adminTokenHash() {
+        return delegate.adminTokenHash();
+    }
+
+    @Override
+    public Mono<Boolean> initializeAdminTokenHash(String tokenHash) {
+        return delegate.initializeAdminTokenHash(tokenHash);
+    }
+
+    @Override
+    public Mono<Void> replaceAdminTokenHash(String tokenHash) {
+        return delegate.replaceAdminTokenHash(tokenHash);
+    }
+
+    @Override
     public Mono<Long> scriptsRevision(String name) {
         return delegate.scriptsRevision(name);
     }
