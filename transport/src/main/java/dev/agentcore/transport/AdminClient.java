@@ -16,9 +16,12 @@ import org.reactivestreams.Publisher;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import reactor.core.Disposable;
@@ -31,9 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The control routes for administrators and tools: workspaces, builds, rows, watch and changes.
  * Given several control planes (replicas on one database), it uses the first that answers and
- * moves to the next when its connection is lost: a read, and {@link #watch}, go on there; a call
- * that changes something and was in flight when the connection went is not sent twice, it fails
- * saying so.
+ * moves to the next when its connection is lost: a read lost before its first answer, and
+ * {@link #watch} at any time, go on there; a call that changes something and was in flight when
+ * the connection went is not sent twice, it fails saying so.
  */
 public final class AdminClient implements Disposable, AutoCloseable {
 
@@ -51,14 +54,14 @@ public final class AdminClient implements Disposable, AutoCloseable {
     /** The connection calls go through; replaced, by whoever finds it lost first, with one to the next address. */
     private final AtomicReference<Mono<Link>> link;
     /** The address of the latest connection made: where the next search starts after it. */
-    private final java.util.concurrent.atomic.AtomicInteger lastIndex;
+    private final AtomicInteger lastIndex;
     private volatile boolean disposed;
 
     private AdminClient(List<ControlPlaneAddress> addresses, String adminToken, Link first) {
         this.addresses = addresses;
         this.adminToken = adminToken;
         this.link = new AtomicReference<>(Mono.just(first));
-        this.lastIndex = new java.util.concurrent.atomic.AtomicInteger(first.index());
+        this.lastIndex = new AtomicInteger(first.index());
     }
 
     /** Connects with the admin token. */
@@ -93,20 +96,19 @@ public final class AdminClient implements Disposable, AutoCloseable {
         for (int i = 0; i < failures.size(); i++) {
             message.append(i == 0 ? " " : "; ").append(addresses.get(i)).append(": ").append(failures.get(i).getMessage());
         }
-        ControlPlaneUnreachable error = new ControlPlaneUnreachable(message.toString(), failures.get(0));
-        return error;
+        return new ControlPlaneUnreachable(message.toString(), failures.get(0));
     }
 
     /**
      * The {@code tried}-th attempt, one address after another. Not a Flux cut short by {@code next()}:
-     * rsocket-java closes a connection whose connecting Mono is cancelled, even once it is made.
+     * that cancels the connecting Mono, and the connection it made was then found closed.
      */
     private static Mono<Link> tryFrom(List<ControlPlaneAddress> addresses, String adminToken, int from, int tried,
             List<Throwable> failures) {
         if (tried == addresses.size()) {
             // In the order of the addresses, whichever was tried first.
             List<Throwable> inOrder = new ArrayList<>(failures);
-            java.util.Collections.rotate(inOrder, from);
+            Collections.rotate(inOrder, from);
             return Mono.error(unreachable(addresses, inOrder));
         }
         int index = (from + tried) % addresses.size();
@@ -164,11 +166,17 @@ public final class AdminClient implements Disposable, AutoCloseable {
                 .onErrorMap(AdminClient::explained);
     }
 
-    /** A request-stream on an admin route, sent again through the next control plane when the connection is lost. */
+    /**
+     * A request-stream on an admin route, sent again through the next control plane when the
+     * connection is lost before its first answer (after one, sending again would repeat or skip rows).
+     */
     private <T> Flux<T> stream(String route, byte[] data, Function<ByteBuffer, T> decoder) {
-        return live().flatMapMany(found -> RSocketClients.requestStream(found.rsocket(), route, data, decoder))
-                .retryWhen(Retry.max(addresses.size()).filter(AdminClient::lost))
-                .onErrorMap(AdminClient::explained);
+        return Flux.defer(() -> {
+            AtomicBoolean answered = new AtomicBoolean();
+            return live().flatMapMany(found -> RSocketClients.requestStream(found.rsocket(), route, data, decoder))
+                    .doOnNext(item -> answered.set(true))
+                    .retryWhen(Retry.max(addresses.size()).filter(error -> !answered.get() && lost(error)));
+        }).onErrorMap(AdminClient::explained);
     }
 
     /** What a refused SETUP means to an admin client: the token it was given is the wrong one. */
