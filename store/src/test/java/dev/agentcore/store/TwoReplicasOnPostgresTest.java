@@ -86,8 +86,12 @@ class TwoReplicasOnPostgresTest {
                     .alternateAddresses(replica2.address)
                     .backoff(Duration.ofMillis(10), Duration.ofMillis(200))
                     .build();
+            Sinks.Many<ReporterEvent> reported = Sinks.many().replay().all();
             Disposable agent = LifecycleReporter.builder(lifecycle).build().report(connector.sessions())
-                    .subscribe(events::add);
+                    .subscribe(event -> {
+                        events.add(event);
+                        assertThat(reported.tryEmitNext(event)).isEqualTo(Sinks.EmitResult.OK);
+                    });
             lifecycle.transitionTo(STARTING);
             lifecycle.transitionTo(READY);
             awaitState(admin, rowA.agentId(), READY);
@@ -96,10 +100,14 @@ class TwoReplicasOnPostgresTest {
             AgentRow rowB = admin.startBuild("ws").block(TIMEOUT);
             awaitState(admin, rowB.agentId(), READY);
 
-            // Replica 1 goes away; the agent carries on through replica 2.
+            // Replica 1 goes away; the agent carries on through replica 2. (An update sent as replica 1
+            // closes may still be applied there: its connection closes after the server is disposed.
+            // Either way the agent resumes through replica 2, and a re-sent update is a duplicate.)
             replica1.server.disposeNow(TIMEOUT);
             lifecycle.transitionTo(SHUTTING_DOWN);
             awaitState(admin, rowB.agentId(), SHUTTING_DOWN);
+            StepVerifier.create(reported.asFlux().filter(SessionStarted.class::isInstance).skip(2).take(1))
+                    .as("the session through replica 2").expectNextCount(1).expectComplete().verify(TIMEOUT);
             watch.dispose();
             agent.dispose();
 

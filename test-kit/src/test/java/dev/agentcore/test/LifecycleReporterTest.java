@@ -332,12 +332,7 @@ class LifecycleReporterTest {
         AgentRow rowA = controlPlane.startBuild("ws");
         AtomicReference<AgentRow> rowB = new AtomicReference<>();
 
-        StepVerifier.create(sessionsUnderAuto())
-                .then(() -> {
-                    connect(rowA, SCRIPTS);
-                    startAndReady();
-                })
-                .assertNext(event -> started(event, rowA, Resumption.FIRST, ManifestComparison.NOT_COMPARED))
+        readyUnderAutoOn(rowA)
                 .then(() -> connect(newBuild(rowB), List.copyOf(SCRIPTS)))
                 .assertNext(event -> started(event, rowB.get(), Resumption.REPLAY, ManifestComparison.SAME))
                 .thenCancel()
@@ -347,6 +342,16 @@ class LifecycleReporterTest {
         assertThat(onB).extracting(LifecycleUpdate::state).containsExactly(STARTING, READY);
         assertThat(onB).allMatch(LifecycleUpdate::replay);
         assertThat(controlPlane.row(rowB.get().agentId()).state()).isEqualTo(READY);
+    }
+
+    /** The reporter under AUTO, verified from its first session: on {@code row}, whose startup ran to READY. */
+    private StepVerifier.Step<ReporterEvent> readyUnderAutoOn(AgentRow row) {
+        return StepVerifier.create(sessionsUnderAuto())
+                .then(() -> {
+                    connect(row, SCRIPTS);
+                    startAndReady();
+                })
+                .assertNext(event -> started(event, row, Resumption.FIRST, ManifestComparison.NOT_COMPARED));
     }
 
     /** Starts the next build of "ws" and keeps its row in {@code row}. */
@@ -360,12 +365,7 @@ class LifecycleReporterTest {
         AgentRow rowA = controlPlane.startBuild("ws");
         AtomicReference<AgentRow> rowB = new AtomicReference<>();
 
-        StepVerifier.create(sessionsUnderAuto())
-                .then(() -> {
-                    connect(rowA, SCRIPTS);
-                    startAndReady();
-                })
-                .assertNext(event -> started(event, rowA, Resumption.FIRST, ManifestComparison.NOT_COMPARED))
+        readyUnderAutoOn(rowA)
                 .then(() -> connect(newBuild(rowB), CHANGED_SCRIPTS))
                 .assertNext(event -> started(event, rowB.get(), Resumption.REINITIALIZE, ManifestComparison.CHANGED))
                 .assertNext(event -> reinitializationRequested(event, rowA, rowB.get()))
@@ -390,12 +390,7 @@ class LifecycleReporterTest {
         AtomicReference<AgentRow> rowC = new AtomicReference<>();
         AtomicReference<TestSession> held = new AtomicReference<>();
 
-        StepVerifier.create(sessionsUnderAuto())
-                .then(() -> {
-                    connect(rowA, SCRIPTS);
-                    startAndReady();
-                })
-                .assertNext(event -> started(event, rowA, Resumption.FIRST, ManifestComparison.NOT_COMPARED))
+        readyUnderAutoOn(rowA)
                 // The replay onto B is sent and held on its way: nothing delivered yet.
                 .then(() -> connector.connect(held.updateAndGet(none -> controlPlane.session(newBuild(rowB))
                         .withScripts(SCRIPTS, List.of()).hold())))
@@ -422,12 +417,7 @@ class LifecycleReporterTest {
         AtomicReference<AgentRow> rowB = new AtomicReference<>();
         AtomicReference<AgentRow> rowC = new AtomicReference<>();
 
-        StepVerifier.create(sessionsUnderAuto())
-                .then(() -> {
-                    connect(rowA, SCRIPTS);
-                    startAndReady();
-                })
-                .assertNext(event -> started(event, rowA, Resumption.FIRST, ManifestComparison.NOT_COMPARED))
+        readyUnderAutoOn(rowA)
                 .then(() -> connect(newBuild(rowB), CHANGED_SCRIPTS))
                 .assertNext(event -> started(event, rowB.get(), Resumption.REINITIALIZE, ManifestComparison.CHANGED))
                 .assertNext(event -> reinitializationRequested(event, rowA, rowB.get()))
