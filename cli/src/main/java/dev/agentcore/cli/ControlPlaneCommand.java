@@ -156,7 +156,11 @@ final class ControlPlaneCommand implements Callable<Integer> {
         ControlPlaneServer.Builder builder = ControlPlaneServer.builder(lifecycle, access)
                 .meterRegistry(meters)
                 .updateRateLimit(updateRate, updateBurst);
-        givenAdminToken.or(() -> firstAdminToken(access, adminTokenFile)).ifPresent(builder::adminToken);
+        if (givenAdminToken.isPresent()) {
+            builder.adminToken(givenAdminToken.get()); // the server makes it the deployment's if the store has none
+        } else {
+            writeFirstAdminToken(access, adminTokenFile);
+        }
         if (benchEcho) {
             builder.adminChannelRoute(BenchEcho.ROUTE, BenchEcho::serve);
         }
@@ -302,15 +306,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
     }
 
     /**
-     * Without a given token: the deployment's, if another control plane on this store set it (no
-     * file is written); else a new one, written to {@code file} (mode 600) once the store took it.
+     * Without a given token: the deployment's stays, if another control plane on this store set it
+     * (no file is written); else a new one is set and written to {@code file} (mode 600).
      */
-    private static Optional<String> firstAdminToken(AccessService access, Path file) {
+    private static void writeFirstAdminToken(AccessService access, Path file) {
         String token = AccessService.newSecret();
         if (!Boolean.TRUE.equals(access.initializeAdminToken(token).block(Duration.ofSeconds(30)))) {
             log.info("admin token: the deployment's, which another control plane on this store set (its data dir's "
                     + "admin.token, or the token 'admin rotate-token' printed)");
-            return Optional.empty();
+            return;
         }
         try {
             Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -319,7 +323,6 @@ final class ControlPlaneCommand implements Callable<Integer> {
             throw new CommandFailure("could not write the new admin token to " + file + ": " + ErrorMessages.describe(e));
         }
         log.info("wrote a new admin token to {} (mode 600)", file.toAbsolutePath());
-        return Optional.of(token);
     }
 
     /** HOST:PORT, an IPv6 host in brackets ([::1]:7878), split in host (without brackets) and port. */

@@ -88,8 +88,7 @@ public final class AccessService {
 
     /** The workspace with this name; INVALID_ARGUMENT if there is none. */
     public Mono<Workspace> workspace(String name) {
-        return workspaces.findWorkspace(name).switchIfEmpty(Mono.error(() -> new AgentcoreException(
-                ErrorCode.INVALID_ARGUMENT, "no workspace named " + name + ": create it first")));
+        return workspaces.findWorkspace(name).switchIfEmpty(Mono.error(() -> notCreated(name)));
     }
 
     /**
@@ -130,8 +129,7 @@ public final class AccessService {
      */
     public Mono<Long> scriptsRevision(String name) {
         Objects.requireNonNull(name, "name");
-        return workspaces.scriptsRevision(name).switchIfEmpty(Mono.error(() -> new AgentcoreException(
-                ErrorCode.INVALID_ARGUMENT, "no workspace named " + name + ": create it first")));
+        return workspaces.scriptsRevision(name).switchIfEmpty(Mono.error(() -> notCreated(name)));
     }
 
     /**
@@ -175,6 +173,11 @@ public final class AccessService {
                         // Two revocations at once: the later waits its turn (a moment); nobody
                         // listening (no server): dropped, which is fine, as the credentials are gone.
                         revoked.emitNext(workspace, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)))));
+    }
+
+    /** Asked of a workspace that does not exist, where creating it is what to do. */
+    private static AgentcoreException notCreated(String name) {
+        return new AgentcoreException(ErrorCode.INVALID_ARGUMENT, "no workspace named " + name + ": create it first");
     }
 
     private static AgentcoreException noSuchWorkspace(String name) {
@@ -270,8 +273,7 @@ public final class AccessService {
     public Mono<Manifest> manifestOf(AgentRow row) {
         Objects.requireNonNull(row, "row");
         return workspaces.findWorkspace(row.workspace(), row.scriptsRevision())
-                .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.INVALID_ARGUMENT,
-                        "no workspace named " + row.workspace() + ": create it first")))
+                .switchIfEmpty(Mono.error(() -> notCreated(row.workspace())))
                 .map(workspace -> new Manifest(row.agentId(), workspace.name(), workspace.agentName(),
                         workspace.startupScripts(), workspace.shutdownScripts()));
     }

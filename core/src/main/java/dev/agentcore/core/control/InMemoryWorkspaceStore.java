@@ -18,12 +18,12 @@ import reactor.core.publisher.Mono;
 /** A {@link WorkspaceStore} in memory: for tests and demos. */
 public final class InMemoryWorkspaceStore implements WorkspaceStore {
 
-    /** Guards the workspaces and their revisions, which change together. */
+    /** Guards the workspaces, their revisions and identities, which change together. */
     private final Object lock = new Object();
-    private final Map<String, StoredWorkspace> byName = new HashMap<>();
-    private final Map<String, StoredWorkspace> byIdentityHash = new HashMap<>();
-    /** Every revision of each workspace's scripts, revision n at index n - 1; the last is the current one. */
+    /** Every workspace, as each revision of its scripts: revision n at index n - 1, the last the current one. */
     private final Map<String, List<Workspace>> revisions = new HashMap<>();
+    private final Map<String, String> identityHashByName = new HashMap<>();
+    private final Map<String, String> nameByIdentityHash = new HashMap<>();
     private final Map<String, StoredSessionToken> tokens = new ConcurrentHashMap<>();
     private final Map<String, StoredConnectionToken> connectionTokens = new ConcurrentHashMap<>();
     private final AtomicReference<String> adminTokenHash = new AtomicReference<>();
@@ -38,13 +38,12 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
         Objects.requireNonNull(identityHash, "identityHash");
         return Mono.fromSupplier(() -> {
             synchronized (lock) {
-                if (byName.containsKey(workspace.name())) {
+                if (revisions.containsKey(workspace.name())) {
                     return false;
                 }
-                StoredWorkspace stored = new StoredWorkspace(workspace, identityHash);
-                byName.put(workspace.name(), stored);
-                byIdentityHash.put(identityHash, stored);
                 revisions.put(workspace.name(), new ArrayList<>(List.of(workspace)));
+                identityHashByName.put(workspace.name(), identityHash);
+                nameByIdentityHash.put(identityHash, workspace.name());
                 return true;
             }
         });
@@ -54,10 +53,15 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     public Mono<Workspace> findWorkspace(String name) {
         return Mono.fromSupplier(() -> {
             synchronized (lock) {
-                StoredWorkspace stored = byName.get(name);
-                return stored == null ? null : stored.workspace();
+                return current(name);
             }
         });
+    }
+
+    /** The workspace with its current scripts; null if none. Call holding the lock. */
+    private Workspace current(String name) {
+        List<Workspace> all = revisions.get(name);
+        return all == null ? null : all.get(all.size() - 1);
     }
 
     @Override
@@ -91,16 +95,11 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
         Objects.requireNonNull(shutdownScripts, "shutdownScripts");
         return Mono.fromSupplier(() -> {
             synchronized (lock) {
-                StoredWorkspace old = byName.get(name);
-                if (old == null || revisions.get(name).size() != currentRevision) {
+                List<Workspace> all = revisions.get(name);
+                if (all == null || all.size() != currentRevision) {
                     return null;
                 }
-                Workspace next = new Workspace(name, old.workspace().agentName(), startupScripts, shutdownScripts);
-                StoredWorkspace stored = new StoredWorkspace(next, old.identityHash());
-                byName.put(name, stored);
-                byIdentityHash.put(old.identityHash(), stored);
-                List<Workspace> all = revisions.get(name);
-                all.add(next);
+                all.add(new Workspace(name, current(name).agentName(), startupScripts, shutdownScripts));
                 return (long) all.size();
             }
         });
@@ -111,7 +110,7 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
         return Flux.defer(() -> {
             List<Workspace> all;
             synchronized (lock) {
-                all = byName.values().stream().map(StoredWorkspace::workspace).toList();
+                all = revisions.keySet().stream().map(this::current).toList();
             }
             return Flux.fromStream(all.stream().sorted(Comparator.comparing(Workspace::name)));
         });
@@ -121,7 +120,8 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
         return Mono.fromSupplier(() -> {
             synchronized (lock) {
-                return byIdentityHash.get(identityHash);
+                String name = nameByIdentityHash.get(identityHash);
+                return name == null ? null : new StoredWorkspace(current(name), identityHash);
             }
         });
     }
@@ -168,14 +168,13 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
         Objects.requireNonNull(identityHash, "identityHash");
         return Mono.fromSupplier(() -> {
             synchronized (lock) {
-                StoredWorkspace old = byName.get(name);
+                String old = identityHashByName.get(name);
                 if (old == null) {
                     return false;
                 }
-                StoredWorkspace replaced = new StoredWorkspace(old.workspace(), identityHash);
-                byIdentityHash.remove(old.identityHash());
-                byIdentityHash.put(identityHash, replaced);
-                byName.put(name, replaced);
+                nameByIdentityHash.remove(old);
+                nameByIdentityHash.put(identityHash, name);
+                identityHashByName.put(name, identityHash);
                 return true;
             }
         });
@@ -185,12 +184,10 @@ public final class InMemoryWorkspaceStore implements WorkspaceStore {
     public Mono<Boolean> deleteWorkspace(String name) {
         return Mono.fromSupplier(() -> {
             synchronized (lock) {
-                StoredWorkspace removed = byName.remove(name);
-                if (removed == null) {
+                if (revisions.remove(name) == null) {
                     return false;
                 }
-                byIdentityHash.remove(removed.identityHash());
-                revisions.remove(name);
+                nameByIdentityHash.remove(identityHashByName.remove(name));
                 return true;
             }
         });
