@@ -19,9 +19,10 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Two replicas' writers batch compare-and-sets of the same rows at once, on one PostgreSQL
- * database: every applied update is one version of its row, none is lost or applied twice, and
- * the batches do not deadlock (rows are locked in id order).
+ * Two replicas' writers batch writes of the same rows at once, on one PostgreSQL database:
+ * every applied update is one version of its row, none is lost or applied twice, and the batches
+ * do not deadlock (rows are locked in id order); builds of the same workspaces collide on their
+ * numbers (a batch that loses is tried again) and get distinct ones, leaving one active row each.
  */
 class ReplicasRacingOnPostgresTest {
 
@@ -68,6 +69,41 @@ class ReplicasRacingOnPostgresTest {
             assertThat(applied).isPositive();
             assertThat(versionsWritten).as("one version per applied update, none lost, none doubled")
                     .isEqualTo(applied);
+        } finally {
+            first.close().block(TIMEOUT);
+            second.close().block(TIMEOUT);
+        }
+    }
+
+    @Test
+    void buildBatchesOfTwoReplicasOnTheSameWorkspacesNumberEachBuildOnceAndLeaveOneActiveRow() {
+        String url = TestDatabases.newPostgresDatabase();
+        R2dbcAgentStore first = R2dbcAgentStore.open(url).block(TIMEOUT);
+        R2dbcAgentStore second = R2dbcAgentStore.open(url).block(TIMEOUT);
+        try {
+            int workspaces = 40;
+            int buildsPerReplica = 3;
+            // Each replica's writer takes one build per workspace per batch; both replicas' batches
+            // cover the same workspaces, so they collide on build numbers and are retried.
+            List<Mono<AgentRow>> builds = new ArrayList<>();
+            for (int b = 0; b < buildsPerReplica; b++) {
+                for (int i = 0; i < workspaces; i++) {
+                    builds.add(first.startBuild("ws-" + i, 1, Instant.now()));
+                    builds.add(second.startBuild("ws-" + (workspaces - 1 - i), 1, Instant.now()));
+                }
+            }
+
+            List<AgentRow> created = Flux.merge(builds).collectList().block(TIMEOUT);
+
+            assertThat(created).hasSize(2 * buildsPerReplica * workspaces);
+            for (int i = 0; i < workspaces; i++) {
+                String workspace = "ws-" + i;
+                assertThat(created).filteredOn(row -> row.workspace().equals(workspace)).extracting(AgentRow::buildNumber)
+                        .as(workspace).containsExactlyInAnyOrder(1L, 2L, 3L, 4L, 5L, 6L);
+                List<AgentRow> rows = first.rows(workspace, 10).collectList().block(TIMEOUT);
+                assertThat(rows).as(workspace).filteredOn(AgentRow::active).extracting(AgentRow::buildNumber)
+                        .containsExactly(6L);
+            }
         } finally {
             first.close().block(TIMEOUT);
             second.close().block(TIMEOUT);

@@ -1,6 +1,7 @@
 package dev.agentcore.core.control;
 
 import dev.agentcore.core.AgentId;
+import dev.agentcore.core.internal.Randomness;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,6 +22,9 @@ public final class InMemoryAgentStore implements AgentStore {
 
     /** An empty store: no workspace, no row. */
     public InMemoryAgentStore() {
+        // startBuild draws each new row's AgentId on the caller's thread, maybe an event loop:
+        // seed the generator here, where blocking is allowed.
+        Randomness.seedNow();
     }
 
     @Override

@@ -20,7 +20,9 @@ import dev.agentcore.core.control.WorkspaceStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -34,6 +36,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 /**
@@ -276,6 +280,72 @@ public abstract class AgentStoreContract {
         List<AgentRow> rows = store.rows("ws", 10).collectList().block(TIMEOUT);
         assertThat(rows).filteredOn(AgentRow::active).singleElement()
                 .satisfies(active -> assertThat(active.buildNumber()).isEqualTo(6));
+    }
+
+    @Test
+    void buildsAndStopsOfManyWorkspacesAtOnceEachTouchOnlyTheirOwnWorkspace() {
+        // Asked together, these are committed in batches by the durable stores' writer: every
+        // workspace must come out as if its writes had been alone.
+        int count = 60;
+        Map<String, AgentRow> before = new HashMap<>();
+        for (int i = 0; i < count; i++) {
+            String workspace = "ws-" + i;
+            build(workspace);
+            if (i % 3 == 0) {
+                build(workspace);
+            }
+            if (i % 5 == 0) {
+                store.stopBuild(workspace).block(TIMEOUT);
+            }
+            before.put(workspace, store.latestRow(workspace).block(TIMEOUT));
+        }
+        List<AgentRow> seen = new ArrayList<>();
+        Disposable watching = store.changes().subscribe(row -> {
+            synchronized (seen) {
+                seen.add(row);
+            }
+        });
+        clock.advance(Duration.ofSeconds(1));
+
+        Map<String, Optional<AgentRow>> answers = Flux.range(0, count)
+                .flatMap(i -> {
+                    String workspace = "ws-" + i;
+                    Mono<AgentRow> write = i % 4 == 0 ? store.stopBuild(workspace) : store.startBuild(workspace, 1, clock.instant());
+                    return write.map(Optional::of).defaultIfEmpty(Optional.empty())
+                            .map(answer -> Map.entry(workspace, answer));
+                }, count)
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+                .block(TIMEOUT);
+
+        for (int i = 0; i < count; i++) {
+            String workspace = "ws-" + i;
+            AgentRow previous = before.get(workspace);
+            List<AgentRow> rows = store.rows(workspace, 10).collectList().block(TIMEOUT);
+            assertThat(row(previous.agentId())).as(workspace).isEqualTo(previous.active() ? previous.retired() : previous);
+            if (i % 4 == 0) {
+                assertThat(answers.get(workspace)).as(workspace)
+                        .isEqualTo(previous.active() ? Optional.of(previous.retired()) : Optional.empty());
+                assertThat(rows).as(workspace).noneMatch(AgentRow::active).first().isEqualTo(row(previous.agentId()));
+            } else {
+                AgentRow created = answers.get(workspace).orElseThrow();
+                assertThat(created).as(workspace).isEqualTo(AgentRow.created(created.agentId(), workspace,
+                        previous.buildNumber() + 1, clock.instant(), 1));
+                assertThat(rows).as(workspace).filteredOn(AgentRow::active).containsExactly(created);
+                assertThat(rows.get(0)).as(workspace).isEqualTo(created);
+            }
+        }
+        watching.dispose();
+        synchronized (seen) {
+            // A workspace's retired row is announced before its next one (a watcher fences, then binds).
+            for (int i = 0; i < count; i++) {
+                AgentRow previous = before.get("ws-" + i);
+                if (i % 4 != 0 && previous.active()) {
+                    AgentRow created = answers.get("ws-" + i).orElseThrow();
+                    assertThat(seen.indexOf(previous.retired())).as("ws-" + i).isNotNegative()
+                            .isLessThan(seen.indexOf(created));
+                }
+            }
+        }
     }
 
     @Test
