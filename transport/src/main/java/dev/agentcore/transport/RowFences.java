@@ -120,7 +120,9 @@ final class RowFences implements Disposable {
     Mono<Void> retired(AgentId agentId) {
         Mono<Void> signal = fences.computeIfAbsent(agentId, ignored -> Sinks.empty()).asMono();
         // Registered first, then checked: a retirement between the two is seen by one or the other.
-        Mono<Void> alreadyRetired = lifecycle.row(agentId).filter(AgentRow::active).hasElement()
+        // The recent picture will do: a store updates it before it publishes the change that fires
+        // the fence, and one that lags another replica's retirement gets that change later.
+        Mono<Void> alreadyRetired = lifecycle.recentRow(agentId).filter(AgentRow::active).hasElement()
                 .flatMap(active -> active ? Mono.<Void>never() : Mono.<Void>empty());
         return Mono.firstWithSignal(signal, alreadyRetired);
     }

@@ -259,8 +259,12 @@ public final class AccessService {
     public Mono<AgentId> bind(String workspace, AgentId agentId) {
         Objects.requireNonNull(workspace, "workspace");
         Objects.requireNonNull(agentId, "agentId");
-        return rows.findRow(agentId)
+        // The recent picture binds without a round trip; a row it lags on is fenced when the write that
+        // retired it arrives, as a channel bound just before would be. Refused only on the store's answer.
+        return rows.recentRow(agentId)
                 .filter(row -> row.active() && row.workspace().equals(workspace))
+                .switchIfEmpty(Mono.defer(() -> rows.findRow(agentId)
+                        .filter(row -> row.active() && row.workspace().equals(workspace))))
                 .map(AgentRow::agentId)
                 .switchIfEmpty(Mono.error(() -> new AgentcoreException(ErrorCode.FENCED, "agent row " + agentId
                         + " is retired or unknown: bind to the row of the workspace's latest manifest")));

@@ -95,6 +95,16 @@ public final class LifecycleService {
         return store.findRow(agentId);
     }
 
+    /**
+     * The row as this replica last saw it, without a round trip where the store keeps such a
+     * picture; it may lag another replica's write, so use it only where the change that corrects
+     * it is watched for ({@link AgentStore#recentRow}).
+     */
+    public Mono<AgentRow> recentRow(AgentId agentId) {
+        Objects.requireNonNull(agentId, "agentId");
+        return store.recentRow(agentId);
+    }
+
     /** The workspace's latest row (active or retired); empty if it has none. */
     public Mono<AgentRow> latestRow(String workspace) {
         Objects.requireNonNull(workspace, "workspace");

@@ -3,10 +3,13 @@ package dev.agentcore.core.control;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.testing.ForwardingAgentStore;
 import dev.agentcore.core.testing.ForwardingWorkspaceStore;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -51,5 +54,34 @@ class AccessServiceTest {
 
         assertThat(heard).containsExactly("b", "a");
         listening.dispose();
+    }
+
+    @Test
+    void aBindingIsRefusedOnlyOnTheStoresAnswerNotOnALaggingPicture() {
+        InMemoryAgentStore rows = new InMemoryAgentStore();
+        AtomicReference<AgentRow> picture = new AtomicReference<>();
+        // A replica's picture of a row can lag: missing (another replica created it) or older.
+        AgentStore lagging = new ForwardingAgentStore(rows) {
+            @Override
+            public Mono<AgentRow> recentRow(AgentId agentId) {
+                return Mono.justOrEmpty(picture.get());
+            }
+        };
+        AccessService access = new AccessService(lagging, new InMemoryWorkspaceStore());
+        access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
+        access.createWorkspace(Workspace.named("other")).block(TIMEOUT);
+        AgentRow first = rows.startBuild("ws", 1, Instant.EPOCH).block(TIMEOUT);
+
+        assertThat(access.bind("ws", first.agentId()).block(TIMEOUT)).as("not in the picture yet").isEqualTo(first.agentId());
+        picture.set(first.retired());
+        assertThat(access.bind("ws", first.agentId()).block(TIMEOUT)).as("retired in the picture only")
+                .isEqualTo(first.agentId());
+        assertThatThrownBy(() -> access.bind("other", first.agentId()).block(TIMEOUT)).as("another workspace's row")
+                .isInstanceOfSatisfying(AgentcoreException.class, error -> assertThat(error.code()).isEqualTo(ErrorCode.FENCED));
+
+        picture.set(null);
+        rows.startBuild("ws", 1, Instant.EPOCH).block(TIMEOUT);
+        assertThatThrownBy(() -> access.bind("ws", first.agentId()).block(TIMEOUT)).as("retired in the store")
+                .isInstanceOfSatisfying(AgentcoreException.class, error -> assertThat(error.code()).isEqualTo(ErrorCode.FENCED));
     }
 }
