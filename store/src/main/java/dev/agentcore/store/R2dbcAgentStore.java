@@ -59,10 +59,11 @@ import reactor.util.retry.Retry;
  *
  * <p>Every row write goes to the store's one writer ({@link RowWriter}), which commits waiting
  * compare-and-sets together (group commit: one transaction per batch on H2, one statement on
- * PostgreSQL) and a build in a transaction of its own. A write the writer has taken runs to its
- * end even if its caller cancels, and is published on {@link #changes()} when it commits, before
- * its caller hears of it. Reads, too, run to their end before their connection goes back to the
- * pool. The schema is migrated at start-up (see {@link Migrations}). On PostgreSQL each batch
+ * PostgreSQL), and waiting builds together in a few statements per batch. A write the writer has
+ * taken runs to its end even if its caller cancels, and is published on {@link #changes()} when
+ * it commits, before its caller hears of it. Reads, too, run to their end before their connection
+ * goes back to the pool; workspaces asked for at about the same time (the manifests of a build
+ * boundary) are read together ({@link ReadBatcher}). The schema is migrated at start-up (see {@link Migrations}). On PostgreSQL each batch
  * also sends {@code NOTIFY agentcore_rows} with the rows it wrote, and {@link #changes()} listens,
  * so a watcher on any replica sees every write. H2 runs in-process and its calls block, so they
  * run on a bounded-elastic scheduler, never on the caller's (event-loop) thread; every H2 batch
@@ -105,6 +106,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     /** Tells this replica's notifications from others': unique, not secret, so a non-blocking random will do. */
     private final String replica = Long.toHexString(ThreadLocalRandom.current().nextLong());
     private final RowWriter writer;
+    private final ReadBatcher<WorkspaceAt, WorkspaceRevision> workspaceReads;
     /**
      * Active rows as this store last saw them (its own commits, other replicas' notifications, its
      * reads), newest kept; retired rows leave it. Exact on H2, where this store is the file's only
@@ -123,6 +125,9 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         // it to a commit every few seconds when they shared one pool).
         this.writerPool = pool(pooled, dialect, 1);
         this.writer = new RowWriter(new Batches(), this::publish, MAX_BATCH, MAX_QUEUED);
+        // Manifests and build starts read workspaces by the thousand at a build boundary: in batches,
+        // as many at once as the pool has connections.
+        this.workspaceReads = new ReadBatcher<>(this::workspacesAt, MAX_BATCH, maxConnections);
         // The writer draws each new row's AgentId on whatever thread runs its batch (an event loop,
         // on PostgreSQL): drawing one here, where blocking is allowed, seeds the generator.
         AgentId.random();
@@ -679,13 +684,7 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     @Override
     public Mono<Long> scriptsRevision(String name) {
         Objects.requireNonNull(name, "name");
-        return withConnection(connection -> currentRevision(connection, name)).next();
-    }
-
-    private static Mono<Long> currentRevision(Connection connection, String workspace) {
-        return query(connection, "SELECT scripts_revision FROM workspaces WHERE name = $1",
-                readable -> number(readable, "scripts_revision"), workspace)
-                .next();
+        return workspaceReads.read(new WorkspaceAt(name, CURRENT_REVISION)).map(WorkspaceRevision::revision);
     }
 
     @Override
@@ -778,23 +777,79 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
     private Mono<Workspace> workspaceAt(String name, long scriptsRevision) {
         Objects.requireNonNull(name, "name");
-        // One result is consumed whole before the next statement runs on the same connection.
+        return workspaceReads.read(new WorkspaceAt(name, scriptsRevision)).map(WorkspaceRevision::workspace);
+    }
+
+    /** A workspace as of a revision of its scripts ({@link #CURRENT_REVISION}: the current one). */
+    private record WorkspaceAt(String name, long revision) {
+    }
+
+    /** A workspace as read, with the revision of its scripts it was read at. */
+    private record WorkspaceRevision(Workspace workspace, long revision) {
+    }
+
+    /**
+     * The workspaces at these revisions, in two statements on one connection whatever their
+     * number (each result consumed whole before the next statement runs): the workspaces, then
+     * the scripts of the revisions asked. A workspace that does not exist, or a revision it has not
+     * reached, is left out.
+     */
+    private Mono<Map<WorkspaceAt, WorkspaceRevision>> workspacesAt(List<WorkspaceAt> keys) {
+        Object[] names = keys.stream().map(WorkspaceAt::name).distinct().toArray();
         return withConnection(connection -> query(connection,
-                        "SELECT agent_name, scripts_revision FROM workspaces WHERE name = $1",
-                        readable -> new Object[] {readable.get("agent_name", String.class),
-                                number(readable, "scripts_revision")}, name)
+                        "SELECT name, agent_name, scripts_revision FROM workspaces WHERE name IN ("
+                                + placeholders(1, names.length) + ")",
+                        readable -> new Object[] {readable.get("name", String.class), readable.get("agent_name", String.class),
+                                number(readable, "scripts_revision")}, names)
                 .collectList()
                 .flatMap(found -> {
-                    if (found.isEmpty()) {
-                        return Mono.empty();
+                    Map<String, Object[]> byName = new HashMap<>();
+                    found.forEach(workspace -> byName.put((String) workspace[0], workspace));
+                    Map<WorkspaceAt, Long> revisions = new HashMap<>();
+                    for (WorkspaceAt key : keys) {
+                        Object[] workspace = byName.get(key.name());
+                        if (workspace != null) {
+                            long current = (long) workspace[2];
+                            long revision = key.revision() == CURRENT_REVISION ? current : key.revision();
+                            if (revision <= current) {
+                                revisions.put(key, revision);
+                            }
+                        }
                     }
-                    long current = (long) found.get(0)[1];
-                    long revision = scriptsRevision == CURRENT_REVISION ? current : scriptsRevision;
-                    if (revision > current) {
-                        return Mono.empty();
+                    if (revisions.isEmpty()) {
+                        return Mono.just(Map.<WorkspaceAt, WorkspaceRevision>of());
                     }
-                    return scripts(connection, name, revision).map(scripts -> new Workspace(name,
-                            (String) found.get(0)[0], scripts.get(0), scripts.get(1)));
+                    Object[] namesFound = revisions.keySet().stream().map(WorkspaceAt::name).distinct().toArray();
+                    Object[] revisionsAsked = revisions.values().stream().distinct().toArray();
+                    Object[] parameters = new Object[namesFound.length + revisionsAsked.length];
+                    System.arraycopy(namesFound, 0, parameters, 0, namesFound.length);
+                    System.arraycopy(revisionsAsked, 0, parameters, namesFound.length, revisionsAsked.length);
+                    // Every asked name with every asked revision: a few pairs more than asked, at most,
+                    // when workspaces at different revisions are read together; the map below keeps the asked ones.
+                    return query(connection, "SELECT * FROM workspace_script_revisions WHERE workspace IN ("
+                                    + placeholders(1, namesFound.length) + ") AND revision IN ("
+                                    + placeholders(namesFound.length + 1, revisionsAsked.length)
+                                    + ") ORDER BY workspace, revision, phase, script_index",
+                            readable -> new Object[] {readable.get("workspace", String.class), number(readable, "revision"),
+                                    readable.get("phase", String.class), script(readable)}, parameters)
+                            .collectList()
+                            .map(scripts -> {
+                                Map<WorkspaceAt, List<List<Script>>> phases = new HashMap<>();
+                                for (Object[] script : scripts) {
+                                    WorkspaceAt at = new WorkspaceAt((String) script[0], (long) script[1]);
+                                    phases.computeIfAbsent(at, ignored -> List.of(new ArrayList<>(), new ArrayList<>()))
+                                            .get("start".equals(script[2]) ? 0 : 1).add((Script) script[3]);
+                                }
+                                Map<WorkspaceAt, WorkspaceRevision> read = new HashMap<>();
+                                revisions.forEach((key, revision) -> {
+                                    List<List<Script>> both = phases.getOrDefault(new WorkspaceAt(key.name(), revision),
+                                            List.of(List.of(), List.of()));
+                                    Workspace workspace = new Workspace(key.name(), (String) byName.get(key.name())[1],
+                                            both.get(0), both.get(1));
+                                    read.put(key, new WorkspaceRevision(workspace, revision));
+                                });
+                                return read;
+                            });
                 }))
                 .next();
     }
@@ -842,21 +897,6 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     }
 
     /** That revision of the workspace's startup scripts (index 0) and shutdown scripts (index 1), in order. */
-    private Mono<List<List<Script>>> scripts(Connection connection, String workspace, long revision) {
-        return query(connection, "SELECT * FROM workspace_script_revisions WHERE workspace = $1 AND revision = $2 "
-                        + "ORDER BY phase, script_index",
-                readable -> new Object[] {readable.get("phase", String.class), script(readable)}, workspace, revision)
-                .collectList()
-                .map(all -> {
-                    List<Script> start = new ArrayList<>();
-                    List<Script> stop = new ArrayList<>();
-                    for (Object[] phaseAndScript : all) {
-                        ("start".equals(phaseAndScript[0]) ? start : stop).add((Script) phaseAndScript[1]);
-                    }
-                    return List.of(start, stop);
-                });
-    }
-
     @Override
     public Mono<Void> saveSessionToken(String tokenHash, AgentId agentId) {
         Objects.requireNonNull(tokenHash, "tokenHash");

@@ -365,6 +365,53 @@ public abstract class AgentStoreContract {
     }
 
     @Test
+    void workspacesReadAtOnceAtDifferentRevisionsEachGetTheirOwnScripts() {
+        // Asked together, these are read in batches by the durable stores: every answer must be
+        // the one a read alone would give.
+        AccessService access = new AccessService(store, workspaces);
+        Map<String, List<Workspace>> revisions = new HashMap<>();
+        for (int i = 0; i < 12; i++) {
+            String name = "ws-" + i;
+            Workspace first = new Workspace(name, "agent-" + i, List.of(new Script("start " + i, Duration.ofSeconds(i + 1), true)),
+                    i % 2 == 0 ? List.of() : List.of(new Script("stop " + i, Duration.ofSeconds(5), false)));
+            access.createWorkspace(first).block(TIMEOUT);
+            List<Workspace> written = new ArrayList<>(List.of(first));
+            for (int update = 1; update <= i % 3; update++) {
+                written.add(access.updateScripts(name, Optional.of(List.of(new Script("start " + i + "." + update,
+                        Duration.ofSeconds(update), false))), Optional.empty()).block(TIMEOUT));
+            }
+            revisions.put(name, written);
+        }
+
+        // Every answer keyed by what was asked: a workspace (or none) at a revision, or a revision number.
+        List<Mono<Map.Entry<String, Object>>> reads = new ArrayList<>();
+        revisions.forEach((name, written) -> {
+            for (int revision = 1; revision <= written.size() + 1; revision++) {
+                reads.add(answer(name + "@" + revision, workspaces.findWorkspace(name, revision)));
+            }
+            reads.add(answer(name + "@current", workspaces.findWorkspace(name)));
+            reads.add(answer(name + " revision", workspaces.scriptsRevision(name)));
+        });
+        reads.add(answer("missing@1", workspaces.findWorkspace("missing", 1)));
+        Map<String, Object> answers = Flux.merge(reads).collectMap(Map.Entry::getKey, Map.Entry::getValue).block(TIMEOUT);
+
+        assertThat(answers.get("missing@1")).isEqualTo(Optional.empty());
+        revisions.forEach((name, written) -> {
+            for (int revision = 1; revision <= written.size(); revision++) {
+                assertThat(answers.get(name + "@" + revision)).as(name + "@" + revision)
+                        .isEqualTo(Optional.of(written.get(revision - 1)));
+            }
+            assertThat(answers.get(name + "@" + (written.size() + 1))).as("a revision not reached").isEqualTo(Optional.empty());
+            assertThat(answers.get(name + "@current")).as(name).isEqualTo(Optional.of(written.get(written.size() - 1)));
+            assertThat(answers.get(name + " revision")).as(name).isEqualTo(Optional.of((long) written.size()));
+        });
+    }
+
+    private static Mono<Map.Entry<String, Object>> answer(String asked, Mono<?> read) {
+        return read.map(Optional::of).defaultIfEmpty(Optional.empty()).map(found -> Map.entry(asked, found));
+    }
+
+    @Test
     void anUpdateOfTheScriptsReachesTheNextBuildAndNeverTheRowAlreadyRunning() {
         AccessService access = new AccessService(store, workspaces);
         Script original = new Script("echo one", Duration.ofSeconds(30), true);
