@@ -76,7 +76,7 @@ final class ControlPlaneProcess implements AutoCloseable {
             Matcher listening = LISTENING.matcher(line);
             if (listening.find()) {
                 String token = Files.readString(dataDir.resolve("admin.token")).strip();
-                AtomicReference<WriteStats> writes = new AtomicReference<>(new WriteStats(0, 0, new long[0]));
+                AtomicReference<WriteStats> writes = new AtomicReference<>(new WriteStats(0, 0, new long[0], 0, 0));
                 AtomicReference<String> http = new AtomicReference<>();
                 Thread drain = new Thread(() -> stdout.lines().forEach(printed -> {
                     if (printed.startsWith(WRITE_STATS_PREFIX)) {

@@ -79,9 +79,11 @@ final class StormReport {
                             ? ", postgres " + String.format("%6s", num(phase.get("postgres_cpu_seconds"))) : "",
                     num(phase.get("wall_seconds")));
             if (phase.containsKey("store_commits")) {
-                line(out, "store commits, %-29s %s (%s/s), batch size p50 %s, p99 %s", phase.get("phase") + ":",
+                line(out, "store commits, %-29s %s (%s/s), batch size p50 %s, p99 %s; writer committing %s s, "
+                                + "answering %s s", phase.get("phase") + ":",
                         phase.get("store_commits"), num(phase.get("store_commits_per_second")),
-                        phase.get("store_batch_size_p50"), phase.get("store_batch_size_p99"));
+                        phase.get("store_batch_size_p50"), phase.get("store_batch_size_p99"),
+                        num(phase.get("store_committing_seconds")), num(phase.get("store_answering_seconds")));
             }
         }
         if (phase2 == null && results.containsKey("stuck_rows")) {

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -110,6 +111,9 @@ final class RowWriter {
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicLongArray batchSizes;
+    /** Time spent from each batch's start to its commit, and from its commit to its last caller answered. */
+    private final AtomicLong committingNanos = new AtomicLong();
+    private final AtomicLong answeringNanos = new AtomicLong();
     private volatile BatchObserver observer = (kind, size, nanos) -> { };
     private volatile boolean closing;
     private final Sinks.Empty<Void> closed = Sinks.empty();
@@ -184,7 +188,7 @@ final class RowWriter {
             batchCount += sizes[size];
             writes += sizes[size] * size;
         }
-        return new WriteStats(batchCount, writes, sizes);
+        return new WriteStats(batchCount, writes, sizes, committingNanos.get(), answeringNanos.get());
     }
 
     /** Starts the next batch unless one is running. Only the thread that sets {@code busy} takes from the queue. */
@@ -295,6 +299,7 @@ final class RowWriter {
         if (batch.get(0).write instanceof CompareAndSet) {
             List<CompareAndSet> writes = batch.stream().map(pending -> (CompareAndSet) pending.write).toList();
             committed = batches.compareAndSets(writes).map(written -> {
+                long committedAt = committedAt(started);
                 List<AgentRow> rows = new ArrayList<>();
                 for (int i = 0; i < written.length; i++) {
                     if (written[i]) {
@@ -305,23 +310,26 @@ final class RowWriter {
                 for (int i = 0; i < written.length; i++) {
                     emit(batch.get(i), written[i]);
                 }
+                answeringNanos.addAndGet(System.nanoTime() - committedAt);
                 return rows;
             });
         } else if (batch.get(0).write instanceof ForgetCredentials) {
             List<ForgetCredentials> writes = batch.stream().map(pending -> (ForgetCredentials) pending.write).toList();
-            committed = batches.forgetCredentials(writes).then(doneWithoutRows(batch));
+            committed = batches.forgetCredentials(writes).then(doneWithoutRows(batch, started));
         } else if (batch.get(0).write instanceof SaveToken) {
             List<SaveToken> writes = batch.stream().map(pending -> (SaveToken) pending.write).toList();
-            committed = batches.tokens(writes).then(doneWithoutRows(batch));
+            committed = batches.tokens(writes).then(doneWithoutRows(batch, started));
         } else {
             List<BuildWrite> writes = batch.stream().map(pending -> (BuildWrite) pending.write).toList();
             committed = batches.builds(writes).map(rowsPerBuild -> {
+                long committedAt = committedAt(started);
                 List<AgentRow> rows = rowsPerBuild.stream().flatMap(List::stream).toList();
                 publish.accept(rows);
                 for (int i = 0; i < rowsPerBuild.size(); i++) {
                     List<AgentRow> written = rowsPerBuild.get(i);
                     emit(batch.get(i), written.isEmpty() ? NOTHING : written.get(written.size() - 1));
                 }
+                answeringNanos.addAndGet(System.nanoTime() - committedAt);
                 return rows;
             });
         }
@@ -336,13 +344,22 @@ final class RowWriter {
     }
 
     /** Once committed, a batch that wrote no row: each write is answered TRUE, nothing is published. */
-    private static Mono<List<AgentRow>> doneWithoutRows(List<Pending> batch) {
+    private Mono<List<AgentRow>> doneWithoutRows(List<Pending> batch, long started) {
         return Mono.fromSupplier(() -> {
+            long committedAt = committedAt(started);
             for (Pending pending : batch) {
                 emit(pending, Boolean.TRUE);
             }
+            answeringNanos.addAndGet(System.nanoTime() - committedAt);
             return List.of();
         });
+    }
+
+    /** Notes the time a batch started at {@code started} took to commit; returns the commit's time. */
+    private long committedAt(long started) {
+        long now = System.nanoTime();
+        committingNanos.addAndGet(now - started);
+        return now;
     }
 
     private void ended(List<Pending> batch, Throwable error) {

@@ -4,10 +4,12 @@ import java.util.Arrays;
 
 /**
  * What a store's writer has committed since it opened: transactions (batches), the writes in
- * them, and how many batches had each size ({@code batchSizes[n]}: batches of n writes). On H2
- * every batch is one forced sync of the file; on PostgreSQL, one commit.
+ * them, how many batches had each size ({@code batchSizes[n]}: batches of n writes), and the
+ * writer's time: from each batch's start to its commit ({@code committingNanos}), and from its
+ * commit to the last of its callers answered, its rows published first ({@code answeringNanos}).
+ * On H2 every batch is one forced sync of the file; on PostgreSQL, one commit.
  */
-public record WriteStats(long batches, long writes, long[] batchSizes) {
+public record WriteStats(long batches, long writes, long[] batchSizes, long committingNanos, long answeringNanos) {
 
     public WriteStats {
         batchSizes = batchSizes.clone();
@@ -19,7 +21,8 @@ public record WriteStats(long batches, long writes, long[] batchSizes) {
         for (int size = 0; size < Math.min(sizes.length, earlier.batchSizes.length); size++) {
             sizes[size] -= earlier.batchSizes[size];
         }
-        return new WriteStats(batches - earlier.batches, writes - earlier.writes, sizes);
+        return new WriteStats(batches - earlier.batches, writes - earlier.writes, sizes,
+                committingNanos - earlier.committingNanos, answeringNanos - earlier.answeringNanos);
     }
 
     /** The batch size at this fraction of the batches, smallest first (0.5: the median; 0.99: p99); 0 if none. */
@@ -35,7 +38,10 @@ public record WriteStats(long batches, long writes, long[] batchSizes) {
         return 0;
     }
 
-    /** One line: {@code batches writes size:count,...} (sizes with no batch left out); {@link #parse} reads it. */
+    /**
+     * One line: {@code batches writes size:count,... committingNanos answeringNanos} (sizes with no
+     * batch left out); {@link #parse} reads it.
+     */
     public String format() {
         StringBuilder sizes = new StringBuilder();
         for (int size = 1; size < batchSizes.length; size++) {
@@ -43,14 +49,16 @@ public record WriteStats(long batches, long writes, long[] batchSizes) {
                 sizes.append(sizes.length() == 0 ? "" : ",").append(size).append(':').append(batchSizes[size]);
             }
         }
-        return batches + " " + writes + " " + (sizes.length() == 0 ? "-" : sizes);
+        return batches + " " + writes + " " + (sizes.length() == 0 ? "-" : sizes) + " " + committingNanos + " "
+                + answeringNanos;
     }
 
     /** Reads what {@link #format} wrote. */
     public static WriteStats parse(String line) {
         String[] fields = line.strip().split(" ");
-        if (fields.length != 3) {
-            throw new IllegalArgumentException("expected 'batches writes size:count,...', was '" + line + "'");
+        if (fields.length != 5) {
+            throw new IllegalArgumentException("expected 'batches writes size:count,... committingNanos answeringNanos', was '"
+                    + line + "'");
         }
         long[] sizes = new long[0];
         if (!fields[2].equals("-")) {
@@ -63,18 +71,21 @@ public record WriteStats(long batches, long writes, long[] batchSizes) {
                 sizes[size] = Long.parseLong(entry.substring(colon + 1));
             }
         }
-        return new WriteStats(Long.parseLong(fields[0]), Long.parseLong(fields[1]), sizes);
+        return new WriteStats(Long.parseLong(fields[0]), Long.parseLong(fields[1]), sizes, Long.parseLong(fields[3]),
+                Long.parseLong(fields[4]));
     }
 
     @Override
     public boolean equals(Object other) {
         return other instanceof WriteStats that && batches == that.batches && writes == that.writes
-                && Arrays.equals(trimmed(batchSizes), trimmed(that.batchSizes));
+                && Arrays.equals(trimmed(batchSizes), trimmed(that.batchSizes))
+                && committingNanos == that.committingNanos && answeringNanos == that.answeringNanos;
     }
 
     @Override
     public int hashCode() {
-        return Long.hashCode(batches) * 31 + Arrays.hashCode(trimmed(batchSizes));
+        return (Long.hashCode(batches) * 31 + Arrays.hashCode(trimmed(batchSizes))) * 31
+                + Long.hashCode(committingNanos + answeringNanos);
     }
 
     @Override
