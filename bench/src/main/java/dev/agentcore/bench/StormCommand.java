@@ -544,8 +544,8 @@ final class StormCommand implements Callable<Integer> {
             cpu.put("store_commits_per_second", writes.batches() / seconds(System.nanoTime() - phaseStartNanos));
             cpu.put("store_batch_size_p50", writes.batchSizeAt(0.5));
             cpu.put("store_batch_size_p99", writes.batchSizeAt(0.99));
-            // The writer is one pipeline: its time from each batch's start to the commit, and from the
-            // commit to its callers answered (rows published first); the rest of the phase it waited.
+            // The writer's two lanes: from each batch's start to its commit, and publishing each batch's
+            // rows and answering its callers (which overlaps the next batch's commit).
             cpu.put("store_committing_seconds", seconds(writes.committingNanos()));
             cpu.put("store_answering_seconds", seconds(writes.answeringNanos()));
         }

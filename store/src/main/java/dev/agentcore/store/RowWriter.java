@@ -35,8 +35,11 @@ import reactor.core.publisher.Sinks;
  *
  * <p>A write the writer has taken runs to its end whatever happens to its caller: a caller that
  * cancels only stops waiting. Every committed write is published (in commit order) before its
- * caller hears of it. {@link #close()} refuses new writes, then completes once every taken write
- * has ended. Nothing here blocks: the batches themselves are the {@link Batches}' business.
+ * caller hears of it. Publishing a batch's rows and answering its callers is a lane of its own,
+ * in commit order, while the next batch commits: at a 10,000-agent build boundary on H2 they
+ * took longer than the commits, and ran in between them. {@link #close()} refuses new writes,
+ * then completes once every taken write has ended and been answered. Nothing here blocks: the
+ * batches themselves are the {@link Batches}' business.
  */
 final class RowWriter {
 
@@ -111,9 +114,16 @@ final class RowWriter {
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicLongArray batchSizes;
-    /** Time spent from each batch's start to its commit, and from its commit to its last caller answered. */
+    /** Time spent from each batch's start to its commit, and publishing its rows and answering its callers. */
     private final AtomicLong committingNanos = new AtomicLong();
     private final AtomicLong answeringNanos = new AtomicLong();
+    /**
+     * What follows each commit (publishing its rows, answering its callers; the close signal last),
+     * in commit order, run by one thread at a time: whichever finds nobody running them
+     * (reactor-core's queue-drain).
+     */
+    private final Queue<Runnable> answering = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger answeringWip = new AtomicInteger();
     private volatile BatchObserver observer = (kind, size, nanos) -> { };
     private volatile boolean closing;
     private final Sinks.Empty<Void> closed = Sinks.empty();
@@ -200,11 +210,15 @@ final class RowWriter {
             busy.set(false);
             if (queue.isEmpty()) {
                 if (closing && queue.isEmpty() && !busy.get()) {
-                    Sinks.EmitResult result = closed.tryEmitEmpty();
-                    // A second emission (close called twice) finds it terminated, which is harmless.
-                    if (result.isFailure() && result != Sinks.EmitResult.FAIL_TERMINATED) {
-                        throw new IllegalStateException("could not signal that the writer closed: " + result);
-                    }
+                    // After every answer still to give: they are ahead of it in the lane.
+                    answering.offer(() -> {
+                        Sinks.EmitResult result = closed.tryEmitEmpty();
+                        // A second emission (close called twice) finds it terminated, which is harmless.
+                        if (result.isFailure() && result != Sinks.EmitResult.FAIL_TERMINATED) {
+                            log.warn("could not signal that the writer closed: {}", result);
+                        }
+                    });
+                    answer();
                 }
                 return;
             }
@@ -295,11 +309,11 @@ final class RowWriter {
 
     private void run(List<Pending> batch) {
         long started = System.nanoTime();
-        Mono<List<AgentRow>> committed;
+        // Each kind's commit, then what follows it: publishing the rows, answering the callers.
+        Mono<Runnable> committed;
         if (batch.get(0).write instanceof CompareAndSet) {
             List<CompareAndSet> writes = batch.stream().map(pending -> (CompareAndSet) pending.write).toList();
-            committed = batches.compareAndSets(writes).map(written -> {
-                long committedAt = committedAt(started);
+            committed = batches.compareAndSets(writes).map(written -> () -> {
                 List<AgentRow> rows = new ArrayList<>();
                 for (int i = 0; i < written.length; i++) {
                     if (written[i]) {
@@ -310,69 +324,89 @@ final class RowWriter {
                 for (int i = 0; i < written.length; i++) {
                     emit(batch.get(i), written[i]);
                 }
-                answeringNanos.addAndGet(System.nanoTime() - committedAt);
-                return rows;
             });
         } else if (batch.get(0).write instanceof ForgetCredentials) {
             List<ForgetCredentials> writes = batch.stream().map(pending -> (ForgetCredentials) pending.write).toList();
-            committed = batches.forgetCredentials(writes).then(doneWithoutRows(batch, started));
+            committed = batches.forgetCredentials(writes).then(Mono.just(() -> doneWithoutRows(batch)));
         } else if (batch.get(0).write instanceof SaveToken) {
             List<SaveToken> writes = batch.stream().map(pending -> (SaveToken) pending.write).toList();
-            committed = batches.tokens(writes).then(doneWithoutRows(batch, started));
+            committed = batches.tokens(writes).then(Mono.just(() -> doneWithoutRows(batch)));
         } else {
             List<BuildWrite> writes = batch.stream().map(pending -> (BuildWrite) pending.write).toList();
-            committed = batches.builds(writes).map(rowsPerBuild -> {
-                long committedAt = committedAt(started);
-                List<AgentRow> rows = rowsPerBuild.stream().flatMap(List::stream).toList();
-                publish.accept(rows);
+            committed = batches.builds(writes).map(rowsPerBuild -> () -> {
+                publish.accept(rowsPerBuild.stream().flatMap(List::stream).toList());
                 for (int i = 0; i < rowsPerBuild.size(); i++) {
                     List<AgentRow> written = rowsPerBuild.get(i);
                     emit(batch.get(i), written.isEmpty() ? NOTHING : written.get(written.size() - 1));
                 }
-                answeringNanos.addAndGet(System.nanoTime() - committedAt);
-                return rows;
             });
         }
         // The writer's own subscription: nobody outside can cancel it.
         committed.subscribe(
-                rows -> {
+                afterwards -> {
+                    long nanos = System.nanoTime() - started;
+                    committingNanos.addAndGet(nanos);
                     batchSizes.incrementAndGet(batch.size());
-                    observer.committed(kindName(batch.get(0).write), batch.size(), System.nanoTime() - started);
+                    observer.committed(kindName(batch.get(0).write), batch.size(), nanos);
+                    answering.offer(() -> answered(batch, afterwards));
                 },
                 error -> ended(batch, error),
                 () -> ended(batch, null));
     }
 
     /** Once committed, a batch that wrote no row: each write is answered TRUE, nothing is published. */
-    private Mono<List<AgentRow>> doneWithoutRows(List<Pending> batch, long started) {
-        return Mono.fromSupplier(() -> {
-            long committedAt = committedAt(started);
-            for (Pending pending : batch) {
-                emit(pending, Boolean.TRUE);
-            }
-            answeringNanos.addAndGet(System.nanoTime() - committedAt);
-            return List.of();
-        });
+    private static void doneWithoutRows(List<Pending> batch) {
+        for (Pending pending : batch) {
+            emit(pending, Boolean.TRUE);
+        }
     }
 
-    /** Notes the time a batch started at {@code started} took to commit; returns the commit's time. */
-    private long committedAt(long started) {
-        long now = System.nanoTime();
-        committingNanos.addAndGet(now - started);
-        return now;
+    /** Runs what follows a batch's commit; if it fails half-way, the callers not answered yet get the failure. */
+    private void answered(List<Pending> batch, Runnable afterwards) {
+        long started = System.nanoTime();
+        try {
+            afterwards.run();
+        } catch (RuntimeException e) {
+            log.warn("publishing a committed batch of {} writes failed, its callers not answered yet get the error: {}",
+                    batch.size(), e.toString());
+            for (Pending pending : batch) {
+                emitError(pending, e);
+            }
+        } finally {
+            answeringNanos.addAndGet(System.nanoTime() - started);
+        }
+    }
+
+    /** Runs the lane's waiting work unless another thread is running it, which then runs this too. */
+    private void answer() {
+        if (answeringWip.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            Runnable next;
+            while ((next = answering.poll()) != null) {
+                next.run();
+            }
+            missed = answeringWip.addAndGet(-missed);
+        } while (missed != 0);
     }
 
     private void ended(List<Pending> batch, Throwable error) {
         if (error != null) {
             log.warn("a batch of {} writes failed, each answered with the error: {}", batch.size(), error.toString());
-            for (Pending pending : batch) {
-                emitError(pending, error);
-            }
+            answering.offer(() -> {
+                for (Pending pending : batch) {
+                    emitError(pending, error);
+                }
+            });
         }
+        // The next batch starts committing before this one's rows are published and its callers answered.
         if (!runNextBatch()) {
             busy.set(false);
             drain();
         }
+        answer();
     }
 
     private static void emit(Pending pending, Object outcome) {

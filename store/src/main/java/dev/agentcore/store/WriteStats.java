@@ -5,8 +5,9 @@ import java.util.Arrays;
 /**
  * What a store's writer has committed since it opened: transactions (batches), the writes in
  * them, how many batches had each size ({@code batchSizes[n]}: batches of n writes), and the
- * writer's time: from each batch's start to its commit ({@code committingNanos}), and from its
- * commit to the last of its callers answered, its rows published first ({@code answeringNanos}).
+ * writer's time: from each batch's start to its commit ({@code committingNanos}), and publishing
+ * each batch's rows and answering its callers ({@code answeringNanos}), which overlaps the next
+ * batch's commit.
  * On H2 every batch is one forced sync of the file; on PostgreSQL, one commit.
  */
 public record WriteStats(long batches, long writes, long[] batchSizes, long committingNanos, long answeringNanos) {

@@ -11,6 +11,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -242,5 +246,47 @@ class RowWriterTest {
 
         assertThat(closed).isTrue();
         assertThat(List.of(taken, waiting)).extracting(outcome -> outcome.block(TIMEOUT)).containsExactly(true, true);
+    }
+
+    @Test
+    void theNextBatchCommitsWhileOneIsPublishedAndCallersHearOnlyOnceTheirRowsArePublishedInCommitOrder()
+            throws Exception {
+        CountDownLatch publishingA = new CountDownLatch(1);
+        CountDownLatch releaseA = new CountDownLatch(1);
+        RowWriter writer = new RowWriter(batches, rows -> {
+            if (rows.stream().anyMatch(row -> row.agentId().value().equals("a"))) {
+                publishingA.countDown();
+                try {
+                    // Holds the publishing lane, on the thread that committed a's batch.
+                    assertThat(releaseA.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            published.addAll(rows);
+        }, 10, 100);
+        List<Mono<Object>> outcomes = new ArrayList<>();
+        for (String row : List.of("a", "b", "c")) {
+            outcomes.add(writer.submit(write(row)).cache());
+            outcomes.get(outcomes.size() - 1).subscribe();
+        }
+        ExecutorService committer = Executors.newSingleThreadExecutor();
+        try {
+            committer.submit(() -> batches.commit(0, true));
+            assertThat(publishingA.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+            assertThat(batches.batches).as("the next batch began while a's rows are being published").hasSize(2);
+            batches.commit(1, true, true);
+            assertThat(published).as("b and c wait for a, committed first").isEmpty();
+            assertThat(outcomes).allSatisfy(outcome -> assertThat(outcome.toFuture()).isNotDone());
+
+            releaseA.countDown();
+            assertThat(outcomes).extracting(outcome -> outcome.block(TIMEOUT)).containsExactly(true, true, true);
+            assertThat(published).extracting(row -> row.agentId().value()).containsExactly("a", "b", "c");
+        } finally {
+            releaseA.countDown();
+            committer.shutdownNow();
+        }
     }
 }
