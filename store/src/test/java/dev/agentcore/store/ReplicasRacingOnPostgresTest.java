@@ -14,6 +14,7 @@ import dev.agentcore.core.control.LifecycleService;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -29,12 +30,22 @@ class ReplicasRacingOnPostgresTest {
     private static final LifecycleState[] STATES = {LifecycleState.STARTING, LifecycleState.READY,
             LifecycleState.SHUTTING_DOWN, LifecycleState.OFF};
 
-    @Test
-    void batchesOfTwoReplicasOnTheSameRowsApplyEachUpdateOnce() {
+    /** Two replicas' stores on one fresh database, closed after {@code race}. */
+    private static void onTwoReplicas(BiConsumer<R2dbcAgentStore, R2dbcAgentStore> race) {
         String url = TestDatabases.newPostgresDatabase();
         R2dbcAgentStore first = R2dbcAgentStore.open(url).block(TIMEOUT);
         R2dbcAgentStore second = R2dbcAgentStore.open(url).block(TIMEOUT);
         try {
+            race.accept(first, second);
+        } finally {
+            first.close().block(TIMEOUT);
+            second.close().block(TIMEOUT);
+        }
+    }
+
+    @Test
+    void batchesOfTwoReplicasOnTheSameRowsApplyEachUpdateOnce() {
+        onTwoReplicas((first, second) -> {
             LifecycleService one = LifecycleService.builder(first).build();
             LifecycleService other = LifecycleService.builder(second).build();
             List<AgentRow> rows = new ArrayList<>();
@@ -69,18 +80,12 @@ class ReplicasRacingOnPostgresTest {
             assertThat(applied).isPositive();
             assertThat(versionsWritten).as("one version per applied update, none lost, none doubled")
                     .isEqualTo(applied);
-        } finally {
-            first.close().block(TIMEOUT);
-            second.close().block(TIMEOUT);
-        }
+        });
     }
 
     @Test
     void buildBatchesOfTwoReplicasOnTheSameWorkspacesNumberEachBuildOnceAndLeaveOneActiveRow() {
-        String url = TestDatabases.newPostgresDatabase();
-        R2dbcAgentStore first = R2dbcAgentStore.open(url).block(TIMEOUT);
-        R2dbcAgentStore second = R2dbcAgentStore.open(url).block(TIMEOUT);
-        try {
+        onTwoReplicas((first, second) -> {
             int workspaces = 40;
             int buildsPerReplica = 3;
             // Each replica's writer takes one build per workspace per batch; both replicas' batches
@@ -104,9 +109,6 @@ class ReplicasRacingOnPostgresTest {
                 assertThat(rows).as(workspace).filteredOn(AgentRow::active).extracting(AgentRow::buildNumber)
                         .containsExactly(6L);
             }
-        } finally {
-            first.close().block(TIMEOUT);
-            second.close().block(TIMEOUT);
-        }
+        });
     }
 }
