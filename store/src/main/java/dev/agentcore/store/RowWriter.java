@@ -386,7 +386,12 @@ final class RowWriter {
         do {
             Runnable next;
             while ((next = answering.poll()) != null) {
-                next.run();
+                try {
+                    next.run();
+                } catch (RuntimeException e) {
+                    // One failed answer must not stop the lane: every later batch's callers wait on it.
+                    log.error("the writer could not answer a batch's callers", e);
+                }
             }
             missed = answeringWip.addAndGet(-missed);
         } while (missed != 0);
