@@ -71,13 +71,19 @@ final class StormCommand implements Callable<Integer> {
     double steadyRate;
 
     @Option(names = "--steady-seconds", paramLabel = "S", defaultValue = "10",
-            description = "Phase 3: how long the steady rate is measured, after 2 s of warm-up. Default: ${DEFAULT-VALUE}.")
+            description = "Phase 3: how long the steady rate is measured, after its warm-up (--warm-up). Default: ${DEFAULT-VALUE}.")
     int steadySeconds;
 
     @Option(names = "--saturation-seconds", paramLabel = "S", defaultValue = "5",
             description = "Throughput, agentcore and the echo baseline each: how long the closed loop is measured, "
-                    + "after 1 s of warm-up. Default: ${DEFAULT-VALUE}.")
+                    + "after its warm-up (--warm-up). Default: ${DEFAULT-VALUE}.")
     int saturationSeconds;
+
+    @Option(names = "--warm-up", paramLabel = "S",
+            description = "Phase 3 and the echo baseline: how long each load runs unmeasured before its window (the "
+                    + "JIT compiles what the load runs meanwhile). Default: 2 s before the steady window, 1 s before "
+                    + "each throughput window.")
+    Integer warmUpSeconds;
 
     @Option(names = "--converge-timeout", paramLabel = "S", defaultValue = "120",
             description = "How long to wait for all rows to be READY before counting them stuck. Default: ${DEFAULT-VALUE}.")
@@ -143,14 +149,18 @@ final class StormCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         agentProtocol();
         results.put("protocol", protocol);
+        if (warmUpSeconds != null) {
+            results.put("warm_up_seconds", warmUpSeconds);
+        }
         if (quick) {
             agents = 200;
             steadySeconds = 2;
             saturationSeconds = 1;
         }
-        if (agents < 1 || steadyRate <= 0 || steadySeconds < 1 || saturationSeconds < 1 || convergeTimeoutSeconds < 1) {
+        if (agents < 1 || steadyRate <= 0 || steadySeconds < 1 || saturationSeconds < 1 || convergeTimeoutSeconds < 1
+                || (warmUpSeconds != null && warmUpSeconds < 0)) {
             System.err.println("storm: --agents, --steady-rate, --steady-seconds, --saturation-seconds and "
-                    + "--converge-timeout must be positive");
+                    + "--converge-timeout must be positive, --warm-up not negative");
             return 2;
         }
         if (!List.of("mem", "h2", "postgres").contains(store)) {
@@ -281,7 +291,7 @@ final class StormCommand implements Callable<Integer> {
             for (SimulatedAgent agent : fleet) {
                 agent.tickEvery(Duration.ofNanos(periodNanos), Duration.ofNanos((long) (phases.nextDouble() * periodNanos)));
             }
-            Map<String, Object> steady = measure(meters, Duration.ofSeconds(2), Duration.ofSeconds(steadySeconds));
+            Map<String, Object> steady = measure(meters, warmUp(2), Duration.ofSeconds(steadySeconds));
             fleet.forEach(SimulatedAgent::stopTicking);
             steady.put("offered_updates_per_second", steadyRate * agents);
             endPhase("phase 3: steady state", steady);
@@ -290,7 +300,7 @@ final class StormCommand implements Callable<Integer> {
 
             markPhase();
             fleet.forEach(SimulatedAgent::saturate);
-            Map<String, Object> saturated = measure(meters, Duration.ofSeconds(1), Duration.ofSeconds(saturationSeconds));
+            Map<String, Object> saturated = measure(meters, warmUp(1), Duration.ofSeconds(saturationSeconds));
             fleet.forEach(SimulatedAgent::stopTicking);
             endPhase("throughput: agentcore", saturated);
             results.put("throughput_agentcore", saturated);
@@ -351,6 +361,11 @@ final class StormCommand implements Callable<Integer> {
         return measured;
     }
 
+    /** The warm-up before a measured window: --warm-up if given, else {@code defaultSeconds}. */
+    private Duration warmUp(int defaultSeconds) {
+        return Duration.ofSeconds(warmUpSeconds != null ? warmUpSeconds : defaultSeconds);
+    }
+
     /** Lets updates in flight be acknowledged before the next phase. */
     private static void settle() throws InterruptedException {
         Thread.sleep(1000);
@@ -387,7 +402,7 @@ final class StormCommand implements Callable<Integer> {
             });
             outbound.tryEmitNext(update);
         }
-        Thread.sleep(1000);
+        Thread.sleep(warmUp(1).toMillis());
         echoed.reset();
         long start = System.nanoTime();
         Thread.sleep(saturationSeconds * 1000L);

@@ -12,8 +12,9 @@ final class StormReport {
     @SuppressWarnings("unchecked")
     static String table(Map<String, Object> results) {
         StringBuilder out = new StringBuilder();
-        line(out, "agentcore storm: %s agents, store %s, protocol %s, seed %s", results.get("agents"),
-                results.get("store"), results.get("protocol"), results.get("seed"));
+        line(out, "agentcore storm: %s agents, store %s, protocol %s, seed %s%s", results.get("agents"),
+                results.get("store"), results.get("protocol"), results.get("seed"),
+                results.containsKey("warm_up_seconds") ? ", warm-up " + results.get("warm_up_seconds") + " s" : "");
         Map<String, Object> phase1 = (Map<String, Object>) results.get("phase1");
         if (phase1 != null) {
             line(out, "phase 1, startup:        %s of %s rows READY after %s s", phase1.get("rows_ready"),

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** The harness's small parts; the harness as a whole runs in CI as {@code agentcore bench storm --quick}. */
 class HarnessPartsTest {
@@ -38,5 +39,39 @@ class HarnessPartsTest {
     @Test
     void processTreeCpuOfAProcessThatIsGoneIsZero() {
         assertThat(new ProcessTreeCpu(Long.MAX_VALUE).cpu()).isZero();
+    }
+
+    @Test
+    void theWarmUpIsReadAndANegativeOneIsRefusedBeforeAnythingStarts() {
+        StormCommand given = new StormCommand();
+        new CommandLine(given).parseArgs("--warm-up", "20");
+        assertThat(given.warmUpSeconds).isEqualTo(20);
+
+        java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream err = System.err;
+        System.setErr(new java.io.PrintStream(said, true, java.nio.charset.StandardCharsets.UTF_8));
+        int exit;
+        try {
+            exit = new CommandLine(new StormCommand()).execute("--warm-up", "-1");
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(exit).isEqualTo(2);
+        assertThat(said.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("--warm-up not negative");
+    }
+
+    @Test
+    void theReportsFirstLineSaysTheWarmUpWhenOneWasGiven() {
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("agents", 10);
+        results.put("store", "mem");
+        results.put("protocol", "v2");
+        results.put("seed", 7L);
+        results.put("cpu", List.of());
+        assertThat(StormReport.table(results)).startsWith("agentcore storm: 10 agents, store mem, protocol v2, seed 7\n");
+
+        results.put("warm_up_seconds", 20);
+        assertThat(StormReport.table(results))
+                .startsWith("agentcore storm: 10 agents, store mem, protocol v2, seed 7, warm-up 20 s\n");
     }
 }
