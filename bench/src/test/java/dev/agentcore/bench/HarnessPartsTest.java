@@ -2,6 +2,9 @@ package dev.agentcore.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,9 +50,9 @@ class HarnessPartsTest {
         new CommandLine(given).parseArgs("--warm-up", "20");
         assertThat(given.warmUpSeconds).isEqualTo(20);
 
-        java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream err = System.err;
-        System.setErr(new java.io.PrintStream(said, true, java.nio.charset.StandardCharsets.UTF_8));
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        PrintStream err = System.err;
+        System.setErr(new PrintStream(said, true, StandardCharsets.UTF_8));
         int exit;
         try {
             exit = new CommandLine(new StormCommand()).execute("--warm-up", "-1");
@@ -57,7 +60,7 @@ class HarnessPartsTest {
             System.setErr(err);
         }
         assertThat(exit).isEqualTo(2);
-        assertThat(said.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("--warm-up not negative");
+        assertThat(said.toString(StandardCharsets.UTF_8)).contains("--warm-up not negative");
     }
 
     @Test
