@@ -48,11 +48,9 @@ class ReadBatcherTest {
         HeldReads reads = new HeldReads();
         ReadBatcher<String, Integer> batcher = new ReadBatcher<>(reads, 10, 1);
 
-        Mono<Integer> first = batcher.read("a").cache();
-        first.subscribe();
+        Mono<Integer> first = asked(batcher, "a");
         List<Mono<Integer>> waiting = List.of("bb", "ccc", "bb", "absent").stream()
-                .map(key -> batcher.read(key).cache()).toList();
-        waiting.forEach(Mono::subscribe);
+                .map(key -> asked(batcher, key)).toList();
 
         assertThat(reads.batches).containsExactly(List.of("a"));
         reads.answer(0);
@@ -70,8 +68,7 @@ class ReadBatcherTest {
         HeldReads reads = new HeldReads();
         ReadBatcher<String, Integer> batcher = new ReadBatcher<>(reads, 2, 2);
 
-        List<Mono<Integer>> asked = List.of("a", "b", "c", "d", "e", "f").stream().map(key -> batcher.read(key).cache()).toList();
-        asked.forEach(Mono::subscribe);
+        List<Mono<Integer>> asked = List.of("a", "b", "c", "d", "e", "f").stream().map(key -> asked(batcher, key)).toList();
 
         assertThat(reads.batches).containsExactly(List.of("a"), List.of("b"));
         reads.answer(1);
@@ -90,10 +87,8 @@ class ReadBatcherTest {
         HeldReads reads = new HeldReads();
         ReadBatcher<String, Integer> batcher = new ReadBatcher<>(reads, 10, 1);
 
-        Mono<Integer> failing = batcher.read("a").cache();
-        failing.subscribe(value -> { }, error -> { });
-        Mono<Integer> next = batcher.read("bb").cache();
-        next.subscribe();
+        Mono<Integer> failing = asked(batcher, "a");
+        Mono<Integer> next = asked(batcher, "bb");
         reads.fail(0);
 
         StepVerifier.create(failing).expectErrorMessage("read 0 failed").verify(DEADLINE);
@@ -107,15 +102,20 @@ class ReadBatcherTest {
         HeldReads reads = new HeldReads();
         ReadBatcher<String, Integer> batcher = new ReadBatcher<>(reads, 10, 1);
 
-        Mono<Integer> first = batcher.read("a").cache();
-        first.subscribe();
+        asked(batcher, "a");
         batcher.read("bb").subscribe().dispose();
-        Mono<Integer> kept = batcher.read("ccc").cache();
-        kept.subscribe();
+        Mono<Integer> kept = asked(batcher, "ccc");
         reads.answer(0);
         reads.answer(1);
 
         assertThat(reads.batches).containsExactly(List.of("a"), List.of("bb", "ccc"));
         StepVerifier.create(kept).expectNext(3).expectComplete().verify(DEADLINE);
+    }
+
+    /** A read asked now and kept: its answer (or error) is replayed to whoever verifies it later. */
+    private static Mono<Integer> asked(ReadBatcher<String, Integer> batcher, String key) {
+        Mono<Integer> read = batcher.read(key).cache();
+        read.subscribe(value -> { }, error -> { });
+        return read;
     }
 }
