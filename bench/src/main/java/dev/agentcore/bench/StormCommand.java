@@ -45,8 +45,9 @@ import reactor.core.scheduler.Schedulers;
                 + "simulates N agents in this one (the library's connector and reporter, real RSocket over loopback "
                 + "TCP). Phase 1: every agent connects and goes STARTING -> READY. Phase 2: a new build for every "
                 + "workspace at once; every session is fenced and the agents replay onto the new rows (v2: on the "
-                + "connection they have; v1: reconnecting with jittered backoff). Phase 2 runs twice and the second "
-                + "is the measured one: the first, reported as phase 2a, runs on cold JVMs. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
+                + "connection they have; v1: reconnecting with jittered backoff). Phase 2 runs --boundaries times and "
+                + "the last is the measured one: the first, reported as phase 2a, runs on cold JVMs. Between phases 1 "
+                + "and 2 the fleet idles, connected, for --idle-seconds. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
                 + "the same run: a bare RSocket echo route on the same server, and the naive reporter.",
                 "Results on stdout as a table (and as JSON with --json FILE); progress on stderr.",
                 "Exit 0 when no row is left stuck (and the naive baseline did leave rows stuck, proving the check "
@@ -84,6 +85,16 @@ final class StormCommand implements Callable<Integer> {
                     + "JIT compiles what the load runs meanwhile). Default: 2 s before the steady window, 1 s before "
                     + "each throughput window.")
     Integer warmUpSeconds;
+
+    @Option(names = "--boundaries", paramLabel = "N", defaultValue = "2",
+            description = "Phase 2: how many build boundaries run one after another; the last is measured, the "
+                    + "first is reported as phase 2a (cold JVMs). Default: ${DEFAULT-VALUE}.")
+    int boundaries;
+
+    @Option(names = "--idle-seconds", paramLabel = "S", defaultValue = "5",
+            description = "After phase 1: how long the connected fleet idles (keepalives only) while both processes' "
+                    + "CPU is measured. Default: ${DEFAULT-VALUE}.")
+    int idleSeconds;
 
     @Option(names = "--converge-timeout", paramLabel = "S", defaultValue = "120",
             description = "How long to wait for all rows to be READY before counting them stuck. Default: ${DEFAULT-VALUE}.")
@@ -156,13 +167,15 @@ final class StormCommand implements Callable<Integer> {
             agents = 200;
             steadySeconds = 2;
             saturationSeconds = 1;
+            idleSeconds = 1;
         }
         if (agents < 1 || steadyRate <= 0 || steadySeconds < 1 || saturationSeconds < 1 || convergeTimeoutSeconds < 1
-                || (warmUpSeconds != null && warmUpSeconds < 0)) {
-            System.err.println("storm: --agents, --steady-rate, --steady-seconds, --saturation-seconds and "
-                    + "--converge-timeout must be positive, --warm-up not negative");
+                || boundaries < 1 || idleSeconds < 1 || (warmUpSeconds != null && warmUpSeconds < 0)) {
+            System.err.println("storm: --agents, --steady-rate, --steady-seconds, --saturation-seconds, --boundaries, "
+                    + "--idle-seconds and --converge-timeout must be positive, --warm-up not negative");
             return 2;
         }
+        results.put("boundaries", boundaries);
         if (!List.of("mem", "h2", "postgres").contains(store)) {
             System.err.println("storm: --store must be mem, h2 or postgres, was '" + store + "'");
             return 2;
@@ -267,16 +280,40 @@ final class StormCommand implements Callable<Integer> {
             heap.put("total_live_bytes_per_agent", heapConnected < 0 ? -1 : heapConnected / agents);
             results.put("heap", heap);
 
-            // ---- phase 2: the build boundary, twice ---------------------------------------------
+            // ---- between phases 1 and 2: the connected fleet, idle ------------------------------
+            // What a control plane pays per connected agent when nothing happens: keepalives, timers.
+            markPhase();
+            Thread.sleep(Duration.ofSeconds(idleSeconds).toMillis());
+            Map<String, Object> idle = new LinkedHashMap<>();
+            idle.put("seconds", idleSeconds);
+            idle.put("control_plane_cpu_us_per_agent_second",
+                    controlPlane.cpu().minus(phaseStartCp).toNanos() / 1e3 / agents / idleSeconds);
+            idle.put("harness_cpu_us_per_agent_second", (ownCpuNanos() - phaseStartOwnCpu) / 1e3 / agents / idleSeconds);
+            endPhase("idle, all connected", idle);
+            results.put("idle", idle);
+
+            // ---- phase 2: the build boundary, --boundaries times ---------------------------------
             // The first boundary runs code paths neither JVM has run before (fences, manifests on the
             // stream, bindings), so its CPU is largely the JIT compiling them; it is reported, and
-            // the second, on warm JVMs as a long-lived control plane would be, is the measured one.
-            Boundary cold = boundary(admin, names, 2, "phase 2a: first build boundary (cold JVMs)", timeout);
-            results.put("phase2_cold", cold.summary());
-            Boundary storm = cold;
-            if (cold.converged()) {
-                storm = boundary(admin, names, 3, "phase 2: build boundary", timeout);
-                results.put("phase2", storm.summary());
+            // the last, on JVMs as warm as a long-lived control plane's, is the measured one.
+            Boundary storm = null;
+            long build = 1;
+            for (int boundary = 1; boundary <= boundaries; boundary++) {
+                build++;
+                boolean measured = boundary == boundaries;
+                String phase = measured ? "phase 2: build boundary"
+                        : boundary == 1 ? "phase 2a: first build boundary (cold JVMs)"
+                        : "phase 2a: build boundary " + boundary + " of " + boundaries + " (not measured)";
+                storm = boundary(admin, names, build, phase, timeout);
+                if (boundary == 1 && !measured) {
+                    results.put("phase2_cold", storm.summary());
+                }
+                if (measured) {
+                    results.put("phase2", storm.summary());
+                }
+                if (!storm.converged()) {
+                    break;
+                }
             }
             results.put("stuck_rows", storm.stuck());
             if (!storm.converged()) {
@@ -318,7 +355,7 @@ final class StormCommand implements Callable<Integer> {
                 awaitSocketsClosed();
 
                 Map<String, Object> naive = naiveBaseline(admin, names, identities, address, runSeed,
-                        storm.convergence(), timeout);
+                        storm.convergence(), boundaries + 1, timeout);
                 results.put("naive", naive);
                 naiveReproduced = ((Number) naive.get("stuck_rows")).longValue() > 0;
                 if (!naiveReproduced) {
@@ -461,19 +498,20 @@ final class StormCommand implements Callable<Integer> {
     }
 
     /**
-     * The correctness baseline: the same storm with the naive reporter. Builds 4 (startup) and 5
-     * (the boundary) of the same workspaces.
+     * The correctness baseline: the same storm with the naive reporter, on the same workspaces:
+     * the build after {@code lastBuild} for its startup, the one after that for its boundary.
      */
     private Map<String, Object> naiveBaseline(AdminClient admin, List<String> names,
                                               Map<String, String> identities, ControlPlaneAddress address,
-                                              long runSeed, RowTracker.Convergence agentcoreStorm, Duration timeout)
+                                              long runSeed, RowTracker.Convergence agentcoreStorm, long lastBuild,
+                                              Duration timeout)
             throws InterruptedException {
         markPhase();
         Flux.fromIterable(names).flatMap(admin::startBuild, ADMIN_REQUESTS_IN_FLIGHT).then().block(timeout);
         SimulatedAgent.Meters meters = new SimulatedAgent.Meters();
         List<SimulatedAgent> fleet = fleet(names, identities, address, true, meters, runSeed);
         Map<String, Long> connectStarted = new ConcurrentHashMap<>();
-        RowTracker tracker = RowTracker.await(admin, 4, agents, connectStarted, names.get(0), timeout);
+        RowTracker tracker = RowTracker.await(admin, lastBuild + 1, agents, connectStarted, names.get(0), timeout);
         for (SimulatedAgent agent : fleet) {
             connectStarted.put(agent.workspace, System.nanoTime());
             agent.start();
@@ -486,7 +524,7 @@ final class StormCommand implements Callable<Integer> {
             long agentcoreNanos = agentcoreStorm.latencyNanos().getMaxValue();
             Duration grace = Duration.ofNanos(Math.max(Duration.ofSeconds(10).toNanos(), 2 * agentcoreNanos));
             Map<String, Long> buildStarted = new ConcurrentHashMap<>();
-            tracker = RowTracker.await(admin, 5, agents, buildStarted, names.get(0), timeout);
+            tracker = RowTracker.await(admin, lastBuild + 2, agents, buildStarted, names.get(0), timeout);
             Flux.fromIterable(names)
                     .flatMap(name -> Mono.defer(() -> {
                         buildStarted.put(name, System.nanoTime());
@@ -496,7 +534,7 @@ final class StormCommand implements Callable<Integer> {
             tracker.result(grace);
             naive.put("grace_seconds", seconds(grace.toNanos()));
             naive.put("agents_reconnected", fleet.stream().filter(agent -> agent.sessions() >= 2).count());
-            naive.put("stuck_rows", stuckRows(admin, names, 5, timeout));
+            naive.put("stuck_rows", stuckRows(admin, names, lastBuild + 2, timeout));
         } else {
             naive.put("stuck_rows", 0L);
             progress("the naive agents did not even start: " + startup.ready() + " of " + agents);

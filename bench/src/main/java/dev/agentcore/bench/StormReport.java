@@ -12,8 +12,9 @@ final class StormReport {
     @SuppressWarnings("unchecked")
     static String table(Map<String, Object> results) {
         StringBuilder out = new StringBuilder();
-        line(out, "agentcore storm: %s agents, store %s, protocol %s, seed %s%s", results.get("agents"),
+        line(out, "agentcore storm: %s agents, store %s, protocol %s, seed %s%s%s", results.get("agents"),
                 results.get("store"), results.get("protocol"), results.get("seed"),
+                results.containsKey("boundaries") ? ", " + results.get("boundaries") + " build boundaries (the last measured)" : "",
                 results.containsKey("warm_up_seconds") ? ", warm-up " + results.get("warm_up_seconds") + " s" : "");
         Map<String, Object> phase1 = (Map<String, Object>) results.get("phase1");
         if (phase1 != null) {
@@ -26,6 +27,13 @@ final class StormReport {
                             + "%s per connected agent (%s in all per agent)",
                     bytes(heap.get("live_bytes_without_agents")), bytes(heap.get("live_bytes_agents_connected_idle")),
                     bytes(heap.get("bytes_per_connected_agent")), bytes(heap.get("total_live_bytes_per_agent")));
+        }
+        Map<String, Object> idle = (Map<String, Object>) results.get("idle");
+        if (idle != null) {
+            line(out, "idle, all connected:     CPU per agent per second %s us in the control plane, %s us in the "
+                            + "agents' JVM (over %s s)",
+                    num(idle.get("control_plane_cpu_us_per_agent_second")), num(idle.get("harness_cpu_us_per_agent_second")),
+                    idle.get("seconds"));
         }
         Map<String, Object> cold = (Map<String, Object>) results.get("phase2_cold");
         if (cold != null) {

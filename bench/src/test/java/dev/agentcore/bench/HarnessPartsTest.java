@@ -50,17 +50,37 @@ class HarnessPartsTest {
         new CommandLine(given).parseArgs("--warm-up", "20");
         assertThat(given.warmUpSeconds).isEqualTo(20);
 
+        assertThat(refused("--warm-up", "-1")).contains("--warm-up not negative");
+    }
+
+    @Test
+    void boundariesAndTheIdleWindowAreReadAndZeroIsRefusedBeforeAnythingStarts() {
+        StormCommand defaults = new StormCommand();
+        new CommandLine(defaults).parseArgs();
+        assertThat(defaults.boundaries).isEqualTo(2);
+        assertThat(defaults.idleSeconds).isEqualTo(5);
+        StormCommand given = new StormCommand();
+        new CommandLine(given).parseArgs("--boundaries", "5", "--idle-seconds", "3");
+        assertThat(given.boundaries).isEqualTo(5);
+        assertThat(given.idleSeconds).isEqualTo(3);
+
+        assertThat(refused("--boundaries", "0")).contains("--boundaries");
+        assertThat(refused("--idle-seconds", "0")).contains("--idle-seconds");
+    }
+
+    /** What the storm says on stderr when it refuses {@code args} with exit code 2, before starting anything. */
+    private static String refused(String... args) {
         ByteArrayOutputStream said = new ByteArrayOutputStream();
         PrintStream err = System.err;
         System.setErr(new PrintStream(said, true, StandardCharsets.UTF_8));
         int exit;
         try {
-            exit = new CommandLine(new StormCommand()).execute("--warm-up", "-1");
+            exit = new CommandLine(new StormCommand()).execute(args);
         } finally {
             System.setErr(err);
         }
         assertThat(exit).isEqualTo(2);
-        assertThat(said.toString(StandardCharsets.UTF_8)).contains("--warm-up not negative");
+        return said.toString(StandardCharsets.UTF_8);
     }
 
     @Test
@@ -76,5 +96,22 @@ class HarnessPartsTest {
         results.put("warm_up_seconds", 20);
         assertThat(StormReport.table(results))
                 .startsWith("agentcore storm: 10 agents, store mem, protocol v2, seed 7, warm-up 20 s\n");
+    }
+
+    @Test
+    void theReportSaysHowManyBoundariesRanAndWhatTheIdleFleetCost() {
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("agents", 10);
+        results.put("store", "mem");
+        results.put("protocol", "v2");
+        results.put("seed", 7L);
+        results.put("boundaries", 4);
+        results.put("idle", Map.of("seconds", 5, "control_plane_cpu_us_per_agent_second", 12.5,
+                "harness_cpu_us_per_agent_second", 20.25));
+        results.put("cpu", List.of());
+        assertThat(StormReport.table(results))
+                .startsWith("agentcore storm: 10 agents, store mem, protocol v2, seed 7, 4 build boundaries (the last measured)\n")
+                .contains("idle, all connected:     CPU per agent per second 12.5 us in the control plane, 20.3 us in "
+                        + "the agents' JVM (over 5 s)");
     }
 }
