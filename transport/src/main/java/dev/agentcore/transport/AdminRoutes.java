@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The admin's routes, for the admin token only: workspaces (create, get, list, delete, a new identity,
@@ -54,13 +55,15 @@ final class AdminRoutes {
                     Principal.requireAdmin(caller.principal());
                     return rows(data);
                 })
+                // Row changes are published by whichever thread wrote them: each watcher's frames are
+                // made on its own connection's thread.
                 .stream(Routes.WATCH, (caller, data) -> {
                     Principal.requireAdmin(caller.principal());
-                    return watch(data);
+                    return watch(data, caller.home());
                 })
                 .stream(Routes.CHANGES, (caller, data) -> {
                     Principal.requireAdmin(caller.principal());
-                    return lifecycle.changes().map(AdminRoutes::rowPayload);
+                    return lifecycle.changes().publishOn(caller.home()).map(AdminRoutes::rowPayload);
                 });
         settings.adminChannelRoutes().forEach((route, handler) -> table.channel(route, (caller, opening, all) -> {
             Principal.requireAdmin(caller.principal());
@@ -132,9 +135,9 @@ final class AdminRoutes {
                 .map(AdminRoutes::rowPayload);
     }
 
-    private Flux<Payload> watch(ByteBuffer data) {
+    private Flux<Payload> watch(ByteBuffer data, Scheduler home) {
         String workspace = workspaceOf(data).getWorkspace();
-        return access.workspace(workspace).thenMany(lifecycle.watch(workspace)).map(AdminRoutes::rowPayload);
+        return access.workspace(workspace).thenMany(lifecycle.watch(workspace).publishOn(home)).map(AdminRoutes::rowPayload);
     }
 
     private static WorkspaceRequest workspaceOf(ByteBuffer data) {

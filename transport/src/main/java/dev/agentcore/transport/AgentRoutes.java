@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The agents' routes, both protocol versions: the identity exchanges, the manifest (v1) and the
@@ -51,13 +52,14 @@ final class AgentRoutes {
     RouteTable.Builder addTo(RouteTable.Builder table) {
         return table
                 .response(Routes.EXCHANGE_V2, this::exchangeForConnection)
-                .stream(Routes.MANIFESTS_V2, (caller, data) -> manifests(Principal.connectionWorkspace(caller.principal())))
+                .stream(Routes.MANIFESTS_V2, (caller, data) -> manifests(Principal.connectionWorkspace(caller.principal()),
+                        caller.home()))
                 .channel(Routes.LIFECYCLE_V2, this::boundLifecycle)
                 .response(Routes.EXCHANGE, this::exchange)
                 .response(Routes.MANIFEST, (caller, data) -> access.manifest(Principal.sessionRow(caller.principal()))
                         .map(manifest -> payload(ProtoCodec.encodeManifest(manifest, settings.clock().instant()))))
                 .channel(Routes.LIFECYCLE, (caller, opening, all) ->
-                        lifecycleChannel(Principal.sessionRow(caller.principal()), all, false));
+                        lifecycleChannel(Principal.sessionRow(caller.principal()), all, false, caller.home()));
     }
 
     // ---- exchanges --------------------------------------------------------------------------------
@@ -108,12 +110,13 @@ final class AgentRoutes {
     /**
      * The workspace's manifests, one per build from the active row on (protocol v2): subscribed to
      * new builds before reading the latest row, so that a build in between is seen by one or the
-     * other; only builds later than the last sent go out.
+     * other; only builds later than the last sent go out. New builds are announced on the
+     * connection's {@code home} thread, not on the thread that published them.
      */
-    private Flux<Payload> manifests(String workspace) {
+    private Flux<Payload> manifests(String workspace, Scheduler home) {
         return Flux.defer(() -> {
             long[] lastSent = {0};
-            return Flux.merge(fences.newBuilds(workspace), lifecycle.latestRow(workspace))
+            return Flux.merge(fences.newBuilds(workspace).publishOn(home), lifecycle.latestRow(workspace))
                     .filter(row -> {
                         if (!row.active() || row.buildNumber() <= lastSent[0]) {
                             return false;
@@ -135,7 +138,7 @@ final class AgentRoutes {
         // Only a refused binding is answered through the inbound here: the channel's own errors come
         // after it has subscribed to the inbound, which takes one subscriber.
         return access.bind(workspace, named)
-                .map(agentId -> lifecycleChannel(agentId, all, true))
+                .map(agentId -> lifecycleChannel(agentId, all, true, caller.home()))
                 .onErrorResume(AgentcoreException.class, refused -> Mono.just(ConnectionHandler.refuseThrough(all, refused)))
                 .flatMapMany(channel -> channel);
     }
@@ -144,9 +147,11 @@ final class AgentRoutes {
      * One lifecycle channel: the first payload opens it (routing metadata, and in protocol v2 the
      * binding, already read; in v1 usually an empty body, else the first update); every other
      * payload is one update, applied in order and acknowledged. The channel ends with FENCED as
-     * soon as a build retires the row, and with SUPERSEDED when another process's chain takes it.
+     * soon as a build retires the row, and with SUPERSEDED when another process's chain takes it;
+     * either ending runs on the connection's {@code home} thread, not on the thread that published
+     * the row's change.
      */
-    private Flux<Payload> lifecycleChannel(AgentId agentId, Flux<Payload> payloads, boolean bound) {
+    private Flux<Payload> lifecycleChannel(AgentId agentId, Flux<Payload> payloads, boolean bound, Scheduler home) {
         UpdateRateLimit rateLimit = new UpdateRateLimit(settings.nanoTime(), settings.updatesPerSecond(),
                 settings.updateBurst());
         AtomicBoolean opened = new AtomicBoolean();
@@ -184,7 +189,7 @@ final class AgentRoutes {
         Mono<Void> retired = fences.retired(agentId).doOnSuccess(ignored -> fenced.set(true));
         Mono<Void> taken = chain.asMono().flatMap(carried -> fences.takenFrom(agentId, carried))
                 .doOnSuccess(ignored -> superseded.set(true));
-        return acks.takeUntilOther(Mono.firstWithSignal(retired, taken)).concatWith(Mono.defer(() -> {
+        return acks.takeUntilOther(Mono.firstWithSignal(retired, taken).publishOn(home)).concatWith(Mono.defer(() -> {
             if (fenced.get()) {
                 meters.fenced();
                 return Mono.error(new AgentcoreException(ErrorCode.FENCED, "agent row " + agentId

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
+import reactor.core.scheduler.Scheduler;
 import reactor.util.context.Context;
 
 /**
@@ -36,19 +37,22 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     private final ServerSettings settings;
     private final ConnectionGate gate;
     private final ConnectionGate.Ticket ticket;
+    private final Scheduler home;
     private final Consumer<ConnectionHandler> onDispose;
     private final AtomicBoolean disposed = new AtomicBoolean();
     private final AtomicInteger streams = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
 
     ConnectionHandler(Principal principal, InetAddress source, RouteTable routes, ServerSettings settings,
-                      ConnectionGate gate, ConnectionGate.Ticket ticket, Consumer<ConnectionHandler> onDispose) {
+                      ConnectionGate gate, ConnectionGate.Ticket ticket, Scheduler home,
+                      Consumer<ConnectionHandler> onDispose) {
         this.principal = principal;
         this.source = source;
         this.routes = routes;
         this.settings = settings;
         this.gate = gate;
         this.ticket = ticket;
+        this.home = home;
         this.onDispose = onDispose;
     }
 
@@ -65,6 +69,11 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     @Override
     public ConnectionGate.Ticket ticket() {
         return ticket;
+    }
+
+    @Override
+    public Scheduler home() {
+        return home;
     }
 
     /** A request-response's or request-stream's route and a copy of its data, read before the payload is released. */

@@ -115,17 +115,17 @@ public final class ControlPlaneServer {
     }
 
     private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, SetupAuthenticator authenticator,
-                                 RouteTable routes, ConnectionGate gate, ConnectionGate.Ticket ticket, InetAddress source,
+                                 RouteTable routes, ConnectionGate gate, NettyGate.Admission admission, InetAddress source,
                                  Map<ConnectionHandler, RSocket> connections) {
         return authenticator.authenticate(setup).<RSocket>map(principal -> {
-            if (!ticket.established(principal instanceof Principal.Anonymous
+            if (!admission.ticket().established(principal instanceof Principal.Anonymous
                     ? ConnectionGate.Stage.ANONYMOUS : ConnectionGate.Stage.AUTHENTICATED)) {
                 throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "the connection was closed before its SETUP was accepted");
             }
             // Tracked so that stopping the control plane ends every session, not only the listeners;
             // rsocket-java disposes the handler when its connection closes, which untracks it.
-            ConnectionHandler handler = new ConnectionHandler(principal, source, routes, settings, gate, ticket,
-                    connections::remove);
+            ConnectionHandler handler = new ConnectionHandler(principal, source, routes, settings, gate,
+                    admission.ticket(), admission.home(), connections::remove);
             connections.put(handler, peer);
             return handler;
         }).onErrorMap(WireErrors::rejectedSetup);
@@ -175,14 +175,14 @@ public final class ControlPlaneServer {
             // A fresh RSocketServer (a configuration object) per connection, so that the acceptor
             // knows the peer's address and its place in the gate: rsocket-java's SocketAcceptor is not told them.
             BiFunction<NettyGate, Integer, ConnectionAcceptor> acceptor = (nettyGate, maxFrameLength) -> connection -> {
-                ConnectionGate.Ticket ticket = nettyGate.ticket(connection.remoteAddress());
-                if (ticket == null) {
+                NettyGate.Admission admission = nettyGate.admission(connection.remoteAddress());
+                if (admission == null) {
                     // Refused by the gate as it was accepted: its channel is being closed there, after the refusal is read.
                     return Mono.empty();
                 }
                 InetAddress source = connection.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
                 return RSocketServer.create((SocketAcceptor) (setup, peer) ->
-                                accept(setup, peer, authenticator, routes, gate, ticket, source, connections))
+                                accept(setup, peer, authenticator, routes, gate, admission, source, connections))
                         .payloadDecoder(PayloadDecoder.DEFAULT)
                         .asConnectionAcceptor(maxFrameLength)
                         .apply(connection);

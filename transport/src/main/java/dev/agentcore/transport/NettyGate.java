@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.ChannelPipelineConfigurer;
 import reactor.netty.ConnectionObserver;
 
@@ -43,7 +45,14 @@ final class NettyGate implements ChannelPipelineConfigurer {
     private final ConnectionGate gate;
     private final String listener;
     private final boolean rsocketFraming;
-    private final Map<SocketAddress, ConnectionGate.Ticket> tickets = new ConcurrentHashMap<>();
+    private final Map<SocketAddress, Admission> admitted = new ConcurrentHashMap<>();
+
+    /**
+     * An admitted connection: its place in the gate, and its channel's event loop as a scheduler
+     * (its {@code home}), where signals that other connections' work produces for it are delivered.
+     */
+    record Admission(ConnectionGate.Ticket ticket, Scheduler home) {
+    }
 
     NettyGate(ConnectionGate gate, String listener, boolean rsocketFraming) {
         this.gate = gate;
@@ -59,16 +68,17 @@ final class NettyGate implements ChannelPipelineConfigurer {
         if (ticket == null) {
             return;
         }
-        tickets.put(remote, ticket);
+        Admission admission = new Admission(ticket, Schedulers.fromExecutor(channel.eventLoop()));
+        admitted.put(remote, admission);
         channel.closeFuture().addListener(closed -> {
-            tickets.remove(remote, ticket);
+            admitted.remove(remote, admission);
             ticket.closed();
         });
     }
 
-    /** The ticket of the open connection from {@code remote}; null if the gate refused or ended it. */
-    ConnectionGate.Ticket ticket(SocketAddress remote) {
-        return tickets.get(remote);
+    /** The admission of the open connection from {@code remote}; null if the gate refused or ended it. */
+    Admission admission(SocketAddress remote) {
+        return admitted.get(remote);
     }
 
     private void close(Channel channel, String message, boolean beforeSetup) {

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The routes a control plane serves, by interaction: a connection reads a request's route and
@@ -22,6 +23,14 @@ final class RouteTable {
         InetAddress source();
 
         ConnectionGate.Ticket ticket();
+
+        /**
+         * The connection's event loop. Signals for this connection that another connection's work
+         * produces (a fence, a new build's manifest, a row change) are delivered here: the thread
+         * that publishes a store change then only hands each one over, instead of running every
+         * receiving connection's work itself, one after another.
+         */
+        Scheduler home();
     }
 
     /** A request-response route: the request's data (a copy the handler may keep) in, one answer out. */
