@@ -184,6 +184,7 @@ public final class ControlPlaneServer {
                 return RSocketServer.create((SocketAcceptor) (setup, peer) ->
                                 accept(setup, peer, authenticator, routes, gate, admission, source, connections))
                         .payloadDecoder(PayloadDecoder.DEFAULT)
+                        .interceptors(registry -> registry.forConnection(AnswerOnlyKeepAlive.INSTANCE))
                         .asConnectionAcceptor(maxFrameLength)
                         .apply(connection);
             };

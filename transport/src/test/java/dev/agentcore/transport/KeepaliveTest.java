@@ -11,12 +11,28 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.rsocket.DuplexConnection;
 import io.rsocket.RSocket;
+import io.rsocket.RSocketErrorException;
+import io.rsocket.core.RSocketConnector;
+import io.rsocket.frame.FrameHeaderCodec;
+import io.rsocket.frame.FrameType;
+import io.rsocket.frame.KeepAliveFrameCodec;
+import io.rsocket.plugins.DuplexConnectionInterceptor;
+import io.rsocket.transport.netty.client.TcpClientTransport;
+import io.rsocket.util.DefaultPayload;
+import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
@@ -29,6 +45,8 @@ import reactor.test.StepVerifier;
  * such a connection: rsocket-java's keepalive, and the client's own {@link LivenessWatch}, which
  * closes the connection after the max lifetime in silence whatever rsocket-java's state (in 2 of
  * 3 CI runs of 2026-11-27 the agent's session did not end in this case; see docs/RELIABILITY.md).
+ *
+ * <p>The control plane only answers keepalives; it sends none of its own ({@link AnswerOnlyKeepAlive}).
  */
 class KeepaliveTest {
 
@@ -99,8 +117,83 @@ class KeepaliveTest {
             proxy.drop(FaultProxy.Direction.TO_CLIENT);
 
             StepVerifier.create(watch.onClose()).expectComplete().verify(TIMEOUT);
-            StepVerifier.create(rsocket.onClose().onErrorResume(error -> reactor.core.publisher.Mono.empty()))
+            StepVerifier.create(rsocket.onClose().onErrorResume(error -> Mono.empty()))
                     .expectComplete().verify(TIMEOUT);
+        }
+    }
+
+    @Test
+    void theControlPlaneAnswersEveryKeepaliveAndAsksForNoneOfItsOwn() {
+        try (ControlPlaneFixture fixture = new ControlPlaneFixture()) {
+            AtomicInteger askedByServer = new AtomicInteger();
+            Sinks.Many<Boolean> answers = Sinks.many().multicast().directBestEffort();
+            DuplexConnectionInterceptor keepalivesReceived = (type, connection) -> type != DuplexConnectionInterceptor.Type.SOURCE
+                    ? connection : new ReceiveWatched(connection, frame -> {
+                        if (FrameHeaderCodec.streamId(frame) == 0 && FrameHeaderCodec.frameType(frame) == FrameType.KEEPALIVE) {
+                            if (KeepAliveFrameCodec.respondFlag(frame)) {
+                                askedByServer.incrementAndGet();
+                            } else {
+                                answers.tryEmitNext(true); // FAIL_ZERO_SUBSCRIBER before the verifier subscribes: nothing to count yet
+                            }
+                        }
+                    });
+            // The server's own keepalives would come every 100 ms, as the client's do.
+            RSocket rsocket = RSocketConnector.create()
+                    .metadataMimeType(WireMetadata.COMPOSITE)
+                    .dataMimeType(Routes.DATA_MIME_TYPE)
+                    .keepAlive(Duration.ofMillis(100), Duration.ofSeconds(2))
+                    .interceptors(registry -> registry.forConnection(keepalivesReceived))
+                    .setupPayload(DefaultPayload.create(new byte[0], WireMetadata.encode(null, ControlPlaneFixture.ADMIN_TOKEN)))
+                    .connect(TcpClientTransport.create("127.0.0.1", fixture.tcp().port()))
+                    .block(TIMEOUT);
+
+            StepVerifier.create(answers.asFlux().take(10)).expectNextCount(10).expectComplete().verify(TIMEOUT);
+            assertThat(askedByServer).hasValue(0);
+            assertThat(rsocket.isDisposed()).isFalse();
+            rsocket.dispose();
+        }
+    }
+
+    /** A connection that shows each frame it receives to {@code onFrame} first. */
+    private record ReceiveWatched(DuplexConnection delegate, Consumer<ByteBuf> onFrame) implements DuplexConnection {
+        @Override
+        public void sendFrame(int streamId, ByteBuf frame) {
+            delegate.sendFrame(streamId, frame);
+        }
+
+        @Override
+        public void sendErrorAndClose(RSocketErrorException error) {
+            delegate.sendErrorAndClose(error);
+        }
+
+        @Override
+        public Flux<ByteBuf> receive() {
+            return delegate.receive().doOnNext(onFrame);
+        }
+
+        @Override
+        public ByteBufAllocator alloc() {
+            return delegate.alloc();
+        }
+
+        @Override
+        public SocketAddress remoteAddress() {
+            return delegate.remoteAddress();
+        }
+
+        @Override
+        public Mono<Void> onClose() {
+            return delegate.onClose();
+        }
+
+        @Override
+        public void dispose() {
+            delegate.dispose();
+        }
+
+        @Override
+        public boolean isDisposed() {
+            return delegate.isDisposed();
         }
     }
 }
