@@ -116,7 +116,9 @@ final class AgentRoutes {
     private Flux<Payload> manifests(String workspace, Scheduler home) {
         return Flux.defer(() -> {
             long[] lastSent = {0};
-            return Flux.merge(fences.newBuilds(workspace).publishOn(home), lifecycle.latestRow(workspace))
+            // One build at a time: a prefetch of one keeps the hand-over's queue at one slot for the
+            // connection's whole life (the waiter buffers the rare burst).
+            return Flux.merge(fences.newBuilds(workspace).publishOn(home, 1), lifecycle.latestRow(workspace))
                     .filter(row -> {
                         if (!row.active() || row.buildNumber() <= lastSent[0]) {
                             return false;
