@@ -46,8 +46,8 @@ import reactor.core.scheduler.Schedulers;
                 + "TCP). Phase 1: every agent connects and goes STARTING -> READY. Phase 2: a new build for every "
                 + "workspace at once; every session is fenced and the agents replay onto the new rows (v2: on the "
                 + "connection they have; v1: reconnecting with jittered backoff). Phase 2 runs --boundaries times and "
-                + "the last is the measured one: the first, reported as phase 2a, runs on cold JVMs. Between phases 1 "
-                + "and 2 the fleet idles, connected, for --idle-seconds. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
+                + "the last is the measured one: the first, reported as phase 2a, runs on cold JVMs. Between phases 2 "
+                + "and 3 the fleet idles, connected, for --idle-seconds. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
                 + "the same run: a bare RSocket echo route on the same server, and the naive reporter.",
                 "Results on stdout as a table (and as JSON with --json FILE); progress on stderr.",
                 "Exit 0 when no row is left stuck (and the naive baseline did leave rows stuck, proving the check "
@@ -92,7 +92,7 @@ final class StormCommand implements Callable<Integer> {
     int boundaries;
 
     @Option(names = "--idle-seconds", paramLabel = "S", defaultValue = "5",
-            description = "After phase 1: how long the connected fleet idles (keepalives only) while both processes' "
+            description = "After phase 2: how long the connected fleet idles (keepalives only) while both processes' "
                     + "CPU is measured. Default: ${DEFAULT-VALUE}.")
     int idleSeconds;
 
@@ -280,18 +280,6 @@ final class StormCommand implements Callable<Integer> {
             heap.put("total_live_bytes_per_agent", heapConnected < 0 ? -1 : heapConnected / agents);
             results.put("heap", heap);
 
-            // ---- between phases 1 and 2: the connected fleet, idle ------------------------------
-            // What a control plane pays per connected agent when nothing happens: keepalives, timers.
-            markPhase();
-            Thread.sleep(Duration.ofSeconds(idleSeconds).toMillis());
-            Map<String, Object> idle = new LinkedHashMap<>();
-            idle.put("seconds", idleSeconds);
-            idle.put("control_plane_cpu_us_per_agent_second",
-                    controlPlane.cpu().minus(phaseStartCp).toNanos() / 1e3 / agents / idleSeconds);
-            idle.put("harness_cpu_us_per_agent_second", (ownCpuNanos() - phaseStartOwnCpu) / 1e3 / agents / idleSeconds);
-            endPhase("idle, all connected", idle);
-            results.put("idle", idle);
-
             // ---- phase 2: the build boundary, --boundaries times ---------------------------------
             // The first boundary runs code paths neither JVM has run before (fences, manifests on the
             // stream, bindings), so its CPU is largely the JIT compiling them; it is reported, and
@@ -320,6 +308,20 @@ final class StormCommand implements Callable<Integer> {
                 fleet.forEach(SimulatedAgent::stop);
                 return report(false);
             }
+
+            // ---- between phases 2 and 3: the connected fleet, idle ------------------------------
+            // What a control plane pays per connected agent when nothing happens: keepalives, timers.
+            // After the boundaries, so that neither JVM is still compiling what they ran.
+            settle();
+            markPhase();
+            Thread.sleep(Duration.ofSeconds(idleSeconds).toMillis());
+            Map<String, Object> idle = new LinkedHashMap<>();
+            idle.put("seconds", idleSeconds);
+            idle.put("control_plane_cpu_us_per_agent_second",
+                    controlPlane.cpu().minus(phaseStartCp).toNanos() / 1e3 / agents / idleSeconds);
+            idle.put("harness_cpu_us_per_agent_second", (ownCpuNanos() - phaseStartOwnCpu) / 1e3 / agents / idleSeconds);
+            endPhase("idle, all connected", idle);
+            results.put("idle", idle);
 
             // ---- phase 3: steady state, then throughput ----------------------------------------
             Random phases = new Random(runSeed);

@@ -28,13 +28,6 @@ final class StormReport {
                     bytes(heap.get("live_bytes_without_agents")), bytes(heap.get("live_bytes_agents_connected_idle")),
                     bytes(heap.get("bytes_per_connected_agent")), bytes(heap.get("total_live_bytes_per_agent")));
         }
-        Map<String, Object> idle = (Map<String, Object>) results.get("idle");
-        if (idle != null) {
-            line(out, "idle, all connected:     CPU per agent per second %s us in the control plane, %s us in the "
-                            + "agents' JVM (over %s s)",
-                    num(idle.get("control_plane_cpu_us_per_agent_second")), num(idle.get("harness_cpu_us_per_agent_second")),
-                    idle.get("seconds"));
-        }
         Map<String, Object> cold = (Map<String, Object>) results.get("phase2_cold");
         if (cold != null) {
             Map<String, Object> latency = (Map<String, Object>) cold.get("per_agent_latency_ms");
@@ -54,6 +47,13 @@ final class StormReport {
                             + "%s ms in the agents' JVM",
                     phase2.get("tcp_connections_opened"), num(phase2.get("control_plane_cpu_ms_per_agent")),
                     num(phase2.get("harness_cpu_ms_per_agent")));
+        }
+        Map<String, Object> idle = (Map<String, Object>) results.get("idle");
+        if (idle != null) {
+            line(out, "idle, all connected:     CPU per agent per second %s us in the control plane, %s us in the "
+                            + "agents' JVM (over %s s)",
+                    num(idle.get("control_plane_cpu_us_per_agent_second")), num(idle.get("harness_cpu_us_per_agent_second")),
+                    idle.get("seconds"));
         }
         Map<String, Object> steady = (Map<String, Object>) results.get("steady");
         if (steady != null) {
