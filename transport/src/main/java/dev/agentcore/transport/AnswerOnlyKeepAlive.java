@@ -1,16 +1,11 @@
 package dev.agentcore.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.rsocket.DuplexConnection;
-import io.rsocket.RSocketErrorException;
 import io.rsocket.frame.FrameHeaderCodec;
 import io.rsocket.frame.FrameType;
 import io.rsocket.frame.KeepAliveFrameCodec;
 import io.rsocket.plugins.DuplexConnectionInterceptor;
-import java.net.SocketAddress;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
  * The control plane's side of keepalive as the RSocket protocol has it: the client sends a
@@ -38,11 +33,9 @@ final class AnswerOnlyKeepAlive implements DuplexConnectionInterceptor {
                 && KeepAliveFrameCodec.respondFlag(frame);
     }
 
-    private static final class AnswerOnly implements DuplexConnection {
-        private final DuplexConnection delegate;
-
+    private static final class AnswerOnly extends ForwardingDuplexConnection {
         AnswerOnly(DuplexConnection delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
@@ -52,46 +45,6 @@ final class AnswerOnlyKeepAlive implements DuplexConnectionInterceptor {
                 return;
             }
             delegate.sendFrame(streamId, frame);
-        }
-
-        @Override
-        public void sendErrorAndClose(RSocketErrorException error) {
-            delegate.sendErrorAndClose(error);
-        }
-
-        @Override
-        public Flux<ByteBuf> receive() {
-            return delegate.receive();
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return delegate.alloc();
-        }
-
-        @Override
-        public SocketAddress remoteAddress() {
-            return delegate.remoteAddress();
-        }
-
-        @Override
-        public double availability() {
-            return delegate.availability();
-        }
-
-        @Override
-        public Mono<Void> onClose() {
-            return delegate.onClose();
-        }
-
-        @Override
-        public void dispose() {
-            delegate.dispose();
-        }
-
-        @Override
-        public boolean isDisposed() {
-            return delegate.isDisposed();
         }
     }
 }

@@ -1,11 +1,8 @@
 package dev.agentcore.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.rsocket.DuplexConnection;
-import io.rsocket.RSocketErrorException;
 import io.rsocket.plugins.DuplexConnectionInterceptor;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -108,56 +105,14 @@ final class LivenessWatch implements DuplexConnectionInterceptor {
     }
 
     /** The connection as rsocket-java sees it, noting each frame received. */
-    private final class Watched implements DuplexConnection {
-        private final DuplexConnection delegate;
-
+    private final class Watched extends ForwardingDuplexConnection {
         Watched(DuplexConnection delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public void sendFrame(int streamId, ByteBuf frame) {
-            delegate.sendFrame(streamId, frame);
-        }
-
-        @Override
-        public void sendErrorAndClose(RSocketErrorException error) {
-            delegate.sendErrorAndClose(error);
+            super(delegate);
         }
 
         @Override
         public Flux<ByteBuf> receive() {
             return delegate.receive().doOnNext(frame -> lastReceivedMillis = now());
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return delegate.alloc();
-        }
-
-        @Override
-        public SocketAddress remoteAddress() {
-            return delegate.remoteAddress();
-        }
-
-        @Override
-        public double availability() {
-            return delegate.availability();
-        }
-
-        @Override
-        public Mono<Void> onClose() {
-            return delegate.onClose();
-        }
-
-        @Override
-        public void dispose() {
-            delegate.dispose();
-        }
-
-        @Override
-        public boolean isDisposed() {
-            return delegate.isDisposed();
         }
     }
 }

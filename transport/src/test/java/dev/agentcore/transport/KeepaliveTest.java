@@ -12,10 +12,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.rsocket.DuplexConnection;
 import io.rsocket.RSocket;
-import io.rsocket.RSocketErrorException;
 import io.rsocket.core.RSocketConnector;
 import io.rsocket.frame.FrameHeaderCodec;
 import io.rsocket.frame.FrameType;
@@ -23,7 +21,6 @@ import io.rsocket.frame.KeepAliveFrameCodec;
 import io.rsocket.plugins.DuplexConnectionInterceptor;
 import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.util.DefaultPayload;
-import java.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -155,45 +152,17 @@ class KeepaliveTest {
     }
 
     /** A connection that shows each frame it receives to {@code onFrame} first. */
-    private record ReceiveWatched(DuplexConnection delegate, Consumer<ByteBuf> onFrame) implements DuplexConnection {
-        @Override
-        public void sendFrame(int streamId, ByteBuf frame) {
-            delegate.sendFrame(streamId, frame);
-        }
+    private static final class ReceiveWatched extends ForwardingDuplexConnection {
+        private final Consumer<ByteBuf> onFrame;
 
-        @Override
-        public void sendErrorAndClose(RSocketErrorException error) {
-            delegate.sendErrorAndClose(error);
+        ReceiveWatched(DuplexConnection delegate, Consumer<ByteBuf> onFrame) {
+            super(delegate);
+            this.onFrame = onFrame;
         }
 
         @Override
         public Flux<ByteBuf> receive() {
             return delegate.receive().doOnNext(onFrame);
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return delegate.alloc();
-        }
-
-        @Override
-        public SocketAddress remoteAddress() {
-            return delegate.remoteAddress();
-        }
-
-        @Override
-        public Mono<Void> onClose() {
-            return delegate.onClose();
-        }
-
-        @Override
-        public void dispose() {
-            delegate.dispose();
-        }
-
-        @Override
-        public boolean isDisposed() {
-            return delegate.isDisposed();
         }
     }
 }
