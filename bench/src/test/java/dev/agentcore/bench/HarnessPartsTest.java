@@ -85,12 +85,7 @@ class HarnessPartsTest {
 
     @Test
     void theReportsFirstLineSaysTheWarmUpWhenOneWasGiven() {
-        Map<String, Object> results = new LinkedHashMap<>();
-        results.put("agents", 10);
-        results.put("store", "mem");
-        results.put("protocol", "v2");
-        results.put("seed", 7L);
-        results.put("cpu", List.of());
+        Map<String, Object> results = tenAgentsInMemory();
         assertThat(StormReport.table(results)).startsWith("agentcore storm: 10 agents, store mem, protocol v2, seed 7\n");
 
         results.put("warm_up_seconds", 20);
@@ -100,18 +95,24 @@ class HarnessPartsTest {
 
     @Test
     void theReportSaysHowManyBoundariesRanAndWhatTheIdleFleetCost() {
+        Map<String, Object> results = tenAgentsInMemory();
+        results.put("boundaries", 4);
+        results.put("idle", Map.of("seconds", 5, "control_plane_cpu_us_per_agent_second", 12.5,
+                "harness_cpu_us_per_agent_second", 20.25));
+        assertThat(StormReport.table(results))
+                .startsWith("agentcore storm: 10 agents, store mem, protocol v2, seed 7, 4 build boundaries (the last measured)\n")
+                .contains("idle, all connected:     CPU per agent per second 12.5 us in the control plane, 20.3 us in "
+                        + "the agents' JVM (over 5 s)");
+    }
+
+    /** The least a report needs: 10 agents in memory, protocol v2, seed 7, no phase run. */
+    private static Map<String, Object> tenAgentsInMemory() {
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("agents", 10);
         results.put("store", "mem");
         results.put("protocol", "v2");
         results.put("seed", 7L);
-        results.put("boundaries", 4);
-        results.put("idle", Map.of("seconds", 5, "control_plane_cpu_us_per_agent_second", 12.5,
-                "harness_cpu_us_per_agent_second", 20.25));
         results.put("cpu", List.of());
-        assertThat(StormReport.table(results))
-                .startsWith("agentcore storm: 10 agents, store mem, protocol v2, seed 7, 4 build boundaries (the last measured)\n")
-                .contains("idle, all connected:     CPU per agent per second 12.5 us in the control plane, 20.3 us in "
-                        + "the agents' JVM (over 5 s)");
+        return results;
     }
 }
