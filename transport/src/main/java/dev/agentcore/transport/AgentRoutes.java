@@ -141,7 +141,8 @@ final class AgentRoutes {
         // after it has subscribed to the inbound, which takes one subscriber.
         return access.bind(workspace, named)
                 .map(agentId -> lifecycleChannel(agentId, all, true, caller.home()))
-                .onErrorResume(AgentcoreException.class, refused -> Mono.just(ConnectionHandler.refuseThrough(all, refused)))
+                .onErrorResume(AgentcoreException.class, refused -> Mono.just(ConnectionHandler.refuseThrough(all, refused,
+                        caller.home())))
                 .flatMapMany(channel -> channel);
     }
 

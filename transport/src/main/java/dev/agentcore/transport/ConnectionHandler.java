@@ -164,7 +164,7 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     @Override
     public Flux<Payload> requestChannel(Publisher<Payload> payloads) {
         return limited(streams, gate.limits().maxStreamsPerConnection(), ConnectionGate.Refusal.STREAMS,
-                "streams open", refusal -> refuseThrough(payloads, refusal), channel(payloads))
+                "streams open", refusal -> refuseThrough(payloads, refusal, home), channel(payloads))
                 .onErrorMap(WireErrors::toWire).contextWrite(ConnectionHandler::releasingDiscards);
     }
 
@@ -192,14 +192,17 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     }
 
     /**
-     * Refuses a channel through its inbound: an inbound left unsubscribed would be cancelled by
-     * rsocket-java with an error nobody receives (logged as dropped).
+     * Refuses a channel through its inbound: its first payload is taken and released, which
+     * cancels the inbound, and the refusal follows on the connection's {@code home} thread.
+     * rsocket-java hands a channel its first payload from inside its own bookkeeping: a channel
+     * that ends there, in the same call, is sent an error of rsocket-java's own into its inbound
+     * once that returns, after our operators have ended; Reactor drops it and logs it with its
+     * stack trace, once per refused channel, as often as a peer likes. Ended later, with the
+     * inbound already cancelled, nothing is sent into it.
      */
-    static Flux<Payload> refuseThrough(Publisher<Payload> payloads, AgentcoreException refusal) {
-        return Flux.from(payloads).handle((payload, sink) -> {
-            payload.release();
-            sink.error(refusal);
-        });
+    static Flux<Payload> refuseThrough(Publisher<Payload> payloads, AgentcoreException refusal, Scheduler home) {
+        return Flux.from(payloads).take(1).doOnNext(Payload::release)
+                .thenMany(Flux.<Payload>error(refusal).subscribeOn(home));
     }
 
     private Flux<Payload> channel(Publisher<Payload> payloads) {
@@ -218,7 +221,7 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
             } catch (AgentcoreException e) {
                 refusal = e;
             }
-            return refuseThrough(all, refusal);
+            return refuseThrough(all, refusal, home);
         }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
     }
 
