@@ -116,7 +116,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
             throw new CommandFailure("--update-rate and --update-burst must be positive", ExitCodes.USAGE);
         }
         // This program owns its process, so it may set Reactor's global hook (a library must not):
-        // rsocket-java drops a CancellationException when a peer closes a channel it was refused on.
+        // an error that arrives after its stream ended is not worth a stack trace in the log (the
+        // control plane's own refusals no longer cause one: see ConnectionHandler.refuseThrough).
         Hooks.onErrorDropped(error -> {
             if (error instanceof java.util.concurrent.CancellationException) {
                 log.debug("dropped after a cancelled stream: {}", error.toString());

@@ -77,7 +77,7 @@ class HostileInputTest {
         errors.addFilter(new ch.qos.logback.core.filter.Filter<>() {
             @Override
             public ch.qos.logback.core.spi.FilterReply decide(ILoggingEvent event) {
-                return event.getLevel().isGreaterOrEqual(Level.ERROR) && !isDroppedChannelCancellation(event)
+                return event.getLevel().isGreaterOrEqual(Level.ERROR)
                         ? ch.qos.logback.core.spi.FilterReply.NEUTRAL : ch.qos.logback.core.spi.FilterReply.DENY;
             }
         });
@@ -123,19 +123,6 @@ class HostileInputTest {
                 return payload;
             }));
         }
-    }
-
-    /**
-     * The one error line tolerated: when a peer opens a channel on a wrong route and closes its
-     * half in the same frame, the peer gets its INVALID_ARGUMENT, and then rsocket-java's channel
-     * responder (1.1.5) cancels the already-completed inbound and Reactor logs that cancellation as
-     * "dropped". Only this exact cancellation passes; any other error line fails the test.
-     */
-    private static boolean isDroppedChannelCancellation(ILoggingEvent event) {
-        return event.getFormattedMessage().equals("Operator called default onErrorDropped")
-                && event.getThrowableProxy() != null
-                && event.getThrowableProxy().getClassName().equals("java.util.concurrent.CancellationException")
-                && "Outbound has terminated with an error".equals(event.getThrowableProxy().getMessage());
     }
 
     @AfterEach
