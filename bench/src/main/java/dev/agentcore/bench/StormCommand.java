@@ -47,7 +47,8 @@ import reactor.core.scheduler.Schedulers;
                 + "workspace at once; every session is fenced and the agents replay onto the new rows (v2: on the "
                 + "connection they have; v1: reconnecting with jittered backoff). Phase 2 runs --boundaries times and "
                 + "the last is the measured one: the first, reported as phase 2a, runs on cold JVMs. Between phases 2 "
-                + "and 3 the fleet idles, connected, for --idle-seconds. Phase 3: steady updates at a fixed rate, then a closed loop for throughput. Baselines in "
+                + "and 3 the fleet idles, connected, for --idle-seconds. Phase 3: steady updates at a fixed rate, "
+                + "then a closed loop for throughput. Baselines in "
                 + "the same run: a bare RSocket echo route on the same server, and the naive reporter.",
                 "Results on stdout as a table (and as JSON with --json FILE); progress on stderr.",
                 "Exit 0 when no row is left stuck (and the naive baseline did leave rows stuck, proving the check "
@@ -285,14 +286,13 @@ final class StormCommand implements Callable<Integer> {
             // stream, bindings), so its CPU is largely the JIT compiling them; it is reported, and
             // the last, on JVMs as warm as a long-lived control plane's, is the measured one.
             Boundary storm = null;
-            long build = 1;
             for (int boundary = 1; boundary <= boundaries; boundary++) {
-                build++;
                 boolean measured = boundary == boundaries;
                 String phase = measured ? "phase 2: build boundary"
                         : boundary == 1 ? "phase 2a: first build boundary (cold JVMs)"
                         : "phase 2a: build boundary " + boundary + " of " + boundaries + " (not measured)";
-                storm = boundary(admin, names, build, phase, timeout);
+                // Build 1 was startup's: boundary k starts build k + 1.
+                storm = boundary(admin, names, boundary + 1L, phase, timeout);
                 if (boundary == 1 && !measured) {
                     results.put("phase2_cold", storm.summary());
                 }
