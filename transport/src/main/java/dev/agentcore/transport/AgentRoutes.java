@@ -137,12 +137,12 @@ final class AgentRoutes {
     private Flux<Payload> boundLifecycle(RouteTable.Caller caller, Payload opening, Flux<Payload> all) {
         String workspace = Principal.connectionWorkspace(caller.principal());
         AgentId named = ProtoCodec.decodeBinding(opening.getData());
-        // Only a refused binding is answered through the inbound here: the channel's own errors come
-        // after it has subscribed to the inbound, which takes one subscriber.
+        // A binding that fails (refused, or the store failing to check it) is answered through the
+        // inbound here; the channel's own errors come after it has subscribed to the inbound, which
+        // takes one subscriber.
         return access.bind(workspace, named)
                 .map(agentId -> lifecycleChannel(agentId, all, true, caller.home()))
-                .onErrorResume(AgentcoreException.class, refused -> Mono.just(ConnectionHandler.refuseThrough(all, refused,
-                        caller.home())))
+                .onErrorResume(failed -> Mono.just(ConnectionHandler.refuseThrough(all, failed, caller.home())))
                 .flatMapMany(channel -> channel);
     }
 

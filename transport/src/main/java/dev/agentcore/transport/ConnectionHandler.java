@@ -200,7 +200,7 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
      * stack trace, once per refused channel, as often as a peer likes. Ended later, with the
      * inbound already cancelled, nothing is sent into it.
      */
-    static Flux<Payload> refuseThrough(Publisher<Payload> payloads, AgentcoreException refusal, Scheduler home) {
+    static Flux<Payload> refuseThrough(Publisher<Payload> payloads, Throwable refusal, Scheduler home) {
         return Flux.from(payloads).take(1).doOnNext(Payload::release)
                 .thenMany(Flux.<Payload>error(refusal).subscribeOn(home));
     }

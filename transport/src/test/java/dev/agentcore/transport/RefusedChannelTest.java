@@ -3,14 +3,24 @@ package dev.agentcore.transport;
 import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentcore.core.AgentId;
 import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ErrorCode;
+import dev.agentcore.core.control.AccessService;
+import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.AgentStore;
+import dev.agentcore.core.control.InMemoryAgentStore;
+import dev.agentcore.core.control.InMemoryWorkspaceStore;
+import dev.agentcore.core.control.LifecycleService;
+import dev.agentcore.core.control.Workspace;
 import io.rsocket.RSocket;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Hooks;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 /**
@@ -41,6 +51,77 @@ class RefusedChannelTest {
             rsocket.dispose();
         } finally {
             Hooks.resetOnErrorDropped();
+        }
+    }
+
+    @Test
+    void aBindingTheStoreFailsToCheckEndsTheChannelWithAnErrorAndNoErrorIsDropped() {
+        InMemoryAgentStore memory = new InMemoryAgentStore();
+        AgentStore unreachableRows = new RowsUnreachable(memory);
+        InMemoryWorkspaceStore workspaces = new InMemoryWorkspaceStore();
+        AccessService access = new AccessService(unreachableRows, workspaces);
+        LifecycleService lifecycle = LifecycleService.builder(unreachableRows).build();
+        List<Throwable> dropped = new CopyOnWriteArrayList<>();
+        Hooks.onErrorDropped(dropped::add);
+        ControlPlaneServer.RunningControlPlane running = ControlPlaneServer.builder(lifecycle, access).tcp("127.0.0.1", 0)
+                .adminToken(ControlPlaneFixture.ADMIN_TOKEN).build().start().block(TIMEOUT);
+        try {
+            String identity = access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
+            String token = access.exchangeForConnection(identity).block(TIMEOUT).connectionToken();
+            RSocket rsocket = RSocketClients.connect(
+                    ControlPlaneAddress.tcp("127.0.0.1", running.tcpAddress().getPort()), token).block(TIMEOUT);
+            for (int channel = 0; channel < 20; channel++) {
+                StepVerifier.create(rsocket.requestChannel(Flux.just(
+                                        RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(AgentId.random()))))
+                                .onErrorMap(WireErrors::fromWire))
+                        .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(AgentcoreException.class)
+                                .extracting(refusal -> ((AgentcoreException) refusal).code())
+                                .isEqualTo(ErrorCode.INTERNAL))
+                        .verify(TIMEOUT);
+            }
+            assertThat(dropped).isEmpty();
+            rsocket.dispose();
+        } finally {
+            running.disposeNow(TIMEOUT);
+            Hooks.resetOnErrorDropped();
+        }
+    }
+
+    /** The rows of an in-memory store, except that no row can be read: a store gone unreachable. */
+    private record RowsUnreachable(AgentStore delegate) implements AgentStore {
+        @Override
+        public Mono<AgentRow> findRow(AgentId agentId) {
+            return Mono.error(new IllegalStateException("the store is unreachable"));
+        }
+
+        @Override
+        public Mono<AgentRow> latestRow(String workspace) {
+            return delegate.latestRow(workspace);
+        }
+
+        @Override
+        public Flux<AgentRow> rows(String workspace, int limit) {
+            return delegate.rows(workspace, limit);
+        }
+
+        @Override
+        public Mono<AgentRow> startBuild(String workspace, long scriptsRevision, Instant createdAt) {
+            return delegate.startBuild(workspace, scriptsRevision, createdAt);
+        }
+
+        @Override
+        public Mono<AgentRow> stopBuild(String workspace) {
+            return delegate.stopBuild(workspace);
+        }
+
+        @Override
+        public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
+            return delegate.compareAndSet(expected, next);
+        }
+
+        @Override
+        public Flux<AgentRow> changes() {
+            return delegate.changes();
         }
     }
 }
