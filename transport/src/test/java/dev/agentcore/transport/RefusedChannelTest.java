@@ -13,8 +13,9 @@ import dev.agentcore.core.control.InMemoryAgentStore;
 import dev.agentcore.core.control.InMemoryWorkspaceStore;
 import dev.agentcore.core.control.LifecycleService;
 import dev.agentcore.core.control.Workspace;
+import dev.agentcore.core.testing.ForwardingAgentStore;
+import io.rsocket.Payload;
 import io.rsocket.RSocket;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -37,14 +38,9 @@ class RefusedChannelTest {
         try (ControlPlaneFixture fixture = new ControlPlaneFixture()) {
             RSocket rsocket = RSocketClients.connect(fixture.tcp(), ControlPlaneFixture.ADMIN_TOKEN).block(TIMEOUT);
             for (int channel = 0; channel < 20; channel++) {
-                StepVerifier.create(rsocket.requestChannel(Flux.just(
-                                        RSocketClients.routed("agent.v1.nope", new byte[0]),
-                                        RSocketClients.routed("agent.v1.nope", new byte[] {1})))
-                                .onErrorMap(WireErrors::fromWire))
-                        .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(AgentcoreException.class)
-                                .extracting(refusal -> ((AgentcoreException) refusal).code())
-                                .isEqualTo(ErrorCode.INVALID_ARGUMENT))
-                        .verify(TIMEOUT);
+                expectEndedWith(ErrorCode.INVALID_ARGUMENT, rsocket.requestChannel(Flux.just(
+                        RSocketClients.routed("agent.v1.nope", new byte[0]),
+                        RSocketClients.routed("agent.v1.nope", new byte[] {1}))));
             }
             // The server drops such an error before it sends the refusal: by now it would be here.
             assertThat(dropped).isEmpty();
@@ -71,13 +67,8 @@ class RefusedChannelTest {
             RSocket rsocket = RSocketClients.connect(
                     ControlPlaneAddress.tcp("127.0.0.1", running.tcpAddress().getPort()), token).block(TIMEOUT);
             for (int channel = 0; channel < 20; channel++) {
-                StepVerifier.create(rsocket.requestChannel(Flux.just(
-                                        RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(AgentId.random()))))
-                                .onErrorMap(WireErrors::fromWire))
-                        .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(AgentcoreException.class)
-                                .extracting(refusal -> ((AgentcoreException) refusal).code())
-                                .isEqualTo(ErrorCode.INTERNAL))
-                        .verify(TIMEOUT);
+                expectEndedWith(ErrorCode.INTERNAL, rsocket.requestChannel(Flux.just(
+                        RSocketClients.routed(Routes.LIFECYCLE_V2, ProtoCodec.encodeBinding(AgentId.random())))));
             }
             assertThat(dropped).isEmpty();
             rsocket.dispose();
@@ -87,41 +78,29 @@ class RefusedChannelTest {
         }
     }
 
+    /** Verifies that {@code channel} ends with an error of {@code code}, as the peer reads it. */
+    private static void expectEndedWith(ErrorCode code, Flux<Payload> channel) {
+        StepVerifier.create(channel.onErrorMap(WireErrors::fromWire))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(AgentcoreException.class)
+                        .extracting(refusal -> ((AgentcoreException) refusal).code())
+                        .isEqualTo(code))
+                .verify(TIMEOUT);
+    }
+
     /** The rows of an in-memory store, except that no row can be read: a store gone unreachable. */
-    private record RowsUnreachable(AgentStore delegate) implements AgentStore {
+    private static final class RowsUnreachable extends ForwardingAgentStore {
+        RowsUnreachable(AgentStore delegate) {
+            super(delegate);
+        }
+
         @Override
         public Mono<AgentRow> findRow(AgentId agentId) {
             return Mono.error(new IllegalStateException("the store is unreachable"));
         }
 
         @Override
-        public Mono<AgentRow> latestRow(String workspace) {
-            return delegate.latestRow(workspace);
-        }
-
-        @Override
-        public Flux<AgentRow> rows(String workspace, int limit) {
-            return delegate.rows(workspace, limit);
-        }
-
-        @Override
-        public Mono<AgentRow> startBuild(String workspace, long scriptsRevision, Instant createdAt) {
-            return delegate.startBuild(workspace, scriptsRevision, createdAt);
-        }
-
-        @Override
-        public Mono<AgentRow> stopBuild(String workspace) {
-            return delegate.stopBuild(workspace);
-        }
-
-        @Override
-        public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
-            return delegate.compareAndSet(expected, next);
-        }
-
-        @Override
-        public Flux<AgentRow> changes() {
-            return delegate.changes();
+        public Mono<AgentRow> recentRow(AgentId agentId) {
+            return findRow(agentId);
         }
     }
 }
