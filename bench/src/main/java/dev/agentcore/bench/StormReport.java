@@ -43,8 +43,8 @@ final class StormReport {
                             + "max %s ms; stuck rows %s",
                     num(phase2.get("seconds_to_all_ready")), num(latency.get("p50")), num(latency.get("p99")),
                     num(latency.get("max")), phase2.get("stuck_rows"));
-            line(out, "                         %s TCP connections opened; CPU per agent %s ms in the control plane, "
-                            + "%s ms in the agents' JVM",
+            line(out, "                         %s TCP connections opened; CPU per agent to the last READY %s ms "
+                            + "in the control plane, %s ms in the agents' JVM",
                     phase2.get("tcp_connections_opened"), num(phase2.get("control_plane_cpu_ms_per_agent")),
                     num(phase2.get("harness_cpu_ms_per_agent")));
         }
