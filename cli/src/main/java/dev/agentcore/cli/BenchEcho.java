@@ -1,7 +1,6 @@
 package dev.agentcore.cli;
 
 import io.rsocket.Payload;
-import io.rsocket.util.DefaultPayload;
 import reactor.core.publisher.Flux;
 
 /**
@@ -19,7 +18,8 @@ public final class BenchEcho {
 
     /** Echoes every payload after the first. */
     public static Flux<Payload> serve(Flux<Payload> payloads) {
-        // Payloads arrive decoded onto the heap (PayloadDecoder.DEFAULT): wrapping their data copies nothing.
-        return payloads.skip(1).map(payload -> DefaultPayload.create(payload.getData()));
+        // Each payload goes back as it arrived, the frame's own buffer: rsocket-java releases it once
+        // sent. The skipped opening payload is released by the server's discard hook.
+        return payloads.skip(1);
     }
 }
