@@ -1,6 +1,7 @@
 package dev.agentcore.cli;
 
 import io.rsocket.Payload;
+import io.rsocket.util.DefaultPayload;
 import reactor.core.publisher.Flux;
 
 /**
@@ -18,8 +19,7 @@ public final class BenchEcho {
 
     /** Echoes every payload after the first. */
     public static Flux<Payload> serve(Flux<Payload> payloads) {
-        // Each payload goes back as it arrived, the frame's own buffer: rsocket-java releases it once
-        // sent. The skipped opening payload is released by the server's discard hook.
-        return payloads.skip(1);
+        // Payloads arrive decoded onto the heap (PayloadDecoder.DEFAULT): wrapping their data copies nothing.
+        return payloads.skip(1).map(payload -> DefaultPayload.create(payload.getData()));
     }
 }

@@ -183,9 +183,7 @@ public final class ControlPlaneServer {
                 InetAddress source = connection.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
                 return RSocketServer.create((SocketAcceptor) (setup, peer) ->
                                 accept(setup, peer, authenticator, routes, gate, admission, source, connections))
-                        // Each payload is a reference-counted slice of the frame as read, not a heap copy:
-                        // every route reads what it needs from it and releases it.
-                        .payloadDecoder(PayloadDecoder.ZERO_COPY)
+                        .payloadDecoder(PayloadDecoder.DEFAULT)
                         .interceptors(registry -> registry.forConnection(AnswerOnlyKeepAlive.INSTANCE))
                         .asConnectionAcceptor(maxFrameLength)
                         .apply(connection);
@@ -469,12 +467,9 @@ public final class ControlPlaneServer {
 
         /**
          * Adds a request-channel route for the admin token, served by {@code handler}: it receives
-         * every payload of the channel, the opening one (with the route) first. Each is a
-         * reference-counted slice of the frame as it was read: the handler releases it, or returns it
-         * as one of its answers (which rsocket-java releases once sent); one dropped by an operator
-         * (a {@code skip}, a {@code filter}) is released for it. For what an embedding program adds,
-         * such as a benchmark's transport baseline; agentcore's own routes ({@code agent.*},
-         * {@code control.*}) cannot be taken.
+         * every payload of the channel, the opening one (with the route) first. For what an
+         * embedding program adds, such as a benchmark's transport baseline; agentcore's own routes
+         * ({@code agent.*}, {@code control.*}) cannot be taken.
          */
         public Builder adminChannelRoute(String route, Function<Flux<Payload>, Flux<Payload>> handler) {
             Objects.requireNonNull(route, "route");

@@ -39,8 +39,7 @@ final class RSocketClients {
                 .dataMimeType(Routes.DATA_MIME_TYPE)
                 .keepAlive(keepAlive.interval(), keepAlive.maxLifetime())
                 .interceptors(registry -> registry.forConnection(watch))
-                // Answers are reference-counted slices of the frame as read, no copy: each is decoded, then released.
-                .payloadDecoder(PayloadDecoder.ZERO_COPY);
+                .payloadDecoder(PayloadDecoder.DEFAULT);
         if (bearerToken != null) {
             connector.setupPayload(DefaultPayload.create(EMPTY, WireMetadata.encode(null, bearerToken)));
         }
