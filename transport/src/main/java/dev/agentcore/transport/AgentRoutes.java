@@ -174,7 +174,8 @@ final class AgentRoutes {
                     return Mono.error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "more than "
                             + settings.updatesPerSecond() + " lifecycle updates per second on one session"));
                 }
-                // Decoded from the payload's own buffer, before it is released: no copy per update.
+                // Decoded from the payload's buffer as rsocket-java handed it over (its one copy of the
+                // frame's data, PayloadDecoder.DEFAULT), before it is released: no second copy.
                 update = ProtoCodec.decodeUpdate(payload.getData());
             } finally {
                 payload.release();
