@@ -4,6 +4,7 @@ import dev.agentcore.store.WriteStats;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,15 +79,21 @@ final class ControlPlaneProcess implements AutoCloseable {
                 String token = Files.readString(dataDir.resolve("admin.token")).strip();
                 AtomicReference<WriteStats> writes = new AtomicReference<>(new WriteStats(0, 0, new long[0], 0, 0));
                 AtomicReference<String> http = new AtomicReference<>();
-                Thread drain = new Thread(() -> stdout.lines().forEach(printed -> {
-                    if (printed.startsWith(WRITE_STATS_PREFIX)) {
-                        writes.set(WriteStats.parse(printed.substring(WRITE_STATS_PREFIX.length())));
+                Thread drain = new Thread(() -> {
+                    try {
+                        stdout.lines().forEach(printed -> {
+                            if (printed.startsWith(WRITE_STATS_PREFIX)) {
+                                writes.set(WriteStats.parse(printed.substring(WRITE_STATS_PREFIX.length())));
+                            }
+                            Matcher serving = SERVING_HTTP.matcher(printed);
+                            if (serving.find()) {
+                                http.set(serving.group(1));
+                            }
+                        });
+                    } catch (UncheckedIOException closed) {
+                        // The process was stopped (close()) and its output closed under this reader: nothing more to read.
                     }
-                    Matcher serving = SERVING_HTTP.matcher(printed);
-                    if (serving.find()) {
-                        http.set(serving.group(1));
-                    }
-                }), "control-plane-stdout");
+                }, "control-plane-stdout");
                 drain.setDaemon(true);
                 drain.start();
                 return new ControlPlaneProcess(process, listening.group(1), Integer.parseInt(listening.group(2)),
