@@ -42,7 +42,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -86,8 +85,6 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     static final int MAX_QUEUED = 20_000;
     /** The NOTIFY payload limit is 8,000 bytes; rows are packed into payloads below this. */
     private static final int NOTIFY_PAYLOAD_BYTES = 7_000;
-    /** A statement's parameter placeholders: $1, $2, ... */
-    private static final Pattern PARAMETER = Pattern.compile("\\$(\\d+)");
     /** The compare-and-set of one row: the row is written only if it is still at the expected version. */
     private static final String UPDATE_ROW = "UPDATE agent_rows SET lifecycle_state = $1, started_at_nanos = $2, "
             + "ready_at_nanos = $3, last_incarnation = $4, last_generation = $5, last_seq = $6, active = $7, "
@@ -1051,39 +1048,17 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     }
 
     /**
-     * The statement for {@code sql}, {@code values} bound. On H2 each String parameter is cast to
-     * VARCHAR in the SQL: r2dbc-h2 binds a String as a CLOB (its CLOB codec is asked before its
-     * string codec), and H2 compares a VARCHAR column with a CLOB by converting every value it reads
-     * to a CLOB, for each row and each element of an IN list (a third of the store threads' samples
-     * at a 10,000-agent build boundary, in the rows a batch of builds locks).
-     */
-    static Statement statement(Connection connection, String sql, Object... values) {
-        boolean h2 = "H2".equals(connection.getMetadata().getDatabaseProductName());
-        return bind(connection.createStatement(h2 ? stringsAsVarchar(sql, values) : sql), values);
-    }
-
-    /** {@code sql} with each placeholder whose value is a String cast to VARCHAR. */
-    static String stringsAsVarchar(String sql, Object... values) {
-        return PARAMETER.matcher(sql).replaceAll(found -> {
-            int index = Integer.parseInt(found.group(1)) - 1;
-            String placeholder = "\\$" + found.group(1);
-            return index < values.length && values[index] instanceof String
-                    ? "CAST(" + placeholder + " AS VARCHAR)" : placeholder;
-        });
-    }
-
-    /**
      * Runs a query and maps each row with {@code mapper}, inside the driver's callback: a row is
      * valid only there (PostgreSQL releases its buffer right after).
      */
     static <T> Flux<T> query(Connection connection, String sql, Function<? super Readable, ? extends T> mapper,
             Object... values) {
-        return Flux.from(statement(connection, sql, values).execute())
+        return Flux.from(bind(connection.createStatement(sql), values).execute())
                 .flatMap(result -> result.map(mapper::apply));
     }
 
     static Mono<Long> execute(Connection connection, String sql, Object... values) {
-        return Flux.from(statement(connection, sql, values).execute())
+        return Flux.from(bind(connection.createStatement(sql), values).execute())
                 .flatMap(Result::getRowsUpdated)
                 .reduce(0L, Long::sum);
     }
