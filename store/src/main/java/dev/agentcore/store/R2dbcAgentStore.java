@@ -300,8 +300,9 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             return Mono.error(new IllegalArgumentException("a batch of builds must be of distinct workspaces"));
         }
         return insertNextRows(connection, starts)
-                .flatMap(created -> query(connection, "SELECT * FROM agent_rows WHERE workspace IN ("
-                                + placeholders(1, workspaces.length) + ") AND active = TRUE ORDER BY id FOR UPDATE",
+                .flatMap(created -> query(connection, "SELECT r.* FROM agent_rows r JOIN "
+                                + namesTable(1, workspaces.length) + " ON r.workspace = n.name WHERE r.active = TRUE "
+                                + "ORDER BY r.id FOR UPDATE OF r",
                         R2dbcAgentStore::row, workspaces)
                         .collectList()
                         .flatMap(active -> {
@@ -334,8 +335,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
             return Mono.just(Map.of());
         }
         Object[] workspaces = starts.stream().map(RowWriter.StartBuild::workspace).toArray();
-        return query(connection, "SELECT workspace, MAX(build_number) AS last_build FROM agent_rows WHERE workspace IN ("
-                        + placeholders(1, workspaces.length) + ") GROUP BY workspace",
+        return query(connection, "SELECT r.workspace, MAX(r.build_number) AS last_build FROM agent_rows r JOIN "
+                        + namesTable(1, workspaces.length) + " ON r.workspace = n.name GROUP BY r.workspace",
                 readable -> Map.entry(readable.get("workspace", String.class), number(readable, "last_build")), workspaces)
                 .collectMap(Map.Entry::getKey, Map.Entry::getValue)
                 .flatMap(lastBuilds -> {
@@ -396,6 +397,22 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
         }
         sql.append(") AS n(payload)");
         return query(connection, sql.toString(), readable -> true, payloads.toArray()).then();
+    }
+
+    /**
+     * {@code count} String parameters from {@code $from} as a table {@code n(name)} to join on, each
+     * cast to VARCHAR once. Not an IN list: r2dbc-h2 binds every String as a CLOB (its CLOB codec is
+     * asked before its string codec), and H2 evaluates an IN list again for each row it reads,
+     * converting that row's value to compare it with every element, so a batch's read grew with the
+     * square of its size (256 workspaces: 6.8 ms against 1.9 ms joined; 1,000: 74 against 7.4 ms).
+     * Joined, H2 looks each name up in the index. PostgreSQL reads both forms alike.
+     */
+    private static String namesTable(int from, int count) {
+        StringBuilder table = new StringBuilder("(VALUES ");
+        for (int i = 0; i < count; i++) {
+            table.append(i == 0 ? "(CAST($" : ", (CAST($").append(from + i).append(" AS VARCHAR))");
+        }
+        return table.append(") AS n(name)").toString();
     }
 
     /** {@code $from, $from+1, ...}: {@code count} placeholders. */
@@ -796,8 +813,8 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
     private Mono<Map<WorkspaceAt, WorkspaceRevision>> workspacesAt(List<WorkspaceAt> keys) {
         Object[] names = keys.stream().map(WorkspaceAt::name).distinct().toArray();
         return withConnection(connection -> query(connection,
-                        "SELECT name, agent_name, scripts_revision FROM workspaces WHERE name IN ("
-                                + placeholders(1, names.length) + ")",
+                        "SELECT w.name, w.agent_name, w.scripts_revision FROM workspaces w JOIN "
+                                + namesTable(1, names.length) + " ON w.name = n.name",
                         readable -> new Object[] {readable.get("name", String.class), readable.get("agent_name", String.class),
                                 number(readable, "scripts_revision")}, names)
                 .collectList()
@@ -825,10 +842,10 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                     System.arraycopy(revisionsAsked, 0, parameters, namesFound.length, revisionsAsked.length);
                     // Every asked name with every asked revision: a few pairs more than asked, at most,
                     // when workspaces at different revisions are read together; the map below keeps the asked ones.
-                    return query(connection, "SELECT * FROM workspace_script_revisions WHERE workspace IN ("
-                                    + placeholders(1, namesFound.length) + ") AND revision IN ("
+                    return query(connection, "SELECT s.* FROM workspace_script_revisions s JOIN "
+                                    + namesTable(1, namesFound.length) + " ON s.workspace = n.name WHERE s.revision IN ("
                                     + placeholders(namesFound.length + 1, revisionsAsked.length)
-                                    + ") ORDER BY workspace, revision, phase, script_index",
+                                    + ") ORDER BY s.workspace, s.revision, s.phase, s.script_index",
                             readable -> new Object[] {readable.get("workspace", String.class), number(readable, "revision"),
                                     readable.get("phase", String.class), script(readable)}, parameters)
                             .collectList()
