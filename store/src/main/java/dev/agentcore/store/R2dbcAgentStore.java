@@ -1,7 +1,9 @@
 package dev.agentcore.store;
 
 import dev.agentcore.core.AgentId;
+import dev.agentcore.core.AgentcoreException;
 import dev.agentcore.core.ChainId;
+import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.Script;
 import dev.agentcore.core.control.AgentRow;
@@ -41,6 +43,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.reactivestreams.Publisher;
@@ -49,6 +52,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
@@ -113,6 +117,12 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * writer; on PostgreSQL it may lag another replica, which {@link #recentRow} allows.
      */
     private final Map<AgentId, AgentRow> recentRows = new ConcurrentHashMap<>();
+    /** Reads and transactions outside the writer, started and not yet ended (see {@link #toTheEnd}). */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Set by {@link #close()}: work outside the writer that starts afterwards is refused. */
+    private volatile boolean closing;
+    /** Completes once the store is closing and no work outside the writer is in flight. */
+    private final Sinks.Empty<Void> drained = Sinks.empty();
 
     private R2dbcAgentStore(ConnectionFactory unpooled, ConnectionFactory listening, Dialect dialect, int maxConnections) {
         this.listening = listening;
@@ -949,10 +959,30 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
 
     /**
      * Closes the store: new writes are refused (RESOURCE_EXHAUSTED, retryable), every write already
-     * taken is committed, then the pool closes; completes once every connection is closed.
+     * taken is committed, then new reads are refused the same way and the reads already started end,
+     * then the pools close; completes once every connection is closed. (A pool closed under a read
+     * waiting for a connection failed it, and when its caller had gone the error was dropped.)
      */
     public Mono<Void> close() {
-        return writer.close().then(pool.disposeLater()).then(writerPool.disposeLater());
+        return writer.close()
+                .then(Mono.defer(() -> {
+                    closing = true;
+                    if (inFlight.get() == 0) {
+                        signalDrained();
+                    }
+                    return drained.asMono();
+                }))
+                .then(pool.disposeLater())
+                .then(writerPool.disposeLater());
+    }
+
+    private void signalDrained() {
+        Sinks.EmitResult result = drained.tryEmitEmpty();
+        // Already signalled, or being signalled by another thread right now: either way it completes.
+        if (result.isFailure() && result != Sinks.EmitResult.FAIL_TERMINATED
+                && result != Sinks.EmitResult.FAIL_NON_SERIALIZED) {
+            log.warn("could not signal that the store's reads ended: {}", result);
+        }
     }
 
     /**
@@ -1013,10 +1043,27 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
                 .flatMapIterable(all -> all));
     }
 
-    /** Runs {@code work} and collects what it emits, shielded from the caller's cancellation. */
+    /**
+     * Runs {@code work} and collects what it emits, shielded from the caller's cancellation; counted
+     * in flight until it ends, so that {@link #close()} waits for it. Refused once the store closes.
+     */
     private <T> Flux<T> toTheEnd(Flux<T> work) {
-        Mono<List<T>> all = work.collectList().subscribeOn(scheduler);
-        return Mono.fromFuture(all::toFuture, true).flatMapIterable(values -> values);
+        return Mono.defer(() -> {
+            inFlight.incrementAndGet();
+            if (closing) {
+                ended();
+                return Mono.<List<T>>error(new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED,
+                        "the control plane's store is closing and takes no more requests: retry, on another replica if any"));
+            }
+            Mono<List<T>> all = work.collectList().subscribeOn(scheduler).doFinally(any -> ended());
+            return Mono.fromFuture(all::toFuture, true);
+        }).flatMapIterable(values -> values);
+    }
+
+    private void ended() {
+        if (inFlight.decrementAndGet() == 0 && closing) {
+            signalDrained();
+        }
     }
 
     /**
