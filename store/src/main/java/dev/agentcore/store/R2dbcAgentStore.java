@@ -188,7 +188,12 @@ public final class R2dbcAgentStore implements AgentStore, WorkspaceStore, Dispos
      * factory), listening on PostgreSQL through {@code listening}.
      */
     static Mono<R2dbcAgentStore> open(ConnectionFactory unpooled, ConnectionFactory listening, Dialect dialect) {
-        return Mono.defer(() -> migrated(new R2dbcAgentStore(unpooled, listening, dialect, dialect == Dialect.H2 ? 4 : 10)));
+        return Mono.defer(() -> migrated(new R2dbcAgentStore(unpooled, listening, dialect, sharedConnections(dialect))));
+    }
+
+    /** How many connections the shared pool of a store opened by {@link #open(ConnectionFactory, ConnectionFactory, Dialect)} has. */
+    static int sharedConnections(Dialect dialect) {
+        return dialect == Dialect.H2 ? 4 : 10;
     }
 
     private static ConnectionPool pool(ConnectionFactory pooled, Dialect dialect, int maxConnections) {

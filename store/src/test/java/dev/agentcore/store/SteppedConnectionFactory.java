@@ -14,6 +14,7 @@ import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
@@ -75,6 +76,21 @@ final class SteppedConnectionFactory implements ConnectionFactory {
         Hold hold = new Hold(step);
         armed.set(hold);
         return hold;
+    }
+
+    /**
+     * Holds {@code count} statements, one after another: each time, {@code start} starts a read that
+     * is held at its statement before the next starts. Returns the holds, to release.
+     */
+    List<Hold> holdEachAtItsStatement(int count, Runnable start) {
+        List<Hold> holds = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Hold hold = holdAt("execute");
+            holds.add(hold);
+            start.run();
+            hold.reached().block(Duration.ofSeconds(30));
+        }
+        return holds;
     }
 
     /** No step holds any more. */

@@ -60,13 +60,8 @@ class StoreCloseTest {
             AgentRow created = store.startBuild("ws", 1, Instant.parse("2026-01-01T10:00:00Z")).block(DEADLINE);
             // Every shared connection taken by a read held at its statement, and one more read
             // waiting for a connection; every caller gone.
-            int shared = dialect == Dialect.H2 ? 4 : 10;
-            for (int i = 0; i < shared; i++) {
-                SteppedConnectionFactory.Hold hold = stepped.holdAt("execute");
-                holds.add(hold);
-                store.findRow(created.agentId()).subscribe().dispose();
-                hold.reached().block(DEADLINE);
-            }
+            holds.addAll(stepped.holdEachAtItsStatement(R2dbcAgentStore.sharedConnections(dialect),
+                    () -> store.findRow(created.agentId()).subscribe().dispose()));
             store.findRow(created.agentId()).subscribe().dispose();
 
             CompletableFuture<Void> closed = store.close().toFuture();

@@ -48,13 +48,8 @@ class WriterConnectionTest {
         try {
             AgentRow created = store.startBuild("ws", 1, Instant.parse("2026-01-01T10:00:00Z")).block(DEADLINE);
             // Every shared connection taken by a read held at its statement.
-            int shared = dialect == Dialect.H2 ? 4 : 10;
-            for (int i = 0; i < shared; i++) {
-                SteppedConnectionFactory.Hold hold = stepped.holdAt("execute");
-                holds.add(hold);
-                reads.add(store.findRow(created.agentId()).subscribe());
-                hold.reached().block(DEADLINE);
-            }
+            int shared = R2dbcAgentStore.sharedConnections(dialect);
+            holds.addAll(stepped.holdEachAtItsStatement(shared, () -> reads.add(store.findRow(created.agentId()).subscribe())));
             assertThat(store.connectionsInUse()).as(store.state()).isEqualTo(shared);
 
             Instant at = created.createdAt().plusMillis(10);
