@@ -18,7 +18,8 @@ final class AdminCommand {
 
     @Command(name = "rotate-token", mixinStandardHelpOptions = true,
             description = {"Gives the deployment a new admin token, shown once: every control plane on the same store "
-                    + "refuses the old one from then on. Admin connections already open stay open until they close.",
+                    + "refuses the old one from then on, and this one ends the admin connections the old one opened (another "
+                    + "replica's last until they are next made again).",
                     "The new token replaces the one in --admin-token-file (mode 600) when the old one was read from "
                             + "there; with " + Secrets.ADMIN_TOKEN + " set, update it yourself."})
     static final class RotateToken implements Callable<Integer> {

@@ -233,7 +233,10 @@ final class Dashboard implements Disposable {
                 + ",\"replay\":" + step.replay() + ",\"seen\":" + step.seen() + "}";
     }
 
-    /** Row changes as server-sent events (the workspace, build and state), with a comment line now and then to keep proxies open. */
+    /**
+     * Row changes as server-sent events (the workspace, build and state), with a comment line now
+     * and then to keep proxies open, until the admin token is rotated.
+     */
     private Flux<String> events() {
         Flux<String> changes = lifecycle.changes()
                 .map(row -> "event: row\ndata: {\"workspace\":" + RowFormat.quote(row.workspace()) + ",\"build_number\":"
@@ -241,7 +244,9 @@ final class Dashboard implements Disposable {
                 // A reader that falls behind misses changes, not memory: the page re-reads what it shows.
                 .onBackpressureBuffer(1024, dropped -> { }, BufferOverflowStrategy.DROP_OLDEST);
         return Flux.merge(Flux.just(": agentcore row changes\n\n"), changes,
-                Flux.interval(EVENT_KEEPALIVE).map(tick -> ": keepalive\n\n"));
+                        Flux.interval(EVENT_KEEPALIVE).map(tick -> ": keepalive\n\n"))
+                // Opened with the admin token: a new one ends the stream, and the page asks again with what it has.
+                .takeUntilOther(access.revocations().filter(AccessService.Revocation.AdminToken.class::isInstance));
     }
 
     private static Mono<Void> json(HttpServerResponse response, Mono<String> body) {

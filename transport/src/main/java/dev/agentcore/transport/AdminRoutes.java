@@ -43,8 +43,12 @@ final class AdminRoutes {
                 .response(Routes.WORKSPACES_DELETE, admin(this::deleteWorkspace))
                 .response(Routes.WORKSPACES_ROTATE_IDENTITY, admin(this::rotateIdentity))
                 .response(Routes.WORKSPACES_UPDATE_SCRIPTS, admin(this::updateScripts))
-                .response(Routes.ADMIN_ROTATE_TOKEN, admin(data -> access.rotateAdminToken()
-                        .map(token -> payload(AdminTokenResponse.newBuilder().setAdminToken(token).build().toByteArray()))))
+                .response(Routes.ADMIN_ROTATE_TOKEN, (caller, data) -> {
+                    Principal.requireAdmin(caller.principal());
+                    caller.rotatesTheAdminToken();
+                    return access.rotateAdminToken()
+                            .map(token -> payload(AdminTokenResponse.newBuilder().setAdminToken(token).build().toByteArray()));
+                })
                 .stream(Routes.WORKSPACES_LIST, (caller, data) -> {
                     Principal.requireAdmin(caller.principal());
                     return access.workspaces().map(workspace -> payload(ProtoCodec.encodeWorkspace(workspace)));

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.util.context.Context;
 
@@ -31,7 +32,12 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
 
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
 
-    private final Principal principal;
+    /** Who authenticated; an admin becomes {@link Principal.RotatedAdmin} when the admin token is rotated. */
+    private volatile Principal principal;
+    /** Whether this connection asked for the admin token's rotation (see {@link #rotatesTheAdminToken()}). */
+    private volatile boolean rotatingAdminToken;
+    /** Completes when this admin connection's token is rotated: its streams and channels end. */
+    private final Sinks.Empty<Void> adminTokenRotated = Sinks.empty();
     private final InetAddress source;
     private final RouteTable routes;
     private final ServerSettings settings;
@@ -59,6 +65,41 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     @Override
     public Principal principal() {
         return principal;
+    }
+
+    @Override
+    public void rotatesTheAdminToken() {
+        rotatingAdminToken = true;
+    }
+
+    /** Whether this connection asked for the admin token's rotation, and so is to be kept open for the answer. */
+    boolean askedToRotateTheAdminToken() {
+        return rotatingAdminToken;
+    }
+
+    /**
+     * The admin token this connection authenticated with was rotated: from now on every request
+     * on it is refused UNAUTHENTICATED, and the streams and channels it opened as the admin end
+     * with that refusal.
+     */
+    void adminTokenRotated() {
+        principal = new Principal.RotatedAdmin();
+        Sinks.EmitResult ended = adminTokenRotated.tryEmitEmpty();
+        // Rotations are handled one at a time, so the only failure is a second rotation: already ended.
+        if (ended.isFailure() && ended != Sinks.EmitResult.FAIL_TERMINATED) {
+            log.warn("could not end the admin streams of a connection whose admin token was rotated: {}", ended);
+        }
+    }
+
+    /** What an admin opened on this connection ends when the admin token is rotated. */
+    private <T> Flux<T> untilAdminTokenRotated(Principal openedAs, Flux<T> work) {
+        if (!(openedAs instanceof Principal.Admin)) {
+            return work;
+        }
+        return work.takeUntilOther(adminTokenRotated.asMono())
+                .concatWith(Flux.defer(() -> principal instanceof Principal.RotatedAdmin
+                        ? Flux.error(Principal.adminTokenRotated())
+                        : Flux.empty()));
     }
 
     @Override
@@ -157,7 +198,7 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
             Request request = read(payload);
             RouteTable.StreamRoute handler = routes.stream(request.route());
             return handler == null ? Flux.error(unknownRoute(request.route(), "request-stream"))
-                    : handler.stream(this, request.data());
+                    : untilAdminTokenRotated(principal, handler.stream(this, request.data()));
         }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
     }
 
@@ -215,7 +256,7 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
                 String route = route(first.get());
                 RouteTable.ChannelRoute handler = routes.channel(route);
                 if (handler != null) {
-                    return handler.channel(this, first.get(), all);
+                    return untilAdminTokenRotated(principal, handler.channel(this, first.get(), all));
                 }
                 refusal = unknownRoute(route, "request-channel");
             } catch (AgentcoreException e) {

@@ -32,6 +32,7 @@ import java.util.function.LongSupplier;
 import reactor.core.publisher.Flux;
 import java.util.function.BiFunction;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.Disposables;
@@ -116,17 +117,26 @@ public final class ControlPlaneServer {
 
     private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, SetupAuthenticator authenticator,
                                  RouteTable routes, ConnectionGate gate, NettyGate.Admission admission, InetAddress source,
-                                 Map<ConnectionHandler, RSocket> connections) {
+                                 Map<ConnectionHandler, RSocket> connections, AtomicLong adminTokenRotations) {
+        // Read before the token is checked: a rotation of the admin token after this moment ends the connection.
+        long rotationsBefore = adminTokenRotations.get();
         return authenticator.authenticate(setup).<RSocket>map(principal -> {
-            if (!admission.ticket().established(principal instanceof Principal.Anonymous
-                    ? ConnectionGate.Stage.ANONYMOUS : ConnectionGate.Stage.AUTHENTICATED)) {
-                throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "the connection was closed before its SETUP was accepted");
-            }
             // Tracked so that stopping the control plane ends every session, not only the listeners;
             // rsocket-java disposes the handler when its connection closes, which untracks it.
             ConnectionHandler handler = new ConnectionHandler(principal, source, routes, settings, gate,
                     admission.ticket(), admission.home(), connections::remove);
             connections.put(handler, peer);
+            // Checked once it is tracked: a rotation of the admin token either finds it (and closes it)
+            // or has counted itself before this check (the rotation counts before it looks).
+            if (principal instanceof Principal.Admin && adminTokenRotations.get() != rotationsBefore) {
+                connections.remove(handler);
+                throw Principal.adminTokenRotated();
+            }
+            if (!admission.ticket().established(principal instanceof Principal.Anonymous
+                    ? ConnectionGate.Stage.ANONYMOUS : ConnectionGate.Stage.AUTHENTICATED)) {
+                connections.remove(handler);
+                throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "the connection was closed before its SETUP was accepted");
+            }
             return handler;
         }).onErrorMap(WireErrors::rejectedSetup);
     }
@@ -172,6 +182,7 @@ public final class ControlPlaneServer {
             RouteTable routes = new AdminRoutes(access, lifecycle, settings).addTo(
                     new AgentRoutes(access, lifecycle, fences, guard, gate, settings, serverMeters).addTo(RouteTable.builder())).build();
             Map<ConnectionHandler, RSocket> connections = new ConcurrentHashMap<>();
+            AtomicLong adminTokenRotations = new AtomicLong();
             // A fresh RSocketServer (a configuration object) per connection, so that the acceptor
             // knows the peer's address and its place in the gate: rsocket-java's SocketAcceptor is not told them.
             BiFunction<NettyGate, Integer, ConnectionAcceptor> acceptor = (nettyGate, maxFrameLength) -> connection -> {
@@ -182,7 +193,8 @@ public final class ControlPlaneServer {
                 }
                 InetAddress source = connection.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
                 return RSocketServer.create((SocketAcceptor) (setup, peer) ->
-                                accept(setup, peer, authenticator, routes, gate, admission, source, connections))
+                                accept(setup, peer, authenticator, routes, gate, admission, source, connections,
+                                        adminTokenRotations))
                         // Each payload's data copied to the heap: reading the frame's own buffer instead
                         // (ZERO_COPY) was measured no faster (bench/RESULTS.md, 2026-11-30).
                         .payloadDecoder(PayloadDecoder.DEFAULT)
@@ -206,7 +218,7 @@ public final class ControlPlaneServer {
                     : WebsocketServerTransport.create(tls == null ? httpServer : httpServer.secure(spec -> spec.sslContext(tls)));
             Mono<Optional<CloseableChannel>> wsChannel = ws == null ? Mono.just(Optional.empty())
                     : ws.start(acceptor.apply(wsGate, ws.maxFrameLength())).map(Optional::of);
-            Disposable watches = Disposables.composite(fences, closeRevoked(connections));
+            Disposable watches = Disposables.composite(fences, endRevoked(connections, adminTokenRotations));
             return Mono.zip(tcpChannel, wsChannel)
                     .map(bound -> new RunningControlPlane(bound.getT1().orElse(null), bound.getT2().orElse(null),
                             connections, watches, serverMeters))
@@ -215,22 +227,53 @@ public final class ControlPlaneServer {
     }
 
     /**
-     * Closes the connections of a workspace whose credentials were revoked here (a new identity, or
-     * deleted): a v2 connection authenticated for it, and a v1 connection of one of its rows.
+     * Ends the connections that credentials revoked here authenticated: a workspace's (a new
+     * identity, or deleted: a v2 connection authenticated for it, a v1 connection of one of its
+     * rows) are closed; when the admin token is rotated, every admin connection is closed but the
+     * one that asked, which must receive the new token and is refused everything after it.
      */
-    private Disposable closeRevoked(Map<ConnectionHandler, RSocket> connections) {
+    private Disposable endRevoked(Map<ConnectionHandler, RSocket> connections, AtomicLong adminTokenRotations) {
         return access.revocations()
-                .concatMap(workspace -> Flux.fromIterable(List.copyOf(connections.entrySet()))
-                        .filterWhen(connection -> belongsTo(connection.getKey().principal(), workspace))
-                        .doOnNext(connection -> connection.getValue().dispose())
-                        .count()
-                        .doOnNext(closed -> log.info("closed {} connection(s) of workspace {}: its credentials were revoked",
-                                closed, workspace))
-                        .onErrorResume(error -> {
-                            log.warn("could not close the connections of workspace {}: {}", workspace, error.toString());
-                            return Mono.empty();
-                        }))
+                .concatMap(revocation -> revocation instanceof AccessService.Revocation.WorkspaceCredentials workspace
+                        ? closeWorkspace(connections, workspace.workspace())
+                        : Mono.fromRunnable(() -> endAdminConnections(connections, adminTokenRotations)))
                 .subscribe();
+    }
+
+    private Mono<Void> closeWorkspace(Map<ConnectionHandler, RSocket> connections, String workspace) {
+        return Flux.fromIterable(List.copyOf(connections.entrySet()))
+                .filterWhen(connection -> belongsTo(connection.getKey().principal(), workspace))
+                .doOnNext(connection -> connection.getValue().dispose())
+                .count()
+                .doOnNext(closed -> log.info("closed {} connection(s) of workspace {}: its credentials were revoked",
+                        closed, workspace))
+                .onErrorResume(error -> {
+                    log.warn("could not close the connections of workspace {}: {}", workspace, error.toString());
+                    return Mono.empty();
+                })
+                .then();
+    }
+
+    private static void endAdminConnections(Map<ConnectionHandler, RSocket> connections, AtomicLong adminTokenRotations) {
+        // First, so that a connection whose SETUP is being checked against the old token right now is refused.
+        adminTokenRotations.incrementAndGet();
+        int closed = 0;
+        int kept = 0;
+        for (Map.Entry<ConnectionHandler, RSocket> connection : List.copyOf(connections.entrySet())) {
+            ConnectionHandler handler = connection.getKey();
+            if (!(handler.principal() instanceof Principal.Admin)) {
+                continue;
+            }
+            handler.adminTokenRotated();
+            if (handler.askedToRotateTheAdminToken()) {
+                kept++;
+            } else {
+                connection.getValue().dispose();
+                closed++;
+            }
+        }
+        log.info("the admin token was rotated: {} admin connection(s) closed, {} kept open for the answer to the "
+                + "rotation (refused everything after it)", closed, kept);
     }
 
     private Mono<Boolean> belongsTo(Principal principal, String workspace) {

@@ -23,6 +23,10 @@ sealed interface Principal {
     record Admin() implements Principal {
     }
 
+    /** An administrator whose admin token was rotated since: refused everything. */
+    record RotatedAdmin() implements Principal {
+    }
+
     /** The row a session token (protocol v1) bound the connection to; UNAUTHENTICATED for any other principal. */
     static AgentId sessionRow(Principal principal) {
         if (principal instanceof Agent agent) {
@@ -44,8 +48,17 @@ sealed interface Principal {
 
     /** Returns if the principal is the admin; UNAUTHENTICATED otherwise. */
     static void requireAdmin(Principal principal) {
+        if (principal instanceof RotatedAdmin) {
+            throw adminTokenRotated();
+        }
         if (!(principal instanceof Admin)) {
             throw new AgentcoreException(ErrorCode.UNAUTHENTICATED, "this route needs the admin token in the SETUP frame");
         }
+    }
+
+    /** What an admin connection is refused once the admin token it authenticated with was rotated. */
+    static AgentcoreException adminTokenRotated() {
+        return new AgentcoreException(ErrorCode.UNAUTHENTICATED, "the admin token this connection authenticated with "
+                + "has been rotated: connect again with the new one");
     }
 }

@@ -31,6 +31,13 @@ final class RouteTable {
          * receiving connection's work itself, one after another.
          */
         Scheduler home();
+
+        /**
+         * This connection asks for the admin token's rotation: when the rotation ends the admin
+         * connections, this one is not closed, so that the new token reaches it (it is refused
+         * everything after that instead).
+         */
+        void rotatesTheAdminToken();
     }
 
     /** A request-response route: the request's data (a copy the handler may keep) in, one answer out. */

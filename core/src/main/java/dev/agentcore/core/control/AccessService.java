@@ -57,10 +57,27 @@ public final class AccessService {
         }
     }
 
+    /**
+     * Credentials this service revoked, for a server to end the connections they opened: a
+     * workspace's (a new identity, or the workspace deleted) or the admin token (rotated).
+     */
+    public sealed interface Revocation {
+        /** Every credential of this workspace: its old identity and what was handed out with it. */
+        record WorkspaceCredentials(String workspace) implements Revocation {
+            public WorkspaceCredentials {
+                Objects.requireNonNull(workspace, "workspace");
+            }
+        }
+
+        /** The deployment's admin token, replaced by a new one. */
+        record AdminToken() implements Revocation {
+        }
+    }
+
     private final AgentStore rows;
     private final WorkspaceStore workspaces;
-    /** Workspaces whose credentials this service revoked, for the server to close their connections. */
-    private final Sinks.Many<String> revoked = Sinks.many().multicast().directBestEffort();
+    /** What this service revoked, for the server to end the connections it authenticated. */
+    private final Sinks.Many<Revocation> revoked = Sinks.many().multicast().directBestEffort();
 
     public AccessService(AgentStore rows, WorkspaceStore workspaces) {
         this.rows = Objects.requireNonNull(rows, "rows");
@@ -159,20 +176,24 @@ public final class AccessService {
     }
 
     /**
-     * The workspaces whose credentials this service revoked (a new identity, or deleted), from now
-     * on: a server closes their connections. Each subscriber sees what happens while it listens.
+     * The credentials this service revokes from now on (a workspace's new identity or deletion, a
+     * new admin token): a server ends the connections they authenticated. Each subscriber sees
+     * what happens while it listens.
      */
-    public Flux<String> revocations() {
+    public Flux<Revocation> revocations() {
         return revoked.asFlux();
     }
 
     private Mono<Void> revoke(String workspace) {
         return rows.rows(workspace, Integer.MAX_VALUE).map(AgentRow::agentId).collectList()
                 .flatMap(agentIds -> workspaces.forgetCredentials(workspace, agentIds))
-                .then(Mono.<Void>fromRunnable(() ->
-                        // Two revocations at once: the later waits its turn (a moment); nobody
-                        // listening (no server): dropped, which is fine, as the credentials are gone.
-                        revoked.emitNext(workspace, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)))));
+                .then(Mono.fromRunnable(() -> announce(new Revocation.WorkspaceCredentials(workspace))));
+    }
+
+    private void announce(Revocation revocation) {
+        // Two revocations at once: the later waits its turn (a moment); nobody listening (no
+        // server): dropped, which is fine, as the credentials are gone.
+        revoked.emitNext(revocation, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
     }
 
     /** Asked of a workspace that does not exist, where creating it is what to do. */
@@ -328,12 +349,15 @@ public final class AccessService {
 
     /**
      * Gives the deployment a new admin token and emits it (a secret, shown only this once): every
-     * control plane on this store refuses the old one from then on.
+     * control plane on this store refuses the old one from then on, and this one's server ends the
+     * admin connections the old one opened ({@link #revocations()}).
      */
     public Mono<String> rotateAdminToken() {
         return Mono.defer(() -> {
             String token = newSecret();
-            return workspaces.replaceAdminTokenHash(hash(token)).thenReturn(token);
+            return workspaces.replaceAdminTokenHash(hash(token))
+                    .then(Mono.fromRunnable(() -> announce(new Revocation.AdminToken())))
+                    .thenReturn(token);
         });
     }
 

@@ -46,13 +46,16 @@ class AccessServiceTest {
         access.createWorkspace(Workspace.named("a")).block(TIMEOUT);
         access.createWorkspace(Workspace.named("b")).block(TIMEOUT);
         access.rotateIdentity("a").block(TIMEOUT); // nobody listens yet: nothing fails
-        List<String> heard = new CopyOnWriteArrayList<>();
+        List<AccessService.Revocation> heard = new CopyOnWriteArrayList<>();
         var listening = access.revocations().subscribe(heard::add);
 
         access.rotateIdentity("b").block(TIMEOUT);
         access.deleteWorkspace("a").block(TIMEOUT);
+        access.initializeAdminToken("first").block(TIMEOUT);
+        access.rotateAdminToken().block(TIMEOUT);
 
-        assertThat(heard).containsExactly("b", "a");
+        assertThat(heard).containsExactly(new AccessService.Revocation.WorkspaceCredentials("b"),
+                new AccessService.Revocation.WorkspaceCredentials("a"), new AccessService.Revocation.AdminToken());
         listening.dispose();
     }
 
