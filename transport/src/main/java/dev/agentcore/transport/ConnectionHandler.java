@@ -46,6 +46,7 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     private final Scheduler home;
     private final Consumer<ConnectionHandler> onDispose;
     private final AtomicBoolean disposed = new AtomicBoolean();
+    private final Sinks.Empty<Void> closed = Sinks.empty();
     private final AtomicInteger streams = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
 
@@ -271,7 +272,18 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     public void dispose() {
         if (disposed.compareAndSet(false, true)) {
             onDispose.accept(this);
+            Sinks.EmitResult ended = closed.tryEmitEmpty();
+            // Only this call, once, emits: the compareAndSet above lets one caller through.
+            if (ended.isFailure()) {
+                log.warn("could not note that a connection closed: {}", ended);
+            }
         }
+    }
+
+    /** Completes once the connection has closed and is no longer tracked. */
+    @Override
+    public Mono<Void> onClose() {
+        return closed.asMono();
     }
 
     @Override

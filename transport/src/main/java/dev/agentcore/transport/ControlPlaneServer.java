@@ -606,10 +606,14 @@ public final class ControlPlaneServer {
             return websocket.address();
         }
 
-        /** Completes when every listener is closed. Disposing also closes every open connection. */
+        /**
+         * Completes when every listener is closed and then every connection open at that moment
+         * has closed. Disposing closes both.
+         */
         public Mono<Void> onClose() {
             return Mono.when(tcp == null ? Mono.empty() : tcp.onClose(),
-                    websocket == null ? Mono.empty() : websocket.onClose());
+                            websocket == null ? Mono.empty() : websocket.onClose())
+                    .then(Mono.defer(() -> Mono.when(connections.keySet().stream().map(ConnectionHandler::onClose).toList())));
         }
 
         @Override
@@ -624,7 +628,7 @@ public final class ControlPlaneServer {
             connections.values().forEach(RSocket::dispose);
         }
 
-        /** Disposes and waits up to {@code timeout} for the listeners to close: for the edges of a program. */
+        /** Disposes and waits up to {@code timeout} for the listeners and connections to close: for the edges of a program. */
         public void disposeNow(Duration timeout) {
             dispose();
             onClose().block(timeout);
