@@ -188,7 +188,10 @@ final class AgentRoutes {
                             log.debug("could not note the chain of a lifecycle channel: {}", kept);
                         }
                     })
-                    .map(ack -> payload(ProtoCodec.encodeAck(ack)));
+                    .map(ack -> payload(ProtoCodec.encodeAck(ack)))
+                    // concatMap keeps its last inner subscribed until the next update: an idle agent's
+                    // channel would hold its last update's whole chain for as long as it is idle.
+                    .onTerminateDetach();
         });
         Mono<Void> retired = fences.retired(agentId).doOnSuccess(ignored -> fenced.set(true));
         Mono<Void> taken = chain.asMono().flatMap(carried -> fences.takenFrom(agentId, carried))

@@ -36,8 +36,8 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     private volatile Principal principal;
     /** Whether this connection asked for the admin token's rotation (see {@link #rotatesTheAdminToken()}). */
     private volatile boolean rotatingAdminToken;
-    /** Completes when this admin connection's token is rotated: its streams and channels end. */
-    private final Sinks.Empty<Void> adminTokenRotated = Sinks.empty();
+    /** An admin connection's: completes when its token is rotated, and its streams and channels end. Null for others. */
+    private final Sinks.Empty<Void> adminTokenRotated;
     private final InetAddress source;
     private final RouteTable routes;
     private final ServerSettings settings;
@@ -46,7 +46,10 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     private final Scheduler home;
     private final Consumer<ConnectionHandler> onDispose;
     private final AtomicBoolean disposed = new AtomicBoolean();
-    private final Sinks.Empty<Void> closed = Sinks.empty();
+    /** Made when {@link #onClose()} is first asked for (when the server stops), not for every connection. */
+    private Sinks.Empty<Void> closed;
+    /** Whether the connection has closed and is untracked; guarded by this handler's lock, with {@link #closed}. */
+    private boolean ended;
     private final AtomicInteger streams = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
 
@@ -54,6 +57,8 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
                       ConnectionGate gate, ConnectionGate.Ticket ticket, Scheduler home,
                       Consumer<ConnectionHandler> onDispose) {
         this.principal = principal;
+        // Only an admin connection needs it: thousands of agents' connections hold nothing for it.
+        this.adminTokenRotated = principal instanceof Principal.Admin ? Sinks.empty() : null;
         this.source = source;
         this.routes = routes;
         this.settings = settings;
@@ -84,6 +89,9 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
      * with that refusal.
      */
     void adminTokenRotated() {
+        if (adminTokenRotated == null) {
+            throw new IllegalStateException("not an admin connection: " + principal);
+        }
         principal = new Principal.RotatedAdmin();
         Sinks.EmitResult ended = adminTokenRotated.tryEmitEmpty();
         // Rotations are handled one at a time, so the only failure is a second rotation: already ended.
@@ -272,10 +280,17 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     public void dispose() {
         if (disposed.compareAndSet(false, true)) {
             onDispose.accept(this);
-            Sinks.EmitResult ended = closed.tryEmitEmpty();
-            // Only this call, once, emits: the compareAndSet above lets one caller through.
-            if (ended.isFailure()) {
-                log.warn("could not note that a connection closed: {}", ended);
+            Sinks.Empty<Void> waiting;
+            synchronized (this) {
+                ended = true;
+                waiting = closed;
+            }
+            if (waiting != null) {
+                Sinks.EmitResult result = waiting.tryEmitEmpty();
+                // Only this call, once, emits: the compareAndSet above lets one caller through.
+                if (result.isFailure()) {
+                    log.warn("could not note that a connection closed: {}", result);
+                }
             }
         }
     }
@@ -283,7 +298,15 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     /** Completes once the connection has closed and is no longer tracked. */
     @Override
     public Mono<Void> onClose() {
-        return closed.asMono();
+        synchronized (this) {
+            if (ended) {
+                return Mono.empty();
+            }
+            if (closed == null) {
+                closed = Sinks.empty();
+            }
+            return closed.asMono();
+        }
     }
 
     @Override

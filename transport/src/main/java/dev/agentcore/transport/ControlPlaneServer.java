@@ -138,7 +138,10 @@ public final class ControlPlaneServer {
                 throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "the connection was closed before its SETUP was accepted");
             }
             return handler;
-        }).onErrorMap(WireErrors::rejectedSetup);
+        }).onErrorMap(WireErrors::rejectedSetup)
+                // rsocket-java keeps the subscriber of this Mono for the connection's life: once it has
+                // answered, let go of the SETUP's chain (what it captured: the presented token's hash, ...).
+                .onTerminateDetach();
     }
 
     /**

@@ -46,6 +46,8 @@ final class NettyGate implements ChannelPipelineConfigurer {
     private final String listener;
     private final boolean rsocketFraming;
     private final Map<SocketAddress, Admission> admitted = new ConcurrentHashMap<>();
+    /** One scheduler per event loop, shared by its connections (a loop outlives them; never disposed). */
+    private final Map<java.util.concurrent.Executor, Scheduler> homes = new ConcurrentHashMap<>();
 
     /**
      * An admitted connection: its place in the gate, and its channel's event loop as a scheduler
@@ -68,7 +70,7 @@ final class NettyGate implements ChannelPipelineConfigurer {
         if (ticket == null) {
             return;
         }
-        Admission admission = new Admission(ticket, Schedulers.fromExecutor(channel.eventLoop()));
+        Admission admission = new Admission(ticket, homes.computeIfAbsent(channel.eventLoop(), Schedulers::fromExecutor));
         admitted.put(remote, admission);
         channel.closeFuture().addListener(closed -> {
             admitted.remove(remote, admission);

@@ -12,6 +12,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
 
 /**
  * Signals the lifecycle channels of a row the moment a build retires it, so that an idle agent
@@ -87,7 +88,9 @@ final class RowFences implements Disposable {
      * row at a time, so the last build is written by one thread; the buffer holds one row per build.
      */
     private static final class BuildWaiter {
-        final Sinks.Many<AgentRow> rows = Sinks.many().unicast().onBackpressureBuffer();
+        // Unbounded, in links of eight: the default link of 256 slots was a kilobyte per connected agent,
+        // for builds that come one at a time.
+        final Sinks.Many<AgentRow> rows = Sinks.many().unicast().onBackpressureBuffer(Queues.<AgentRow>unbounded(8).get());
         private long lastBuild;
 
         void offer(AgentRow row) {
