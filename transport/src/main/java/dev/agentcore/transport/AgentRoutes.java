@@ -143,6 +143,8 @@ final class AgentRoutes {
         return access.bind(workspace, named)
                 .map(agentId -> lifecycleChannel(agentId, all, true, caller.home()))
                 .onErrorResume(failed -> Mono.just(ConnectionHandler.refuseThrough(all, failed, caller.home())))
+                // flatMapMany holds its source for the channel's life: let go of the binding's chain.
+                .onTerminateDetach()
                 .flatMapMany(channel -> channel);
     }
 

@@ -198,7 +198,7 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
     @Override
     public Flux<Payload> requestStream(Payload payload) {
         return limited(streams, gate.limits().maxStreamsPerConnection(), ConnectionGate.Refusal.STREAMS,
-                "streams open", releasing(payload), stream(payload)).onErrorMap(WireErrors::toWire)
+                "streams open", releasing(payload), stream(payload)).onErrorMap(this::refusedOnTheWire)
                 .contextWrite(ConnectionHandler::releasingDiscards);
     }
 
@@ -208,14 +208,23 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
             RouteTable.StreamRoute handler = routes.stream(request.route());
             return handler == null ? Flux.error(unknownRoute(request.route(), "request-stream"))
                     : untilAdminTokenRotated(principal, handler.stream(this, request.data()));
-        }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
+        });
     }
 
     @Override
     public Flux<Payload> requestChannel(Publisher<Payload> payloads) {
         return limited(streams, gate.limits().maxStreamsPerConnection(), ConnectionGate.Refusal.STREAMS,
                 "streams open", refusal -> refuseThrough(payloads, refusal, home), channel(payloads))
-                .onErrorMap(WireErrors::toWire).contextWrite(ConnectionHandler::releasingDiscards);
+                .onErrorMap(this::refusedOnTheWire).contextWrite(ConnectionHandler::releasingDiscards);
+    }
+
+    /**
+     * Logs a refusal (at debug) and maps it to its wire form: one operator for both on a stream or
+     * a channel, which lasts as long as the connection (each operator is held for its whole life).
+     */
+    private Throwable refusedOnTheWire(Throwable error) {
+        logRefusal(error);
+        return WireErrors.toWire(error);
     }
 
     /**
@@ -272,7 +281,7 @@ final class ConnectionHandler implements RSocket, RouteTable.Caller {
                 refusal = e;
             }
             return refuseThrough(all, refusal, home);
-        }).doOnError(this::logRefusal).onErrorMap(WireErrors::toWire);
+        });
     }
 
     /** Called by rsocket-java when the connection closes. */

@@ -4,6 +4,8 @@ import dev.agentcore.core.AgentId;
 import dev.agentcore.core.ChainId;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.LifecycleService;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -26,10 +28,12 @@ final class RowFences implements Disposable {
 
     private final LifecycleService lifecycle;
     private final Map<AgentId, Sinks.Empty<Void>> fences = new ConcurrentHashMap<>();
+    // The waits of one row or workspace are few (one channel, one manifests stream): small immutable
+    // lists, replaced under the map's per-key lock, not a map per key (a few hundred bytes per agent).
     /** Per row, the chains whose channels wait to hear that another process took the row. */
-    private final Map<AgentId, Map<ChainId, Sinks.Empty<Void>>> holders = new ConcurrentHashMap<>();
+    private final Map<AgentId, List<ChainWait>> holders = new ConcurrentHashMap<>();
     /** Per workspace, the manifests streams waiting for its next build's row. */
-    private final Map<String, Map<BuildWaiter, Boolean>> builds = new ConcurrentHashMap<>();
+    private final Map<String, List<BuildWaiter>> builds = new ConcurrentHashMap<>();
     private final Disposable retirements;
 
     RowFences(LifecycleService lifecycle) {
@@ -52,12 +56,10 @@ final class RowFences implements Disposable {
      */
     Mono<Void> takenFrom(AgentId agentId, ChainId chain) {
         return Mono.defer(() -> {
-            Sinks.Empty<Void> signal = Sinks.empty();
-            holders.computeIfAbsent(agentId, ignored -> new ConcurrentHashMap<>()).put(chain, signal);
-            return signal.asMono().doFinally(ended -> holders.computeIfPresent(agentId, (row, chains) -> {
-                chains.remove(chain, signal);
-                return chains.isEmpty() ? null : chains;
-            }));
+            ChainWait wait = new ChainWait(chain, Sinks.empty());
+            holders.merge(agentId, List.of(wait), RowFences::joined);
+            return wait.signal().asMono().doFinally(ended -> holders.computeIfPresent(agentId,
+                    (row, waits) -> without(waits, wait)));
         });
     }
 
@@ -68,19 +70,38 @@ final class RowFences implements Disposable {
     Flux<AgentRow> newBuilds(String workspace) {
         return Flux.defer(() -> {
             BuildWaiter waiter = new BuildWaiter();
-            builds.computeIfAbsent(workspace, ignored -> new ConcurrentHashMap<>()).put(waiter, Boolean.TRUE);
-            return waiter.rows.asFlux().doFinally(ended -> builds.computeIfPresent(workspace, (name, waiting) -> {
-                waiting.remove(waiter);
-                return waiting.isEmpty() ? null : waiting;
-            }));
+            builds.merge(workspace, List.of(waiter), RowFences::joined);
+            return waiter.rows.asFlux().doFinally(ended -> builds.computeIfPresent(workspace,
+                    (name, waiting) -> without(waiting, waiter)));
         });
     }
 
     private void announce(AgentRow row) {
-        Map<BuildWaiter, Boolean> waiting = builds.get(row.workspace());
+        List<BuildWaiter> waiting = builds.get(row.workspace());
         if (waiting != null) {
-            waiting.keySet().forEach(waiter -> waiter.offer(row));
+            waiting.forEach(waiter -> waiter.offer(row));
         }
+    }
+
+    private static <T> List<T> joined(List<T> waits, List<T> more) {
+        List<T> all = new ArrayList<>(waits);
+        all.addAll(more);
+        return List.copyOf(all);
+    }
+
+    /** The waits but this one (compared by identity); null, which removes the key, once none is left. */
+    private static <T> List<T> without(List<T> waits, T ended) {
+        List<T> left = new ArrayList<>(waits.size());
+        for (T wait : waits) {
+            if (wait != ended) {
+                left.add(wait);
+            }
+        }
+        return left.isEmpty() ? null : List.copyOf(left);
+    }
+
+    /** A channel's wait to hear that another process's chain took its row from {@code chain}. */
+    private record ChainWait(ChainId chain, Sinks.Empty<Void> signal) {
     }
 
     /**
@@ -108,26 +129,28 @@ final class RowFences implements Disposable {
     }
 
     private void takeOver(AgentRow row) {
-        Map<ChainId, Sinks.Empty<Void>> chains = holders.get(row.agentId());
-        if (chains == null) {
+        List<ChainWait> waits = holders.get(row.agentId());
+        if (waits == null) {
             return;
         }
-        chains.forEach((chain, signal) -> {
-            if (!chain.sameIncarnation(row.lastChain())) {
-                signalled(signal.tryEmitEmpty(), "a takeover of row " + row.agentId());
+        for (ChainWait wait : waits) {
+            if (!wait.chain().sameIncarnation(row.lastChain())) {
+                signalled(wait.signal().tryEmitEmpty(), "a takeover of row " + row.agentId());
             }
-        });
+        }
     }
 
     /** Completes when {@code agentId}'s row is retired, or at once if it already is (or does not exist). */
     Mono<Void> retired(AgentId agentId) {
         Mono<Void> signal = fences.computeIfAbsent(agentId, ignored -> Sinks.empty()).asMono();
-        // Registered first, then checked: a retirement between the two is seen by one or the other.
-        // The recent picture will do: a store updates it before it publishes the change that fires
-        // the fence, and one that lags another replica's retirement gets that change later.
-        Mono<Void> alreadyRetired = lifecycle.recentRow(agentId).filter(AgentRow::active).hasElement()
-                .flatMap(active -> active ? Mono.<Void>never() : Mono.<Void>empty());
-        return Mono.firstWithSignal(signal, alreadyRetired);
+        // Registered first, then checked: a retirement between the two is seen by one or the other
+        // (the signal, once fired, completes whoever subscribes later). The recent picture will do: a
+        // store updates it before it publishes the change that fires the fence, and one that lags
+        // another replica's retirement gets that change later.
+        return lifecycle.recentRow(agentId).filter(AgentRow::active).hasElement()
+                // flatMap would hold the read's chain for as long as the row stays active.
+                .onTerminateDetach()
+                .flatMap(active -> active ? signal : Mono.<Void>empty());
     }
 
     private void fire(AgentId agentId) {
