@@ -3,11 +3,13 @@ package dev.agentcore.transport;
 import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentcore.core.AgentId;
 import dev.agentcore.core.LifecycleState;
 import dev.agentcore.core.agent.Lifecycle;
 import dev.agentcore.core.agent.LifecycleReporter;
 import dev.agentcore.core.control.AccessService;
 import dev.agentcore.core.control.AgentRow;
+import dev.agentcore.core.control.AgentStore;
 import dev.agentcore.core.control.InMemoryAgentStore;
 import dev.agentcore.core.control.InMemoryWorkspaceStore;
 import dev.agentcore.core.control.LifecycleService;
@@ -19,7 +21,6 @@ import io.rsocket.RSocket;
 import java.lang.ref.WeakReference;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -37,27 +38,17 @@ class RetentionTest {
 
     @Test
     void theChainThatAuthenticatedAConnectionIsLetGoOnceItAnswered() throws Exception {
+        List<WeakReference<Object>> captured = new CopyOnWriteArrayList<>();
         InMemoryAgentStore rows = new InMemoryAgentStore();
-        List<WeakReference<Object>> captured = new ArrayList<>();
         WorkspaceStore workspaces = new ForwardingWorkspaceStore(new InMemoryWorkspaceStore()) {
             @Override
             public Mono<StoredConnectionToken> findConnectionToken(String tokenHash) {
-                // Only this chain refers to it: it is collected once nothing keeps the chain.
-                Object onlyInTheChain = new Object();
-                captured.add(new WeakReference<>(onlyInTheChain));
-                return super.findConnectionToken(tokenHash).filter(found -> onlyInTheChain != null);
+                return marked(captured, super.findConnectionToken(tokenHash));
             }
         };
-        AccessService access = new AccessService(rows, workspaces);
-        LifecycleService lifecycle = LifecycleService.builder(rows).build();
-        ControlPlaneServer.RunningControlPlane server = ControlPlaneServer.builder(lifecycle, access)
-                .tcp("127.0.0.1", 0).build().start().block(TIMEOUT);
-        try {
-            String identity = access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
-            lifecycle.startBuild("ws").block(TIMEOUT);
-            String token = access.exchangeForConnection(identity).block(TIMEOUT).connectionToken();
-            RSocket agent = RSocketClients.connect(ControlPlaneAddress.tcp("127.0.0.1", server.tcpAddress().getPort()),
-                    token).block(TIMEOUT);
+        try (OneWorkspace server = OneWorkspace.start(rows, workspaces)) {
+            String token = server.access.exchangeForConnection(server.identity).block(TIMEOUT).connectionToken();
+            RSocket agent = RSocketClients.connect(server.address(), token).block(TIMEOUT);
             // Answered: the SETUP was accepted, and the connection is open while we look.
             RSocketClients.requestStream(agent, Routes.MANIFESTS_V2, new byte[0], data -> data).take(1).blockLast(TIMEOUT);
             assertThat(captured).hasSize(1);
@@ -66,67 +57,78 @@ class RetentionTest {
 
             assertThat(agent.isDisposed()).isFalse();
             agent.dispose();
-        } finally {
-            server.disposeNow(TIMEOUT);
         }
     }
 
     @Test
     void anIdleLifecycleChannelKeepsNothingOfItsBindingOrItsLastUpdate() throws Exception {
         List<WeakReference<Object>> captured = new CopyOnWriteArrayList<>();
-        InMemoryAgentStore stored = new InMemoryAgentStore();
         // Every read and write of a row, by the binding, the fence's check and the update, marked.
-        ForwardingAgentStore rows = new ForwardingAgentStore(stored) {
+        ForwardingAgentStore rows = new ForwardingAgentStore(new InMemoryAgentStore()) {
             @Override
             public Mono<Boolean> compareAndSet(AgentRow expected, AgentRow next) {
-                return marked(super.compareAndSet(expected, next));
+                return marked(captured, super.compareAndSet(expected, next));
             }
 
             @Override
-            public Mono<AgentRow> recentRow(dev.agentcore.core.AgentId agentId) {
-                return marked(super.recentRow(agentId));
+            public Mono<AgentRow> recentRow(AgentId agentId) {
+                return marked(captured, super.recentRow(agentId));
             }
 
             @Override
-            public Mono<AgentRow> findRow(dev.agentcore.core.AgentId agentId) {
-                return marked(super.findRow(agentId));
-            }
-
-            /**
-             * Marks what subscribes to the call (an operator made at subscription, referred to only by
-             * its subscribers): what is assembled once per channel lives as long as the channel anyway.
-             */
-            private <T> Mono<T> marked(Mono<T> call) {
-                return Mono.defer(() -> {
-                    Object onlyInTheChain = new Object();
-                    captured.add(new WeakReference<>(onlyInTheChain));
-                    return call.filter(value -> onlyInTheChain != null);
-                });
+            public Mono<AgentRow> findRow(AgentId agentId) {
+                return marked(captured, super.findRow(agentId));
             }
         };
-        InMemoryWorkspaceStore workspaces = new InMemoryWorkspaceStore();
-        AccessService access = new AccessService(rows, workspaces);
-        LifecycleService lifecycle = LifecycleService.builder(rows).build();
-        ControlPlaneServer.RunningControlPlane server = ControlPlaneServer.builder(lifecycle, access)
-                .tcp("127.0.0.1", 0).build().start().block(TIMEOUT);
-        try {
-            String identity = access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
-            lifecycle.startBuild("ws").block(TIMEOUT);
+        try (OneWorkspace server = OneWorkspace.start(rows, new InMemoryWorkspaceStore())) {
             Lifecycle agent = Lifecycle.create(Clock.systemUTC());
             Disposable reporting = LifecycleReporter.builder(agent).build()
-                    .report(AgentConnector.builder(ControlPlaneAddress.tcp("127.0.0.1", server.tcpAddress().getPort()),
-                            identity).build().sessions())
+                    .report(AgentConnector.builder(server.address(), server.identity).build().sessions())
                     .subscribe();
             agent.transitionTo(LifecycleState.STARTING);
-            lifecycle.watch("ws").filter(row -> row.state() == LifecycleState.STARTING).blockFirst(TIMEOUT);
+            server.lifecycle.watch("ws").filter(row -> row.state() == LifecycleState.STARTING).blockFirst(TIMEOUT);
             assertThat(captured).hasSizeGreaterThanOrEqualTo(3);
 
             captured.forEach(RetentionTest::collectWhileOpen);
 
-            assertThat(server.openChannels(lifecycle.latestRow("ws").block(TIMEOUT).agentId())).isEqualTo(1);
+            assertThat(server.running.openChannels(server.lifecycle.latestRow("ws").block(TIMEOUT).agentId())).isEqualTo(1);
             reporting.dispose();
-        } finally {
-            server.disposeNow(TIMEOUT);
+        }
+    }
+
+    /**
+     * {@code call}, marked: an object only its subscribers refer to (made at subscription; what is
+     * assembled once per channel lives as long as the channel anyway), watched through {@code captured}.
+     */
+    private static <T> Mono<T> marked(List<WeakReference<Object>> captured, Mono<T> call) {
+        return Mono.defer(() -> {
+            Object onlyInTheChain = new Object();
+            captured.add(new WeakReference<>(onlyInTheChain));
+            return call.filter(value -> onlyInTheChain != null);
+        });
+    }
+
+    /** A control plane over these stores, with workspace "ws" and its first build. */
+    private record OneWorkspace(AccessService access, LifecycleService lifecycle,
+                                ControlPlaneServer.RunningControlPlane running, String identity) implements AutoCloseable {
+
+        static OneWorkspace start(AgentStore rows, WorkspaceStore workspaces) {
+            AccessService access = new AccessService(rows, workspaces);
+            LifecycleService lifecycle = LifecycleService.builder(rows).build();
+            ControlPlaneServer.RunningControlPlane running = ControlPlaneServer.builder(lifecycle, access)
+                    .tcp("127.0.0.1", 0).build().start().block(TIMEOUT);
+            String identity = access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
+            lifecycle.startBuild("ws").block(TIMEOUT);
+            return new OneWorkspace(access, lifecycle, running, identity);
+        }
+
+        ControlPlaneAddress address() {
+            return ControlPlaneAddress.tcp("127.0.0.1", running.tcpAddress().getPort());
+        }
+
+        @Override
+        public void close() {
+            running.disposeNow(TIMEOUT);
         }
     }
 
