@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.scheduler.Scheduler;
@@ -47,7 +48,7 @@ final class NettyGate implements ChannelPipelineConfigurer {
     private final boolean rsocketFraming;
     private final Map<SocketAddress, Admission> admitted = new ConcurrentHashMap<>();
     /** One scheduler per event loop, shared by its connections (a loop outlives them; never disposed). */
-    private final Map<java.util.concurrent.Executor, Scheduler> homes = new ConcurrentHashMap<>();
+    private final Map<Executor, Scheduler> homes = new ConcurrentHashMap<>();
 
     /**
      * An admitted connection: its place in the gate, and its channel's event loop as a scheduler
