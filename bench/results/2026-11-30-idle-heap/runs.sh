@@ -15,3 +15,5 @@ for jar in final start start final; do run $jar heap-2k --agents 2000 --store me
 for jar in start final; do run $jar heap-10k --agents 10000 --store mem $quick --converge-timeout 300; done
 for jar in final start; do run $jar heap-h2-2k --agents 2000 --store h2 $quick --converge-timeout 300; done
 for jar in start final final start; do run $jar storm-1k --agents 1000 --store mem --boundaries 4; done
+# Then, the measured boundary at 10,000 agents in memory (four boundaries, the 4th measured):
+for jar in final start start final; do run $jar storm-10k --agents 10000 --store mem --no-baselines --steady-seconds 2 --saturation-seconds 2 --boundaries 4 --converge-timeout 300; done
