@@ -31,7 +31,6 @@ import java.util.function.Function;
 import java.util.function.LongSupplier;
 import reactor.core.publisher.Flux;
 import java.util.function.BiFunction;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -117,24 +116,27 @@ public final class ControlPlaneServer {
 
     private Mono<RSocket> accept(io.rsocket.ConnectionSetupPayload setup, RSocket peer, SetupAuthenticator authenticator,
                                  RouteTable routes, ConnectionGate gate, NettyGate.Admission admission, InetAddress source,
-                                 Map<ConnectionHandler, RSocket> connections, AtomicLong adminTokenRotations) {
+                                 OpenConnections connections, AtomicLong adminTokenRotations) {
         // Read before the token is checked: a rotation of the admin token after this moment ends the connection.
         long rotationsBefore = adminTokenRotations.get();
         return authenticator.authenticate(setup).<RSocket>map(principal -> {
             // Tracked so that stopping the control plane ends every session, not only the listeners;
             // rsocket-java disposes the handler when its connection closes, which untracks it.
             ConnectionHandler handler = new ConnectionHandler(principal, source, routes, settings, gate,
-                    admission.ticket(), admission.home(), connections::remove);
-            connections.put(handler, peer);
+                    admission.ticket(), admission.home(), connections::untrack);
+            // A refused handler is disposed, not only untracked: a stop that saw it tracked waits for it.
+            if (!connections.track(handler, peer)) {
+                throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "the control plane is stopping: retry later");
+            }
             // Checked once it is tracked: a rotation of the admin token either finds it (and closes it)
             // or has counted itself before this check (the rotation counts before it looks).
             if (principal instanceof Principal.Admin && adminTokenRotations.get() != rotationsBefore) {
-                connections.remove(handler);
+                handler.dispose();
                 throw Principal.adminTokenRotated();
             }
             if (!admission.ticket().established(principal instanceof Principal.Anonymous
                     ? ConnectionGate.Stage.ANONYMOUS : ConnectionGate.Stage.AUTHENTICATED)) {
-                connections.remove(handler);
+                handler.dispose();
                 throw new AgentcoreException(ErrorCode.RESOURCE_EXHAUSTED, "the connection was closed before its SETUP was accepted");
             }
             return handler;
@@ -184,7 +186,7 @@ public final class ControlPlaneServer {
             SetupAuthenticator authenticator = new SetupAuthenticator(access, gate);
             RouteTable routes = new AdminRoutes(access, lifecycle, settings).addTo(
                     new AgentRoutes(access, lifecycle, fences, guard, gate, settings, serverMeters).addTo(RouteTable.builder())).build();
-            Map<ConnectionHandler, RSocket> connections = new ConcurrentHashMap<>();
+            OpenConnections connections = new OpenConnections();
             AtomicLong adminTokenRotations = new AtomicLong();
             // A fresh RSocketServer (a configuration object) per connection, so that the acceptor
             // knows the peer's address and its place in the gate: rsocket-java's SocketAcceptor is not told them.
@@ -235,7 +237,7 @@ public final class ControlPlaneServer {
      * rows) are closed; when the admin token is rotated, every admin connection is closed but the
      * one that asked, which must receive the new token and is refused everything after it.
      */
-    private Disposable endRevoked(Map<ConnectionHandler, RSocket> connections, AtomicLong adminTokenRotations) {
+    private Disposable endRevoked(OpenConnections connections, AtomicLong adminTokenRotations) {
         return access.revocations()
                 .concatMap(revocation -> revocation instanceof AccessService.Revocation.WorkspaceCredentials workspace
                         ? closeWorkspace(connections, workspace.workspace())
@@ -243,8 +245,8 @@ public final class ControlPlaneServer {
                 .subscribe();
     }
 
-    private Mono<Void> closeWorkspace(Map<ConnectionHandler, RSocket> connections, String workspace) {
-        return Flux.fromIterable(List.copyOf(connections.entrySet()))
+    private Mono<Void> closeWorkspace(OpenConnections connections, String workspace) {
+        return Flux.fromIterable(connections.snapshot())
                 .filterWhen(connection -> belongsTo(connection.getKey().principal(), workspace))
                 .doOnNext(connection -> connection.getValue().dispose())
                 .count()
@@ -257,12 +259,12 @@ public final class ControlPlaneServer {
                 .then();
     }
 
-    private static void endAdminConnections(Map<ConnectionHandler, RSocket> connections, AtomicLong adminTokenRotations) {
+    private static void endAdminConnections(OpenConnections connections, AtomicLong adminTokenRotations) {
         // First, so that a connection whose SETUP is being checked against the old token right now is refused.
         adminTokenRotations.incrementAndGet();
         int closed = 0;
         int kept = 0;
-        for (Map.Entry<ConnectionHandler, RSocket> connection : List.copyOf(connections.entrySet())) {
+        for (Map.Entry<ConnectionHandler, RSocket> connection : connections.snapshot()) {
             ConnectionHandler handler = connection.getKey();
             if (!(handler.principal() instanceof Principal.Admin)) {
                 continue;
@@ -564,12 +566,12 @@ public final class ControlPlaneServer {
 
         private final CloseableChannel tcp;
         private final CloseableChannel websocket;
-        private final Map<ConnectionHandler, RSocket> connections;
+        private final OpenConnections connections;
         private final Disposable fences;
         private final ServerMeters meters;
 
         RunningControlPlane(CloseableChannel tcp, CloseableChannel websocket,
-                            Map<ConnectionHandler, RSocket> connections, Disposable fences, ServerMeters meters) {
+                            OpenConnections connections, Disposable fences, ServerMeters meters) {
             this.tcp = tcp;
             this.websocket = websocket;
             this.connections = connections;
@@ -616,7 +618,7 @@ public final class ControlPlaneServer {
         public Mono<Void> onClose() {
             return Mono.when(tcp == null ? Mono.empty() : tcp.onClose(),
                             websocket == null ? Mono.empty() : websocket.onClose())
-                    .then(Mono.defer(() -> Mono.when(connections.keySet().stream().map(ConnectionHandler::onClose).toList())));
+                    .then(connections.onClosed());
         }
 
         @Override
@@ -628,13 +630,16 @@ public final class ControlPlaneServer {
                 websocket.dispose();
             }
             fences.dispose();
-            connections.values().forEach(RSocket::dispose);
+            connections.closeAll();
         }
 
         /** Disposes and waits up to {@code timeout} for the listeners and connections to close: for the edges of a program. */
         public void disposeNow(Duration timeout) {
             dispose();
-            onClose().block(timeout);
+            onClose().timeout(timeout, Mono.fromCallable(() -> {
+                throw new IllegalStateException("the control plane did not stop within " + timeout
+                        + " (connections still open: " + connections.size() + ")");
+            })).block();
         }
 
         @Override

@@ -4,11 +4,21 @@ import static dev.agentcore.transport.ControlPlaneFixture.ADMIN_TOKEN;
 import static dev.agentcore.transport.ControlPlaneFixture.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentcore.core.control.AccessService;
+import dev.agentcore.core.control.InMemoryAgentStore;
+import dev.agentcore.core.control.InMemoryWorkspaceStore;
+import dev.agentcore.core.control.LifecycleService;
+import dev.agentcore.core.testing.ForwardingWorkspaceStore;
 import io.rsocket.RSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
 
 /** Stopping a control plane: once {@code disposeNow} returns, no connection of it is open. */
 class ServerStopTest {
@@ -30,5 +40,47 @@ class ServerStopTest {
 
         assertThat(fixture.openConnections()).isZero();
         clients.forEach(RSocket::dispose);
+    }
+
+    @Test
+    void aSetupStillBeingCheckedWhenTheServerStopsIsRefusedAndDoesNotHoldTheStop() throws Exception {
+        CompletableFuture<Void> checking = new CompletableFuture<>();
+        Sinks.Empty<Void> answer = Sinks.empty();
+        // The admin token's hash is read for the client's SETUP, then its answer held until the server is disposed.
+        ForwardingWorkspaceStore holding = new ForwardingWorkspaceStore(new InMemoryWorkspaceStore()) {
+            volatile boolean hold;
+
+            @Override
+            public Mono<String> adminTokenHash() {
+                if (!hold) {
+                    return super.adminTokenHash();
+                }
+                hold = false;
+                return super.adminTokenHash().doOnNext(read -> checking.complete(null)).delayUntil(read -> answer.asMono());
+            }
+
+            @Override
+            public Mono<Boolean> initializeAdminTokenHash(String hash) {
+                return super.initializeAdminTokenHash(hash).doFinally(signal -> hold = true);
+            }
+        };
+        InMemoryAgentStore rows = new InMemoryAgentStore();
+        ControlPlaneServer.RunningControlPlane server = ControlPlaneServer.builder(LifecycleService.builder(rows).build(),
+                        new AccessService(rows, holding))
+                .tcp("127.0.0.1", 0).adminToken(ADMIN_TOKEN).build().start().block(TIMEOUT);
+        ControlPlaneAddress address = ControlPlaneAddress.tcp("127.0.0.1", server.tcpAddress().getPort());
+        Mono<RSocket> connecting = RSocketClients.connect(address, ADMIN_TOKEN).cache();
+        Mono<?> listing = connecting.flatMapMany(connection -> RSocketClients.requestStream(connection,
+                Routes.WORKSPACES_LIST, new byte[0], data -> data)).then().cache();
+        listing.subscribe(ignored -> { }, ignored -> { });
+        checking.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+
+        server.dispose();
+        answer.tryEmitEmpty().orThrow();
+
+        StepVerifier.create(server.onClose()).expectComplete().verify(TIMEOUT);
+        assertThat(server.openConnections()).isZero();
+        StepVerifier.create(listing).expectError().verify(TIMEOUT);
+        connecting.block(TIMEOUT).dispose();
     }
 }
