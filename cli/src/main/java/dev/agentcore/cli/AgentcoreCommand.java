@@ -37,6 +37,7 @@ public final class AgentcoreCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        DroppedErrors.logQuietly();
         System.exit(run(args));
     }
 

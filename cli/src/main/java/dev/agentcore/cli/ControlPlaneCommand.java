@@ -35,7 +35,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Hooks;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 
@@ -115,16 +114,6 @@ final class ControlPlaneCommand implements Callable<Integer> {
         if (updateRate < 1 || updateBurst < 1) {
             throw new CommandFailure("--update-rate and --update-burst must be positive", ExitCodes.USAGE);
         }
-        // This program owns its process, so it may set Reactor's global hook (a library must not):
-        // an error that arrives after its stream ended is not worth a stack trace in the log (the
-        // control plane's own refusals no longer cause one: see ConnectionHandler.refuseThrough).
-        Hooks.onErrorDropped(error -> {
-            if (error instanceof java.util.concurrent.CancellationException) {
-                log.debug("dropped after a cancelled stream: {}", error.toString());
-            } else {
-                log.warn("an error arrived after its stream had ended", error);
-            }
-        });
         String store = storeUrl(Secrets.fromProcess());
         Files.createDirectories(dataDir);
         Path adminTokenFile = dataDir.resolve("admin.token");
