@@ -9,21 +9,16 @@ import dev.agentcore.core.ErrorCode;
 import dev.agentcore.core.control.AccessService;
 import dev.agentcore.core.control.AgentRow;
 import dev.agentcore.core.control.InMemoryAgentStore;
-import dev.agentcore.core.control.InMemoryWorkspaceStore;
 import dev.agentcore.core.control.LifecycleService;
 import dev.agentcore.core.control.Workspace;
-import dev.agentcore.core.testing.ForwardingWorkspaceStore;
 import dev.agentcore.transport.proto.v1.AdminTokenResponse;
 import dev.agentcore.transport.proto.v1.WorkspaceRequest;
 import io.rsocket.RSocket;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 /**
@@ -82,26 +77,7 @@ class AdminTokenRotationTest {
     @Test
     void aConnectionWhoseSetupWasCheckedAgainstTheOldTokenWhileTheRotationRanIsRefused() throws Exception {
         InMemoryAgentStore rows = new InMemoryAgentStore();
-        CompletableFuture<Void> checking = new CompletableFuture<>();
-        Sinks.Empty<Void> answer = Sinks.empty();
-        // The admin token's hash is read, then its answer held until the rotation has run.
-        ForwardingWorkspaceStore holding = new ForwardingWorkspaceStore(new InMemoryWorkspaceStore()) {
-            volatile boolean hold;
-
-            @Override
-            public Mono<String> adminTokenHash() {
-                if (!hold) {
-                    return super.adminTokenHash();
-                }
-                hold = false;
-                return super.adminTokenHash().doOnNext(read -> checking.complete(null)).delayUntil(read -> answer.asMono());
-            }
-
-            @Override
-            public Mono<Boolean> initializeAdminTokenHash(String hash) {
-                return super.initializeAdminTokenHash(hash).doFinally(signal -> hold = true);
-            }
-        };
+        HeldAdminTokenCheck holding = new HeldAdminTokenCheck();
         AccessService access = new AccessService(rows, holding);
         ControlPlaneServer.RunningControlPlane server = ControlPlaneServer.builder(LifecycleService.builder(rows).build(), access)
                 .tcp("127.0.0.1", 0).adminToken(ADMIN_TOKEN).build().start().block(TIMEOUT);
@@ -112,11 +88,11 @@ class AdminTokenRotationTest {
                     Routes.WORKSPACES_GET, WorkspaceRequest.newBuilder().setWorkspace("ws").build().toByteArray(),
                     data -> data)).cache();
             listing.subscribe(ignored -> { }, ignored -> { });
-            checking.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            holding.awaitCheck(TIMEOUT);
 
             access.createWorkspace(Workspace.named("ws")).block(TIMEOUT);
             access.rotateAdminToken().block(TIMEOUT);
-            answer.tryEmitEmpty().orThrow();
+            holding.answer();
 
             StepVerifier.create(listing).expectErrorSatisfies(rotatedAway()).verify(TIMEOUT);
         } finally {

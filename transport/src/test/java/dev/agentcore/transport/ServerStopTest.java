@@ -6,18 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentcore.core.control.AccessService;
 import dev.agentcore.core.control.InMemoryAgentStore;
-import dev.agentcore.core.control.InMemoryWorkspaceStore;
 import dev.agentcore.core.control.LifecycleService;
-import dev.agentcore.core.testing.ForwardingWorkspaceStore;
 import io.rsocket.RSocket;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 /** Stopping a control plane: once {@code disposeNow} returns, no connection of it is open. */
@@ -44,26 +39,8 @@ class ServerStopTest {
 
     @Test
     void aSetupStillBeingCheckedWhenTheServerStopsIsRefusedAndDoesNotHoldTheStop() throws Exception {
-        CompletableFuture<Void> checking = new CompletableFuture<>();
-        Sinks.Empty<Void> answer = Sinks.empty();
         // The admin token's hash is read for the client's SETUP, then its answer held until the server is disposed.
-        ForwardingWorkspaceStore holding = new ForwardingWorkspaceStore(new InMemoryWorkspaceStore()) {
-            volatile boolean hold;
-
-            @Override
-            public Mono<String> adminTokenHash() {
-                if (!hold) {
-                    return super.adminTokenHash();
-                }
-                hold = false;
-                return super.adminTokenHash().doOnNext(read -> checking.complete(null)).delayUntil(read -> answer.asMono());
-            }
-
-            @Override
-            public Mono<Boolean> initializeAdminTokenHash(String hash) {
-                return super.initializeAdminTokenHash(hash).doFinally(signal -> hold = true);
-            }
-        };
+        HeldAdminTokenCheck holding = new HeldAdminTokenCheck();
         InMemoryAgentStore rows = new InMemoryAgentStore();
         ControlPlaneServer.RunningControlPlane server = ControlPlaneServer.builder(LifecycleService.builder(rows).build(),
                         new AccessService(rows, holding))
@@ -73,10 +50,10 @@ class ServerStopTest {
         Mono<?> listing = connecting.flatMapMany(connection -> RSocketClients.requestStream(connection,
                 Routes.WORKSPACES_LIST, new byte[0], data -> data)).then().cache();
         listing.subscribe(ignored -> { }, ignored -> { });
-        checking.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        holding.awaitCheck(TIMEOUT);
 
         server.dispose();
-        answer.tryEmitEmpty().orThrow();
+        holding.answer();
 
         StepVerifier.create(server.onClose()).expectComplete().verify(TIMEOUT);
         assertThat(server.openConnections()).isZero();
