@@ -24,7 +24,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Map;
-import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Optional;
 import java.util.function.Function;
