@@ -15,7 +15,7 @@ import dev.agentcore.core.testing.ForwardingWorkspaceStore;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -47,7 +47,8 @@ class AgentConnectorTimingTest {
     private static final class RefusingServer implements AutoCloseable {
         final DisposableServer server;
         final AtomicInteger accepted = new AtomicInteger();
-        final BlockingQueue<Integer> attempts = new LinkedBlockingQueue<>();
+        // Added to on an event loop: a queue whose add takes no lock (see PauseRecorder).
+        final BlockingQueue<Integer> attempts = new LinkedTransferQueue<>();
 
         RefusingServer() {
             server = TcpServer.create().host("127.0.0.1").port(0)
@@ -208,7 +209,7 @@ class AgentConnectorTimingTest {
      */
     @Test
     void anExchangeThatIsNeverAnsweredIsGivenUpAfterTheMaxLifetimeAndRetried() {
-        BlockingQueue<String> asked = new LinkedBlockingQueue<>();
+        BlockingQueue<String> asked = new LinkedTransferQueue<>(); // added to on an event loop
         WorkspaceStore hanging = new ForwardingWorkspaceStore(new InMemoryWorkspaceStore()) {
             @Override
             public Mono<StoredWorkspace> findByIdentityHash(String identityHash) {
