@@ -18,7 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -44,8 +44,12 @@ final class AgentRuntime implements AutoCloseable {
     private final Sinks.Many<Manifest> manifests = Sinks.many().replay().all();
     private final AtomicReference<Manifest> latestManifest = new AtomicReference<>();
     private final Sinks.Many<LifecycleAck> acks = Sinks.many().replay().latest();
-    /** Work for the main thread: a {@link Manifest} to reinitialize with, or {@link Stopped}. */
-    private final BlockingQueue<Object> work = new LinkedBlockingQueue<>();
+    /**
+     * Work for the main thread: a {@link Manifest} to reinitialize with, or {@link Stopped}. Added to
+     * on an event loop: LinkedTransferQueue's add takes no lock (LinkedBlockingQueue's waits for the
+     * lock the main thread holds while it starts to wait in take).
+     */
+    private final BlockingQueue<Object> work = new LinkedTransferQueue<>();
     private final AtomicReference<Stopped> stopped = new AtomicReference<>();
     private final AtomicReference<Process> running = new AtomicReference<>();
     private final Disposable reporting;
